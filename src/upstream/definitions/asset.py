@@ -1,0 +1,296 @@
+"""`@asset`: a function becomes an asset; its parameters name its upstreams, as in Dagster."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, overload
+
+from upstream.definitions.errors import DefinitionsError
+from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
+from upstream.definitions.keys import (
+    AssetKey,
+    CoercibleToAssetKey,
+    CoercibleToKeyPrefix,
+    coerce_prefix,
+)
+from upstream.definitions.resources import is_resource_annotation
+
+__all__ = [
+    "DEFAULT_GROUP",
+    "AssetIn",
+    "AssetsDefinition",
+    "MaterializeResult",
+    "asset",
+]
+
+DEFAULT_GROUP = "default"
+_GROUP_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class MaterializeResult:
+    """What an asset may return instead of a bare value: the value plus metadata to record.
+
+    `value` goes to the IO manager (leave it out for an asset that stores its own output);
+    `metadata` (numbers, text, row counts, URLs) is recorded with the materialization.
+    """
+
+    value: Any = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AssetIn:
+    """Maps a parameter to an upstream asset: `ins={"orders": AssetIn(key="sales/raw_orders")}`.
+
+    `key_prefix` keeps the parameter's name and puts it under a prefix, as in Dagster.
+    """
+
+    __slots__ = ("key", "key_prefix", "metadata")
+
+    def __init__(
+        self,
+        key: CoercibleToAssetKey | None = None,
+        *,
+        key_prefix: CoercibleToKeyPrefix = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if key is not None and key_prefix is not None:
+            raise DefinitionsError("AssetIn takes key or key_prefix, not both")
+        self.key = AssetKey.from_coercible(key) if key is not None else None
+        self.key_prefix = coerce_prefix(key_prefix)
+        self.metadata = dict(metadata or {})
+
+    def resolve(self, parameter: str) -> AssetKey:
+        """The upstream key this maps `parameter` to."""
+        return self.key if self.key is not None else AssetKey([*self.key_prefix, parameter])
+
+    def __repr__(self) -> str:
+        return f"AssetIn(key={self.key!r}, key_prefix={list(self.key_prefix)!r})"
+
+
+@dataclass(frozen=True)
+class InputParam:
+    """One value parameter: either pinned to a key (`ins`) or to be resolved by its name."""
+
+    parameter: str
+    key: AssetKey | None  # None: resolved by name when Definitions sees every asset
+
+
+CoercibleToDep: TypeAlias = "AssetsDefinition | CoercibleToAssetKey"
+
+
+class AssetsDefinition:
+    """What `@asset` returns: the function plus everything needed to plan and run it.
+
+    Calling it calls the function directly, so an asset is unit-testable as a plain function.
+    """
+
+    def __init__(
+        self,
+        *,
+        fn: Callable[..., Any],
+        key: AssetKey,
+        inputs: Sequence[InputParam],
+        deps: Sequence[AssetKey],
+        resource_params: Sequence[str],
+        takes_context: bool,
+        group_name: str,
+        description: str | None,
+        metadata: Mapping[str, Any],
+        io_manager_key: str,
+        required_resource_keys: Iterable[str],
+        tags: Mapping[str, str],
+    ) -> None:
+        self.fn = fn
+        self.key = key
+        self.inputs = tuple(inputs)
+        self.deps = tuple(deps)
+        self.resource_params = tuple(resource_params)
+        self.takes_context = takes_context
+        self.group_name = group_name
+        self.description = description
+        self.metadata = dict(metadata)
+        self.io_manager_key = io_manager_key
+        self.required_resource_keys = frozenset(required_resource_keys)
+        self.tags = dict(tags)
+        self.is_async = inspect.iscoroutinefunction(fn)
+
+    @property
+    def origin(self) -> str:
+        """`module.function`, for errors that must say which code defined an asset."""
+        return f"{getattr(self.fn, '__module__', '?')}.{getattr(self.fn, '__qualname__', '?')}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<asset {self.key.to_user_string()}>"
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # unresolvable forward references: fall back to what is there
+        return dict(getattr(fn, "__annotations__", {}))
+
+
+def _is_context_param(param: inspect.Parameter, annotation: Any) -> bool:
+    if param.name in ("context", "_context"):
+        return True
+    name = getattr(annotation, "__name__", annotation if isinstance(annotation, str) else "")
+    return name == "AssetExecutionContext"
+
+
+def _build(
+    fn: Callable[..., Any],
+    *,
+    name: str | None,
+    key: CoercibleToAssetKey | None,
+    key_prefix: CoercibleToKeyPrefix,
+    ins: Mapping[str, AssetIn] | None,
+    deps: Iterable[CoercibleToDep] | None,
+    group_name: str | None,
+    description: str | None,
+    metadata: Mapping[str, Any] | None,
+    io_manager_key: str | None,
+    required_resource_keys: Iterable[str] | None,
+    tags: Mapping[str, str] | None,
+) -> AssetsDefinition:
+    fn_name = getattr(fn, "__name__", repr(fn))
+    if key is not None and (name is not None or key_prefix is not None):
+        raise DefinitionsError(f"asset {fn_name!r}: pass key=, or name=/key_prefix=, not both")
+    asset_key = (
+        AssetKey.from_coercible(key)
+        if key is not None
+        else AssetKey([*coerce_prefix(key_prefix), name or fn_name])
+    )
+    label = asset_key.to_user_string()
+    group = group_name or DEFAULT_GROUP
+    if not _GROUP_NAME.match(group):
+        raise DefinitionsError(
+            f"asset {label!r}: group_name {group!r} may use only letters, digits and '_'"
+        )
+
+    hints = _type_hints(fn)
+    params = list(inspect.signature(fn).parameters.values())
+    takes_context = bool(params) and _is_context_param(
+        params[0], hints.get(params[0].name, params[0].annotation)
+    )
+    if takes_context:
+        params = params[1:]
+
+    ins = dict(ins or {})
+    inputs: list[InputParam] = []
+    resource_params: list[str] = []
+    for param in params:
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise DefinitionsError(
+                f"asset {label!r}: *args/**kwargs cannot name upstreams; "
+                "list each upstream as its own parameter"
+            )
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            raise DefinitionsError(
+                f"asset {label!r}: parameter {param.name!r} is positional-only; "
+                "upstreams are passed by name"
+            )
+        if param.name in ins:
+            inputs.append(InputParam(param.name, ins.pop(param.name).resolve(param.name)))
+        elif is_resource_annotation(hints.get(param.name, param.annotation)):
+            resource_params.append(param.name)
+        else:
+            inputs.append(InputParam(param.name, None))
+    if ins:
+        extra = ", ".join(repr(k) for k in ins)
+        raise DefinitionsError(
+            f"asset {label!r}: ins names {extra}, but the function has no such parameter; "
+            "add the parameter or use deps=[...] for an ordering-only dependency"
+        )
+
+    dep_keys = []
+    for dep in deps or ():
+        dep_keys.append(
+            dep.key if isinstance(dep, AssetsDefinition) else AssetKey.from_coercible(dep)
+        )
+
+    return AssetsDefinition(
+        fn=fn,
+        key=asset_key,
+        inputs=inputs,
+        deps=dep_keys,
+        resource_params=resource_params,
+        takes_context=takes_context,
+        group_name=group,
+        description=description if description is not None else inspect.getdoc(fn),
+        metadata=metadata or {},
+        io_manager_key=io_manager_key or DEFAULT_IO_MANAGER_KEY,
+        required_resource_keys=required_resource_keys or (),
+        tags=tags or {},
+    )
+
+
+@overload
+def asset(fn: Callable[..., Any], /) -> AssetsDefinition: ...
+
+
+@overload
+def asset(
+    *,
+    name: str | None = None,
+    key: CoercibleToAssetKey | None = None,
+    key_prefix: CoercibleToKeyPrefix = None,
+    ins: Mapping[str, AssetIn] | None = None,
+    deps: Iterable[CoercibleToDep] | None = None,
+    group_name: str | None = None,
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    io_manager_key: str | None = None,
+    required_resource_keys: Iterable[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
+
+
+def asset(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    key: CoercibleToAssetKey | None = None,
+    key_prefix: CoercibleToKeyPrefix = None,
+    ins: Mapping[str, AssetIn] | None = None,
+    deps: Iterable[CoercibleToDep] | None = None,
+    group_name: str | None = None,
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    io_manager_key: str | None = None,
+    required_resource_keys: Iterable[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
+    """Define an asset. Parameters name upstream assets (or resources); `context` may come first.
+
+    Works bare (`@asset`) or with arguments (`@asset(group_name="sales")`), on sync and
+    `async def` functions.
+    """
+
+    def decorate(f: Callable[..., Any]) -> AssetsDefinition:
+        return _build(
+            f,
+            name=name,
+            key=key,
+            key_prefix=key_prefix,
+            ins=ins,
+            deps=deps,
+            group_name=group_name,
+            description=description,
+            metadata=metadata,
+            io_manager_key=io_manager_key,
+            required_resource_keys=required_resource_keys,
+            tags=tags,
+        )
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate

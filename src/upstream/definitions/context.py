@@ -1,0 +1,74 @@
+"""The `context` an asset may take as its first parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from upstream.definitions.keys import AssetKey
+
+__all__ = ["AssetExecutionContext", "Resources", "StepLog"]
+
+
+class StepLog(Protocol):
+    """The logger behind `context.log`; its lines land in the run's event log."""
+
+    def debug(self, msg: str, *args: Any) -> None: ...
+    def info(self, msg: str, *args: Any) -> None: ...
+    def warning(self, msg: str, *args: Any) -> None: ...
+    def error(self, msg: str, *args: Any) -> None: ...
+    def exception(self, msg: str, *args: Any) -> None: ...
+
+
+class Resources:
+    """Resources by attribute (`context.resources.db`) and by key (`context.resources["db"]`)."""
+
+    def __init__(self, resources: Mapping[str, Any]) -> None:
+        self._resources = dict(resources)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._resources[name]
+        except KeyError:
+            known = ", ".join(sorted(self._resources)) or "none"
+            raise AttributeError(f"no resource {name!r}; provided: {known}") from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._resources[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._resources
+
+    def __repr__(self) -> str:
+        return f"Resources({sorted(self._resources)})"
+
+
+class AssetExecutionContext:
+    """Run id, asset key, a logger and the resources, for the asset being materialized."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        asset_key: AssetKey,
+        log: StepLog,
+        resources: Mapping[str, Any],
+        attempt: int = 1,
+    ) -> None:
+        self.run_id = run_id
+        self.asset_key = asset_key
+        self.log = log
+        self.resources = Resources(resources)
+        self.attempt = attempt
+        self._metadata: dict[str, Any] = {}
+
+    def add_output_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Attach metadata to this materialization, as `MaterializeResult(metadata=...)` does."""
+        self._metadata.update(metadata)
+
+    @property
+    def output_metadata(self) -> dict[str, Any]:
+        return dict(self._metadata)
+
+    def __repr__(self) -> str:
+        return f"AssetExecutionContext(run_id={self.run_id!r}, asset_key={self.asset_key})"

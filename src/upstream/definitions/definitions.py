@@ -1,0 +1,138 @@
+"""`Definitions`: the assets and resources of one code location, validated on construction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from upstream.definitions.asset import AssetsDefinition
+from upstream.definitions.errors import (
+    AmbiguousUpstream,
+    DefinitionsError,
+    DuplicateAssetKey,
+    MissingResource,
+    MissingUpstream,
+)
+from upstream.definitions.graph import AssetGraph, AssetNode
+from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.definitions.keys import AssetKey
+from upstream.definitions.metadata import normalize_metadata
+
+__all__ = ["Definitions"]
+
+
+class Definitions:
+    """The assets and resources of a code location. Bad definitions raise `DefinitionsError`.
+
+    Every parameter of every asset is resolved here, once: to an upstream asset key (by
+    `ins`, by exact name, or by the same name in the same group, as Dagster does) or to a
+    resource. Nothing is left to guess at run time.
+    """
+
+    def __init__(
+        self,
+        assets: Iterable[AssetsDefinition] = (),
+        resources: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.resources: dict[str, Any] = dict(resources or {})
+        self._assets: dict[AssetKey, AssetsDefinition] = {}
+        for item in assets:
+            if not isinstance(item, AssetsDefinition):
+                raise DefinitionsError(
+                    f"Definitions(assets=...) takes @asset functions; got {item!r}"
+                )
+            other = self._assets.get(item.key)
+            if other is not None and other is not item:
+                raise DuplicateAssetKey(item.key.to_user_string(), other.origin, item.origin)
+            self._assets[item.key] = item
+        self._inputs: dict[AssetKey, dict[str, AssetKey]] = {}
+        self._resource_params: dict[AssetKey, tuple[str, ...]] = {}
+        nodes = [self._resolve(a) for a in self._assets.values()]
+        self.graph = AssetGraph(nodes)
+        self.hash = self.graph.snapshot_hash()
+
+    # -- resolution ---------------------------------------------------------------------
+
+    def _resolve(self, item: AssetsDefinition) -> AssetNode:
+        label = item.key.to_user_string()
+        known = [k.to_user_string() for k in self._assets]
+        inputs: dict[str, AssetKey] = {}
+        resource_params = list(item.resource_params)
+        for param in item.inputs:
+            if param.key is not None:
+                if param.key not in self._assets:
+                    raise MissingUpstream(label, param.key.to_user_string(), known)
+                inputs[param.parameter] = param.key
+                continue
+            found = self._by_name(item, param.parameter)
+            if found is not None:
+                inputs[param.parameter] = found
+            elif param.parameter in self.resources:
+                resource_params.append(param.parameter)
+            else:
+                raise MissingUpstream(label, param.parameter, known)
+        for name in [*resource_params, *item.required_resource_keys]:
+            if name not in self.resources:
+                raise MissingResource(label, name, self.resources, what="resource")
+        if item.io_manager_key != DEFAULT_IO_MANAGER_KEY or item.io_manager_key in self.resources:
+            manager = self.resources.get(item.io_manager_key)
+            if manager is None:
+                raise MissingResource(label, item.io_manager_key, self.resources, what="IO manager")
+            if not isinstance(manager, IOManager):
+                raise DefinitionsError(
+                    f"resource {item.io_manager_key!r} is used as an IO manager by {label!r} "
+                    f"but is a {type(manager).__name__}; subclass upstream.IOManager"
+                )
+        self._inputs[item.key] = inputs
+        self._resource_params[item.key] = tuple(resource_params)
+        parents = list(
+            dict.fromkeys([*inputs.values(), *(d for d in item.deps if d in self._assets)])
+        )
+        return AssetNode(
+            key=item.key,
+            parents=tuple(parents),
+            group=item.group_name,
+            description=item.description,
+            metadata=normalize_metadata(item.metadata),
+            tags=item.tags,
+            external_deps=tuple(d for d in item.deps if d not in self._assets),
+        )
+
+    def _by_name(self, item: AssetsDefinition, parameter: str) -> AssetKey | None:
+        """Exact key first; else the one asset of that name in the same group (Dagster's rule)."""
+        exact = AssetKey([parameter])
+        if exact in self._assets:
+            return exact
+        same = sorted(
+            key
+            for key, other in self._assets.items()
+            if key.name == parameter and other.group_name == item.group_name
+        )
+        if len(same) > 1:
+            raise AmbiguousUpstream(
+                item.key.to_user_string(), parameter, [k.to_user_string() for k in same]
+            )
+        return same[0] if same else None
+
+    # -- queries ------------------------------------------------------------------------
+
+    @property
+    def assets(self) -> list[AssetsDefinition]:
+        return [self._assets[key] for key in self.graph.keys]
+
+    def get_asset(self, key: AssetKey | str) -> AssetsDefinition:
+        key = AssetKey.from_user_string(key) if isinstance(key, str) else key
+        return self._assets[key]
+
+    def has_asset(self, key: AssetKey) -> bool:
+        return key in self._assets
+
+    def input_keys(self, key: AssetKey) -> Mapping[str, AssetKey]:
+        """Parameter name -> upstream key, for the value inputs of `key`."""
+        return self._inputs[key]
+
+    def resource_params(self, key: AssetKey) -> tuple[str, ...]:
+        return self._resource_params[key]
+
+    def __repr__(self) -> str:
+        return f"Definitions({len(self._assets)} assets, resources={sorted(self.resources)})"

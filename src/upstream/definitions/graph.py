@@ -1,0 +1,179 @@
+"""The asset graph: nodes, edges, traversal. Pure data, buildable from a snapshot.
+
+The coordinator plans from this object alone, so it never needs to import user code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from upstream.definitions.errors import AssetCycle, DefinitionsError
+from upstream.definitions.keys import AssetKey
+
+__all__ = ["AssetGraph", "AssetNode"]
+
+
+@dataclass(frozen=True)
+class AssetNode:
+    """One asset as the planner sees it: its key, its parents and what the catalog shows."""
+
+    key: AssetKey
+    parents: tuple[AssetKey, ...] = ()
+    group: str = "default"
+    description: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # normalised, JSON-safe
+    tags: Mapping[str, str] = field(default_factory=dict)
+    external_deps: tuple[AssetKey, ...] = ()  # deps on keys no asset here produces
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key.to_user_string(),
+            "parents": [p.to_user_string() for p in self.parents],
+            "group": self.group,
+            "description": self.description,
+            "metadata": dict(self.metadata),
+            "tags": dict(self.tags),
+            "external_deps": [d.to_user_string() for d in self.external_deps],
+        }
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> AssetNode:
+        return AssetNode(
+            key=AssetKey.from_user_string(data["key"]),
+            parents=tuple(AssetKey.from_user_string(p) for p in data.get("parents", ())),
+            group=data.get("group", "default"),
+            description=data.get("description"),
+            metadata=dict(data.get("metadata", {})),
+            tags=dict(data.get("tags", {})),
+            external_deps=tuple(
+                AssetKey.from_user_string(d) for d in data.get("external_deps", ())
+            ),
+        )
+
+
+class AssetGraph:
+    """A validated DAG of assets. Raises `AssetCycle` naming the cycle, in dependency order."""
+
+    def __init__(self, nodes: Iterable[AssetNode]) -> None:
+        self._nodes: dict[AssetKey, AssetNode] = {}
+        for node in nodes:
+            if node.key in self._nodes:
+                raise DefinitionsError(f"asset key {node.key.to_user_string()!r} appears twice")
+            self._nodes[node.key] = node
+        self._children: dict[AssetKey, list[AssetKey]] = {key: [] for key in self._nodes}
+        for node in self._nodes.values():
+            for parent in node.parents:
+                if parent not in self._children:
+                    raise DefinitionsError(
+                        f"asset {node.key.to_user_string()!r} depends on "
+                        f"{parent.to_user_string()!r}, which is not in the graph"
+                    )
+                self._children[parent].append(node.key)
+        self._order = self._toposort()
+
+    def _toposort(self) -> list[AssetKey]:
+        waiting = {key: len(node.parents) for key, node in self._nodes.items()}
+        queue = deque(key for key, count in waiting.items() if count == 0)
+        order: list[AssetKey] = []
+        while queue:
+            key = queue.popleft()
+            order.append(key)
+            for child in self._children[key]:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    queue.append(child)
+        if len(order) < len(self._nodes):
+            raise AssetCycle([k.to_user_string() for k in self._find_cycle(waiting)])
+        return order
+
+    def _find_cycle(self, waiting: Mapping[AssetKey, int]) -> list[AssetKey]:
+        """Walk parents among the unsorted nodes until a node repeats: that loop is a cycle."""
+        stuck = {key for key, count in waiting.items() if count > 0}
+        start = min(stuck)
+        seen: dict[AssetKey, int] = {}
+        path: list[AssetKey] = []
+        key = start
+        while key not in seen:
+            seen[key] = len(path)
+            path.append(key)
+            key = min(p for p in self._nodes[key].parents if p in stuck)
+        loop = path[seen[key] :]
+        loop.reverse()  # parents were walked; report upstream -> downstream
+        return loop
+
+    # -- lookup -------------------------------------------------------------------------
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def node(self, key: AssetKey) -> AssetNode:
+        return self._nodes[key]
+
+    @property
+    def keys(self) -> list[AssetKey]:
+        """Every key, in a topological order (parents before children)."""
+        return list(self._order)
+
+    @property
+    def nodes(self) -> list[AssetNode]:
+        return [self._nodes[key] for key in self._order]
+
+    def parents(self, key: AssetKey) -> tuple[AssetKey, ...]:
+        return self._nodes[key].parents
+
+    def children(self, key: AssetKey) -> Sequence[AssetKey]:
+        return self._children[key]
+
+    def groups(self) -> dict[str, list[AssetKey]]:
+        out: dict[str, list[AssetKey]] = {}
+        for key in self._order:
+            out.setdefault(self._nodes[key].group, []).append(key)
+        return out
+
+    def ancestors(self, keys: Iterable[AssetKey], depth: int | None = None) -> set[AssetKey]:
+        """Upstream of `keys` up to `depth` hops (None: all), excluding `keys` themselves."""
+        return self._walk(keys, depth, self.parents)
+
+    def descendants(self, keys: Iterable[AssetKey], depth: int | None = None) -> set[AssetKey]:
+        """Downstream of `keys` up to `depth` hops (None: all), excluding `keys` themselves."""
+        return self._walk(keys, depth, self.children)
+
+    @staticmethod
+    def _walk(keys: Iterable[AssetKey], depth: int | None, step: Any) -> set[AssetKey]:
+        frontier = list(dict.fromkeys(keys))
+        start = set(frontier)
+        seen: set[AssetKey] = set()
+        hops = 0
+        while frontier and (depth is None or hops < depth):
+            hops += 1
+            nxt: list[AssetKey] = []
+            for key in frontier:
+                for other in step(key):
+                    if other not in seen:
+                        seen.add(other)
+                        nxt.append(other)
+            frontier = nxt
+        return seen - start
+
+    # -- snapshot -----------------------------------------------------------------------
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """A JSON-safe description that `from_snapshot` rebuilds; stable across processes."""
+        return {"assets": [self._nodes[key].to_dict() for key in sorted(self._nodes)]}
+
+    @staticmethod
+    def from_snapshot(snapshot: Mapping[str, Any]) -> AssetGraph:
+        return AssetGraph(AssetNode.from_dict(item) for item in snapshot["assets"])
+
+    def snapshot_hash(self) -> str:
+        """sha256 of the canonical snapshot: equal graphs, equal hashes."""
+        text = json.dumps(self.to_snapshot(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
