@@ -1,0 +1,44 @@
+"""A plan: the steps of one run and the edges between them, cut from the asset graph."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from upstream.definitions.graph import AssetGraph
+from upstream.definitions.keys import AssetKey
+from upstream.planning.selection import select
+
+__all__ = ["Plan", "build_plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Steps (asset keys as user strings) in topological order, each with its in-plan parents.
+
+    Parents outside the selection are not steps: their stored values are loaded as they are.
+    """
+
+    steps: tuple[str, ...]
+    parents: dict[str, tuple[str, ...]]
+    selection: str
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) -> Plan:
+    """Resolve `selection` against `graph` (raises SelectionError) and cut the plan."""
+    keys: list[AssetKey] = select(graph, selection)
+    chosen = set(keys)
+    names = {key: key.to_user_string() for key in keys}
+    parents = {
+        names[key]: tuple(names[p] for p in graph.parents(key) if p in chosen) for key in keys
+    }
+    if selection is None:
+        text = "*"
+    elif isinstance(selection, str):
+        text = selection
+    else:
+        text = ",".join(selection)
+    return Plan(steps=tuple(names[k] for k in keys), parents=parents, selection=text)

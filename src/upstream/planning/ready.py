@@ -1,0 +1,94 @@
+"""The ready-set tracker: which steps may start now, and which must be skipped. Pure.
+
+Fed one event at a time ("step X succeeded/failed"); each costs O(out-edges of X), never a
+rescan of the graph. A repeated event (a redelivered result) changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+__all__ = ["ReadySet", "Skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A step that will not run, and the failed upstream that caused it."""
+
+    step: str
+    because_of: str
+
+
+class ReadySet:
+    """Tracks a plan's steps from "waiting" to "done", "failed" or "skipped"."""
+
+    def __init__(self, parents: Mapping[str, Collection[str]]) -> None:
+        self._children: dict[str, list[str]] = {step: [] for step in parents}
+        for step, ups in parents.items():
+            for up in ups:
+                self._children[up].append(step)
+        self._waiting = {step: len(ups) for step, ups in parents.items()}
+        self._finished: set[str] = set()  # succeeded, failed or skipped
+        self._failed: set[str] = set()
+        self._skipped: set[str] = set()
+        self._started: set[str] = set()
+
+    def initial(self) -> list[str]:
+        """The steps with no parents in the plan; each is returned once over the tracker's life."""
+        roots = [s for s, n in self._waiting.items() if n == 0 and s not in self._started]
+        self._started.update(roots)
+        return roots
+
+    def succeeded(self, step: str) -> list[str]:
+        """Record success; return the children whose last parent was `step`."""
+        if not self._finish(step):
+            return []
+        ready = []
+        for child in self._children[step]:
+            self._waiting[child] -= 1
+            if self._waiting[child] == 0 and child not in self._finished:
+                self._started.add(child)
+                ready.append(child)
+        return ready
+
+    def failed(self, step: str) -> list[Skipped]:
+        """Record failure; return every descendant not already finished, now skipped."""
+        if not self._finish(step):
+            return []
+        self._failed.add(step)
+        skipped: list[Skipped] = []
+        stack = list(self._children[step])
+        while stack:
+            child = stack.pop()
+            if child in self._finished:
+                continue
+            self._finished.add(child)
+            self._skipped.add(child)
+            skipped.append(Skipped(child, step))
+            stack.extend(self._children[child])
+        return skipped
+
+    def _finish(self, step: str) -> bool:
+        if step not in self._waiting:
+            raise KeyError(f"step {step!r} is not in this plan")
+        if step in self._finished:
+            return False
+        self._finished.add(step)
+        return True
+
+    @property
+    def complete(self) -> bool:
+        """Every step has succeeded, failed or been skipped."""
+        return len(self._finished) == len(self._waiting)
+
+    @property
+    def failed_steps(self) -> frozenset[str]:
+        return frozenset(self._failed)
+
+    @property
+    def skipped_steps(self) -> frozenset[str]:
+        return frozenset(self._skipped)
+
+    def is_finished(self, step: str) -> bool:
+        return step in self._finished
