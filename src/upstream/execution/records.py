@@ -1,0 +1,39 @@
+"""What running one asset produces: an error as text, log lines, the outcome of a step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ErrorInfo", "LogLine", "StepResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """A user error, as text: type, message, formatted traceback."""
+
+    type: str
+    message: str
+    traceback: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One `context.log` call: wall time, level name, message."""
+
+    timestamp: float
+    level: str
+    message: str
+
+
+@dataclass
+class StepResult:
+    """The outcome of one attempt of one asset. A user's exception is data here, not a raise."""
+
+    success: bool
+    started_at: float
+    ended_at: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error: ErrorInfo | None = None
+    logs: list[LogLine] = field(default_factory=list)
+    exception: BaseException | None = field(default=None, repr=False)  # in-process only

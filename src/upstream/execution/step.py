@@ -1,0 +1,169 @@
+"""Run one asset: load its inputs through IO managers, call it, store its output.
+
+A user's exception becomes a failed `StepResult` (type, message, traceback); it never
+escapes, so a service loop keeps serving whatever user code does.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+
+from upstream.definitions.asset import AssetsDefinition, MaterializeResult
+from upstream.definitions.context import AssetExecutionContext
+from upstream.definitions.definitions import Definitions
+from upstream.definitions.io_manager import (
+    DEFAULT_IO_MANAGER_KEY,
+    InputContext,
+    IOManager,
+    OutputContext,
+)
+from upstream.definitions.keys import AssetKey
+from upstream.definitions.metadata import normalize_metadata
+from upstream.execution.records import ErrorInfo, LogLine, StepResult
+
+__all__ = ["InputLoadError", "StepLogger", "execute_step"]
+
+
+class InputLoadError(Exception):
+    """An upstream value could not be loaded; says which parameter and how to fix it."""
+
+
+class StepLogger:
+    """`context.log`: keeps each line for the run's event log, and forwards it to `sink`."""
+
+    def __init__(self, sink: Callable[[LogLine], None] | None = None) -> None:
+        self.lines: list[LogLine] = []
+        self._sink = sink
+
+    def _add(self, level: str, msg: str, args: tuple[Any, ...]) -> None:
+        text = msg % args if args else str(msg)
+        line = LogLine(time.time(), level, text)
+        self.lines.append(line)
+        if self._sink is not None:
+            self._sink(line)
+
+    def debug(self, msg: str, *args: Any) -> None:
+        self._add("debug", msg, args)
+
+    def info(self, msg: str, *args: Any) -> None:
+        self._add("info", msg, args)
+
+    def warning(self, msg: str, *args: Any) -> None:
+        self._add("warning", msg, args)
+
+    def error(self, msg: str, *args: Any) -> None:
+        self._add("error", msg, args)
+
+    def exception(self, msg: str, *args: Any) -> None:
+        self._add("error", f"{msg}\n{traceback.format_exc()}", args)
+
+
+def io_manager_for(
+    definitions: Definitions, asset: AssetsDefinition, default: IOManager
+) -> IOManager:
+    """The asset's IO manager: its `io_manager_key` resource, or the executor's default."""
+    manager = definitions.resources.get(asset.io_manager_key)
+    if manager is None and asset.io_manager_key == DEFAULT_IO_MANAGER_KEY:
+        return default
+    if not isinstance(manager, IOManager):  # Definitions validated this; be explicit anyway
+        raise TypeError(f"resource {asset.io_manager_key!r} is not an IOManager")
+    return manager
+
+
+async def _call_io(manager: IOManager, fn: Callable[[], Any]) -> Any:
+    if getattr(manager, "runs_inline", False):
+        return fn()
+    return await anyio.to_thread.run_sync(fn)
+
+
+async def _load_inputs(
+    definitions: Definitions, key: AssetKey, run_id: str, default_io: IOManager
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for parameter, upstream in definitions.input_keys(key).items():
+        manager = io_manager_for(definitions, definitions.get_asset(upstream), default_io)
+        context = InputContext(
+            asset_key=upstream, downstream_key=key, parameter=parameter, run_id=run_id
+        )
+        try:
+            values[parameter] = await _call_io(
+                manager, functools.partial(manager.load_input, context)
+            )
+        except Exception as exc:
+            raise InputLoadError(
+                f"could not load input {parameter!r} (asset {upstream.to_user_string()!r}) "
+                f"for {key.to_user_string()!r}: {exc}; to compute it in this run, select "
+                f"'+{key.to_user_string()}'"
+            ) from exc
+    return values
+
+
+async def execute_step(
+    definitions: Definitions,
+    key: AssetKey,
+    *,
+    run_id: str,
+    attempt: int = 1,
+    default_io_manager: IOManager,
+    log_sink: Callable[[LogLine], None] | None = None,
+    thread_limiter: anyio.CapacityLimiter | None = None,
+) -> StepResult:
+    """Materialize `key` once. Never raises for user errors; returns a failed result."""
+    started = time.time()
+    logger = StepLogger(log_sink)
+    try:
+        asset = definitions.get_asset(key)
+        kwargs = await _load_inputs(definitions, key, run_id, default_io_manager)
+        resources: Mapping[str, Any] = definitions.resources
+        for name in definitions.resource_params(key):
+            kwargs[name] = resources[name]
+        args: tuple[Any, ...] = ()
+        context: AssetExecutionContext | None = None
+        if asset.takes_context:
+            context = AssetExecutionContext(
+                run_id=run_id, asset_key=key, log=logger, resources=resources, attempt=attempt
+            )
+            args = (context,)
+        if asset.is_async:
+            value = await asset.fn(*args, **kwargs)
+        else:
+            call = functools.partial(asset.fn, *args, **kwargs)
+            value = await anyio.to_thread.run_sync(call, limiter=thread_limiter)
+
+        metadata: dict[str, Any] = dict(context.output_metadata) if context else {}
+        store = True
+        if isinstance(value, MaterializeResult):
+            metadata.update(value.metadata)
+            store = value.value is not None
+            value = value.value
+        if store:
+            manager = io_manager_for(definitions, asset, default_io_manager)
+            output = OutputContext(asset_key=key, run_id=run_id, definition_metadata=asset.metadata)
+            await _call_io(manager, functools.partial(manager.handle_output, output, value))
+            metadata.update(output.metadata)
+        return StepResult(
+            success=True,
+            started_at=started,
+            ended_at=time.time(),
+            metadata=normalize_metadata(metadata),
+            logs=logger.lines,
+        )
+    except Exception as exc:
+        return StepResult(
+            success=False,
+            started_at=started,
+            ended_at=time.time(),
+            error=ErrorInfo(
+                type=type(exc).__name__,
+                message=str(exc),
+                traceback="".join(traceback.format_exception(exc)),
+            ),
+            logs=logger.lines,
+            exception=exc,
+        )
