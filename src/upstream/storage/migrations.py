@@ -1,0 +1,125 @@
+"""The SQLite schema as an ordered list of migrations, applied once each, never edited.
+
+A new schema change is a new entry at the end of `MIGRATIONS`; version N is entry N-1.
+`schema_version` holds one row per applied version, so a database knows how far it got.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from upstream.storage.base import StorageError
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "migrate"]
+
+_V1 = (
+    """CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        selection TEXT NOT NULL,
+        steps TEXT NOT NULL,
+        code_location TEXT NOT NULL,
+        definitions_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        ended_at REAL
+    )""",
+    "CREATE INDEX runs_by_created ON runs (created_at)",
+    # `seq` (a rowid alias) is the queue order; the logical key is the UNIQUE triple.
+    """CREATE TABLE steps (
+        seq INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        step_key TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        queued_at REAL,
+        started_at REAL,
+        ended_at REAL,
+        worker_id TEXT,
+        error_type TEXT,
+        error_message TEXT,
+        error_traceback TEXT,
+        skip_reason TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (run_id, step_key, attempt)
+    )""",
+    # AUTOINCREMENT: ids never go backwards or get reused, so `after_id` polling is safe.
+    """CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        step_key TEXT,
+        timestamp REAL NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX events_by_run ON events (run_id, id)",
+    """CREATE TABLE materializations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        asset_key TEXT NOT NULL,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        timestamp REAL NOT NULL,
+        duration REAL,
+        metadata TEXT NOT NULL
+    )""",
+    "CREATE INDEX materializations_by_asset ON materializations (asset_key, id)",
+    # One row per asset pointing at its newest materialization: the catalog stays O(assets).
+    """CREATE TABLE asset_latest (
+        asset_key TEXT PRIMARY KEY,
+        materialization_id INTEGER NOT NULL REFERENCES materializations (id)
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+LATEST_VERSION = len(MIGRATIONS)
+
+_CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    applied_at REAL NOT NULL
+)"""
+
+
+def _current_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0])
+
+
+def _check_not_newer(version: int, where: str) -> None:
+    if version > LATEST_VERSION:
+        raise StorageError(
+            f"{where} was written by a newer upstream (schema {version} > {LATEST_VERSION});"
+            " upgrade upstream"
+        )
+
+
+def migrate(conn: sqlite3.Connection, where: str) -> list[int]:
+    """Apply pending migrations in one transaction; return the versions applied.
+
+    An up-to-date database is only read, never written. `conn` must be in autocommit mode
+    (isolation_level=None). `where` names the database in error messages.
+    """
+    current = _current_version(conn)
+    _check_not_newer(current, where)
+    if current == LATEST_VERSION:
+        return []
+    conn.execute("BEGIN IMMEDIATE")  # take the write lock: two processes never both migrate
+    try:
+        conn.execute(_CREATE_VERSION_TABLE)
+        current = _current_version(conn)
+        _check_not_newer(current, where)
+        applied = []
+        for version in range(current + 1, LATEST_VERSION + 1):
+            for statement in MIGRATIONS[version - 1]:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version, time.time()))
+            applied.append(version)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return applied

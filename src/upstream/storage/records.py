@@ -1,0 +1,113 @@
+"""What storage holds: runs, steps, events and materializations, as plain frozen records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from upstream.protocol import ErrorInfo, LogLine
+
+__all__ = [
+    "EventRecord",
+    "Materialization",
+    "RunRecord",
+    "RunStatus",
+    "StepOutcome",
+    "StepRecord",
+    "StepStatus",
+]
+
+
+class RunStatus(StrEnum):
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+
+class StepStatus(StrEnum):
+    QUEUED = "QUEUED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    SKIPPED = "SKIPPED"
+
+
+FINAL_STEP_STATUSES = frozenset({StepStatus.SUCCESS, StepStatus.FAILURE, StepStatus.SKIPPED})
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run: what was selected, against which definitions, and how it ended."""
+
+    run_id: str
+    status: RunStatus
+    selection: str
+    steps: tuple[str, ...]
+    code_location: str
+    definitions_hash: str
+    created_at: float
+    ended_at: float | None = None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.created_at
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One attempt of one step, as stored."""
+
+    run_id: str
+    step_key: str
+    attempt: int
+    status: StepStatus
+    queued_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    worker_id: str | None = None
+    error: ErrorInfo | None = None
+    skip_reason: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """A final outcome to record: success, failure (with error) or skipped (with reason).
+
+    Recording is idempotent on (run_id, step_key, attempt): the first outcome wins.
+    """
+
+    run_id: str
+    step_key: str
+    attempt: int
+    status: StepStatus
+    started_at: float | None = None
+    ended_at: float | None = None
+    worker_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error: ErrorInfo | None = None
+    skip_reason: str | None = None
+    logs: tuple[LogLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One entry of the append-only event log. `id` orders events; `data` is JSON-safe."""
+
+    id: int
+    run_id: str
+    step_key: str | None
+    timestamp: float
+    type: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Materialization:
+    """One successful materialization of an asset: the catalog's unit."""
+
+    asset_key: str
+    run_id: str
+    timestamp: float
+    duration: float | None
+    metadata: dict[str, Any]

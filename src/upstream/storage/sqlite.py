@@ -1,0 +1,400 @@
+"""The embedded state adapter: `RunStorage` on stdlib sqlite3, kept off the event loop.
+
+One connection is used by one worker thread at a time (a `CapacityLimiter` of 1), so a
+query never blocks the loop and sqlite3 never sees two threads at once. Every write is one
+transaction in one thread hop; batches go through `executemany` on cached statements.
+
+Event `data` by type: RUN_STARTED {selection}; RUN_SUCCESS / RUN_FAILURE {};
+STEP_SUCCESS {attempt, duration, metadata}; STEP_FAILURE {attempt, error: {type, message,
+traceback}}; STEP_SKIPPED {attempt, reason}; ASSET_MATERIALIZATION {asset_key, metadata};
+LOG {level, message}. A success appends its LOG events, then ASSET_MATERIALIZATION, then
+STEP_SUCCESS, so the log reads in the order things happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from upstream.protocol import ErrorInfo
+from upstream.storage.base import EventType, RunStorage, StorageError
+from upstream.storage.migrations import migrate
+from upstream.storage.records import (
+    EventRecord,
+    Materialization,
+    RunRecord,
+    RunStatus,
+    StepOutcome,
+    StepRecord,
+    StepStatus,
+)
+
+__all__ = ["SqliteStorage", "open_sqlite_storage"]
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_S = 10.0
+_CHUNK = 500  # bound parameters per IN (...) list, well under every SQLite build's limit
+
+_INSERT_RUN = (
+    "INSERT INTO runs (run_id, status, selection, steps, code_location, definitions_hash,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"
+)
+_FINISH_RUN = "UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ? AND status = ?"
+_RUN_COLUMNS = (
+    "run_id, status, selection, steps, code_location, definitions_hash, created_at, ended_at"
+)
+_INSERT_QUEUED = (
+    "INSERT INTO steps (run_id, step_key, attempt, status, queued_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (run_id, step_key, attempt) DO NOTHING"
+)
+# The WHERE makes a final row immovable: rowcount 0 then means "already recorded".
+_UPSERT_OUTCOME = """INSERT INTO steps (run_id, step_key, attempt, status, started_at, ended_at,
+    worker_id, error_type, error_message, error_traceback, skip_reason, metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET
+    status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
+    worker_id = excluded.worker_id, error_type = excluded.error_type,
+    error_message = excluded.error_message, error_traceback = excluded.error_traceback,
+    skip_reason = excluded.skip_reason, metadata = excluded.metadata
+WHERE steps.status = 'QUEUED'"""
+_STEP_COLUMNS = (
+    "run_id, step_key, attempt, status, queued_at, started_at, ended_at, worker_id,"
+    " error_type, error_message, error_traceback, skip_reason, metadata"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (run_id, step_key, timestamp, type, data) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_MATERIALIZATION = (
+    "INSERT INTO materializations (asset_key, run_id, timestamp, duration, metadata)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+# Point each asset touched by this batch at its newest row; ids only grow (AUTOINCREMENT).
+# NOT INDEXED keeps the planner on the rowid range instead of scanning the asset index.
+_UPDATE_LATEST = """INSERT INTO asset_latest (asset_key, materialization_id)
+SELECT asset_key, max(id) FROM materializations NOT INDEXED WHERE id > ? GROUP BY asset_key
+ON CONFLICT (asset_key) DO UPDATE SET materialization_id = excluded.materialization_id
+WHERE excluded.materialization_id > asset_latest.materialization_id"""
+_LATEST = (
+    "SELECT m.asset_key, m.run_id, m.timestamp, m.duration, m.metadata"
+    " FROM asset_latest AS l JOIN materializations AS m ON m.id = l.materialization_id"
+)
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per call
+
+
+class SqliteStorage:
+    """Runs, steps, events and the asset catalog in one SQLite file (or in memory).
+
+    Build it with `open_sqlite_storage`, which applies migrations first.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self._where = where
+        self._limiter = anyio.CapacityLimiter(1)
+
+    @property
+    def path(self) -> str:
+        """The database file as given (or ":memory:")."""
+        return self._where
+
+    async def __aenter__(self) -> SqliteStorage:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _run(self, action: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn
+        if conn is None:
+            raise StorageError(f"state database {self._where} is closed; open it again")
+        try:
+            return await anyio.to_thread.run_sync(fn, conn, limiter=self._limiter)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, action) from exc
+
+    async def _write(self, action: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in one transaction; the write lock is taken up front, so no upgrade race."""
+
+        def in_transaction(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+        return await self._run(action, in_transaction)
+
+    async def create_run(self, run: RunRecord) -> None:
+        if run.status is not RunStatus.STARTED or run.ended_at is not None:
+            raise ValueError(f"run {run.run_id}: a run is created STARTED; end it with finish_run")
+        head = (run.run_id, run.status.value, run.selection, _dumps(list(run.steps)))
+        row = (*head, run.code_location, run.definitions_hash, run.created_at)
+        started = _dumps({"selection": run.selection})
+        event = (run.run_id, None, run.created_at, EventType.RUN_STARTED, started)
+
+        def write(conn: sqlite3.Connection) -> None:
+            if conn.execute(_INSERT_RUN, row).rowcount == 1:
+                conn.execute(_INSERT_EVENT, event)
+
+        await self._write("creating a run", write)
+
+    async def finish_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
+        if status is RunStatus.STARTED:
+            raise ValueError(f"run {run_id}: finish_run needs SUCCESS or FAILURE, not STARTED")
+        kind = EventType.RUN_SUCCESS if status is RunStatus.SUCCESS else EventType.RUN_FAILURE
+
+        def write(conn: sqlite3.Connection) -> None:
+            params = (status.value, ended_at, run_id, RunStatus.STARTED.value)
+            if conn.execute(_FINISH_RUN, params).rowcount == 1:
+                conn.execute(_INSERT_EVENT, (run_id, None, ended_at, kind, "{}"))
+
+        await self._write("finishing a run", write)
+
+    async def record_queued(
+        self, run_id: str, steps: Sequence[tuple[str, int]], queued_at: float
+    ) -> None:
+        rows = [
+            (run_id, key, attempt, StepStatus.QUEUED.value, queued_at) for key, attempt in steps
+        ]
+        if not rows:
+            return
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INSERT_QUEUED, rows)
+
+        await self._write("recording queued steps", write)
+
+    async def record_outcomes(self, outcomes: Sequence[StepOutcome]) -> list[bool]:
+        for outcome in outcomes:
+            if outcome.status is StepStatus.QUEUED:
+                raise ValueError(f"step {outcome.step_key}: an outcome must be final, not QUEUED")
+        if not outcomes:
+            return []
+        return await self._write("recording step outcomes", lambda c: _record(c, outcomes))
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?"
+        row = await self._run("reading a run", lambda c: c.execute(sql, (run_id,)).fetchone())
+        return None if row is None else _run_record(row)
+
+    async def find_run_ids(self, prefix: str) -> list[str]:
+        # A range on the primary key, not LIKE: LIKE is case-insensitive and skips the index.
+        sql = "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id"
+        bounds = (prefix, prefix + "\U0010ffff")
+        rows = await self._run("finding runs", lambda c: c.execute(sql, bounds).fetchall())
+        return [row[0] for row in rows]
+
+    async def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunRecord]:
+        where, params = (
+            ("", (limit,)) if status is None else ("WHERE status = ?", (status.value, limit))
+        )
+        sql = (
+            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at DESC, run_id DESC LIMIT ?"
+        )
+        rows = await self._run("listing runs", lambda c: c.execute(sql, params).fetchall())
+        return [_run_record(row) for row in rows]
+
+    async def get_steps(self, run_id: str) -> list[StepRecord]:
+        sql = f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY seq"
+        rows = await self._run("reading steps", lambda c: c.execute(sql, (run_id,)).fetchall())
+        return [_step_record(row) for row in rows]
+
+    async def get_events(self, run_id: str, after_id: int = 0) -> list[EventRecord]:
+        sql = (
+            "SELECT id, run_id, step_key, timestamp, type, data FROM events"
+            " WHERE run_id = ? AND id > ? ORDER BY id"
+        )
+        params = (run_id, after_id)
+        rows = await self._run("reading events", lambda c: c.execute(sql, params).fetchall())
+        return [EventRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+    async def latest_materializations(
+        self, asset_keys: Sequence[str] | None = None
+    ) -> dict[str, Materialization]:
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            if asset_keys is None:
+                return conn.execute(_LATEST).fetchall()
+            keys = list(dict.fromkeys(asset_keys))
+            rows: list[Any] = []
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                rows += conn.execute(f"{_LATEST} WHERE l.asset_key IN ({marks})", chunk).fetchall()
+            return rows
+
+        rows = await self._run("reading the asset catalog", read)
+        return {row[0]: _materialization(row) for row in rows}
+
+    async def materializations(self, asset_key: str, limit: int = 100) -> list[Materialization]:
+        sql = (
+            "SELECT asset_key, run_id, timestamp, duration, metadata FROM materializations"
+            " WHERE asset_key = ? ORDER BY id DESC LIMIT ?"
+        )
+        params = (asset_key, limit)
+        rows = await self._run("reading asset history", lambda c: c.execute(sql, params).fetchall())
+        return [_materialization(row) for row in rows]
+
+    async def close(self) -> None:
+        """Close the connection (after any call in flight); a second close does nothing."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+
+        def close(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute("PRAGMA optimize")
+            finally:
+                conn.close()
+
+        try:
+            await anyio.to_thread.run_sync(close, conn, limiter=self._limiter)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "closing") from exc
+
+
+def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[bool]:
+    """Upsert each step row, then append every event and catalog row in two executemany."""
+    cursor = conn.cursor()
+    accepted: list[bool] = []
+    events: list[tuple[str, str, float, str, str]] = []
+    catalog: list[tuple[str, str, float, float | None, str]] = []
+    now = time.time()
+    for o in outcomes:
+        error = o.error
+        metadata = _dumps(o.metadata)
+        err = (None, None, None) if error is None else (error.type, error.message, error.traceback)
+        key = (o.run_id, o.step_key, o.attempt, o.status.value, o.started_at, o.ended_at)
+        cursor.execute(_UPSERT_OUTCOME, (*key, o.worker_id, *err, o.skip_reason, metadata))
+        is_new = cursor.rowcount == 1
+        accepted.append(is_new)
+        if not is_new:
+            continue
+        when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
+        for line in o.logs:
+            data = _dumps({"level": line.level, "message": line.message})
+            events.append((o.run_id, o.step_key, line.timestamp, EventType.LOG, data))
+        if o.status is StepStatus.SUCCESS:
+            duration: float | None = None
+            if o.started_at is not None and o.ended_at is not None:
+                duration = o.ended_at - o.started_at
+            catalog.append((o.step_key, o.run_id, when, duration, metadata))
+            data = f'{{"asset_key":{_dumps(o.step_key)},"metadata":{metadata}}}'
+            events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
+            data = f'{{"attempt":{o.attempt},"duration":{_dumps(duration)},"metadata":{metadata}}}'
+            events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
+        elif o.status is StepStatus.FAILURE:
+            info = None if error is None else _error_dict(error)
+            data = _dumps({"attempt": o.attempt, "error": info})
+            events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
+        else:
+            data = _dumps({"attempt": o.attempt, "reason": o.skip_reason})
+            events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
+    if events:
+        cursor.executemany(_INSERT_EVENT, events)
+    if catalog:
+        (before,) = cursor.execute("SELECT coalesce(max(id), 0) FROM materializations").fetchone()
+        cursor.executemany(_INSERT_MATERIALIZATION, catalog)
+        cursor.execute(_UPDATE_LATEST, (before,))
+    return accepted
+
+
+def _error_dict(error: ErrorInfo) -> dict[str, str]:
+    return {"type": error.type, "message": error.message, "traceback": error.traceback}
+
+
+def _run_record(row: Any) -> RunRecord:
+    steps = tuple(json.loads(row[3]))
+    return RunRecord(row[0], RunStatus(row[1]), row[2], steps, row[4], row[5], row[6], row[7])
+
+
+def _step_record(row: Any) -> StepRecord:
+    error = None if row[8] is None else ErrorInfo(row[8], row[9] or "", row[10] or "")
+    key, times = (row[0], row[1], row[2], StepStatus(row[3])), (row[4], row[5], row[6])
+    return StepRecord(*key, *times, row[7], error, row[11], json.loads(row[12]))
+
+
+def _materialization(row: Any) -> Materialization:
+    return Materialization(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+
+def _translate(exc: sqlite3.Error, where: str, action: str) -> StorageError:
+    """Name the file, what failed and the likely fix; never leak a bare sqlite3 error."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError):
+        fix = "create the run (create_run) before recording its steps"
+    elif "locked" in text or "busy" in text:
+        fix = "another process holds the write lock; stop it or try again"
+    elif "not a database" in text or "malformed" in text:
+        fix = "it is corrupt or not an upstream state database; move it aside and run again"
+    elif "unable to open" in text or "readonly" in text or "disk" in text:
+        fix = "check that its directory exists and is writable and that the disk has space"
+    else:
+        fix = "check that it is an upstream state database on a writable disk"
+    detail = f"{type(exc).__name__}: {text}"
+    return StorageError(f"state database {where}: {action} failed ({detail}); {fix}")
+
+
+def _connect(target: str) -> sqlite3.Connection:
+    """Open and configure the connection, then migrate; runs in a worker thread."""
+    memory = target == ":memory:"
+    if not memory:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        target,
+        timeout=BUSY_TIMEOUT_S,
+        isolation_level=None,  # autocommit: we issue BEGIN/COMMIT ourselves
+        check_same_thread=False,  # safe: the CapacityLimiter(1) serialises every use
+        cached_statements=256,
+    )
+    try:
+        if not memory:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, target)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+async def open_sqlite_storage(path: str | os.PathLike[str]) -> SqliteStorage:
+    """Open (creating the file and its directories) and migrate; ":memory:" for tests."""
+    target = os.fspath(path)
+    try:
+        conn = await anyio.to_thread.run_sync(_connect, target)
+    except sqlite3.Error as exc:
+        raise _translate(exc, target, "opening") from exc
+    except OSError as exc:
+        raise StorageError(
+            f"state database {target}: cannot create its directory ({exc}); choose a writable path"
+        ) from exc
+    return SqliteStorage(conn, target)
+
+
+if TYPE_CHECKING:
+
+    def _conforms(storage: SqliteStorage) -> RunStorage:
+        return storage  # mypy proves SqliteStorage satisfies the port
