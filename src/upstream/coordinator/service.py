@@ -1,0 +1,192 @@
+"""The coordinator: turns plans into tasks, records results, publishes what became ready.
+
+A thin loop around the pure `ReadySet`. Per burst of results it does one storage
+transaction, then acks them (a result is acked only once committed), then publishes the
+next ready steps. It never imports user code: it needs only plans and the transport.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import anyio
+
+from upstream.planning.plan import Plan
+from upstream.planning.ready import ReadySet
+from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_result, encode
+from upstream.storage.base import RunStorage
+from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
+from upstream.tracing import get_logger
+from upstream.transport.base import Delivery, Transport
+
+__all__ = ["Coordinator", "CoordinatorSettings", "RunHandle"]
+
+log = get_logger("coordinator")
+
+OutcomeObserver = Callable[[StepOutcome], None]
+
+
+@dataclass(frozen=True)
+class CoordinatorSettings:
+    """Which code location this coordinator plans for, and against which definitions."""
+
+    code_location: str
+    definitions_hash: str
+
+
+@dataclass
+class RunHandle:
+    """A submitted run; `await handle.wait()` returns its final record."""
+
+    run_id: str
+    plan: Plan
+    tracker: ReadySet
+    created_at: float
+    finished: anyio.Event = field(default_factory=anyio.Event)
+    record: RunRecord | None = None
+
+    async def wait(self) -> RunRecord:
+        await self.finished.wait()
+        assert self.record is not None  # set before `finished`
+        return self.record
+
+
+class Coordinator:
+    """Drives any number of runs over one transport and one store."""
+
+    def __init__(
+        self,
+        storage: RunStorage,
+        transport: Transport,
+        settings: CoordinatorSettings,
+        *,
+        observer: OutcomeObserver | None = None,
+    ) -> None:
+        self._storage = storage
+        self._transport = transport
+        self._settings = settings
+        self._observer = observer
+        self._runs: dict[str, RunHandle] = {}
+        self._done: set[str] = set()
+
+    async def submit(self, plan: Plan, *, run_id: str | None = None) -> RunHandle:
+        """Record the run and publish its first ready set."""
+        now = time.time()
+        handle = RunHandle(run_id or str(uuid.uuid4()), plan, ReadySet(plan.parents), now)
+        await self._storage.create_run(
+            RunRecord(
+                run_id=handle.run_id,
+                status=RunStatus.STARTED,
+                selection=plan.selection,
+                steps=plan.steps,
+                code_location=self._settings.code_location,
+                definitions_hash=self._settings.definitions_hash,
+                created_at=now,
+            )
+        )
+        self._runs[handle.run_id] = handle
+        log.info("run.started", run_id=handle.run_id, steps=len(plan))
+        await self._dispatch(handle, handle.tracker.initial())
+        await self._finish_if_complete(handle)
+        return handle
+
+    async def serve(self) -> None:
+        """Consume results until the transport closes."""
+        async for batch in self._transport.results():
+            await self.handle_results(batch)
+
+    async def handle_results(self, batch: Sequence[Delivery]) -> None:
+        """Record a burst of results in one transaction, ack them, publish the next steps."""
+        outcomes: list[StepOutcome] = []
+        ready: dict[str, list[str]] = {}
+        to_ack: list[Delivery] = []
+        for delivery in batch:
+            try:
+                result = decode_result(delivery.body)
+            except ProtocolError as exc:
+                log.warning("result.rejected", reason=str(exc))
+                await delivery.reject(str(exc))
+                continue
+            handle = self._runs.get(result.run_id)
+            if handle is None or result.step_key not in handle.plan.parents:
+                if result.run_id in self._done:
+                    to_ack.append(delivery)  # a late duplicate of a finished run: harmless
+                    continue
+                reason = f"result for unknown run {result.run_id!r} step {result.step_key!r}"
+                log.warning("result.rejected", reason=reason)
+                await delivery.reject(reason)
+                continue
+            to_ack.append(delivery)
+            outcomes.append(_outcome(result))
+            if result.status == "success":
+                ready.setdefault(handle.run_id, []).extend(
+                    handle.tracker.succeeded(result.step_key)
+                )
+            else:
+                for skip in handle.tracker.failed(result.step_key):
+                    outcomes.append(
+                        StepOutcome(
+                            run_id=handle.run_id,
+                            step_key=skip.step,
+                            attempt=1,
+                            status=StepStatus.SKIPPED,
+                            skip_reason=f"upstream {skip.because_of!r} failed",
+                        )
+                    )
+        if outcomes:
+            recorded = await self._storage.record_outcomes(outcomes)
+            if self._observer is not None:
+                for outcome, new in zip(outcomes, recorded, strict=True):
+                    if new:
+                        self._observer(outcome)
+        for delivery in to_ack:
+            await delivery.ack()
+        for run_id, steps in ready.items():
+            await self._dispatch(self._runs[run_id], steps)
+        for run_id in {o.run_id for o in outcomes}:
+            await self._finish_if_complete(self._runs[run_id])
+
+    async def _dispatch(self, handle: RunHandle, steps: Sequence[str]) -> None:
+        if not steps:
+            return
+        await self._storage.record_queued(handle.run_id, [(s, 1) for s in steps], time.time())
+        for step in steps:
+            task = TaskMessage(
+                run_id=handle.run_id,
+                step_key=step,
+                asset_key=step,
+                attempt=1,
+                code_location=self._settings.code_location,
+                definitions_hash=self._settings.definitions_hash,
+            )
+            await self._transport.publish_task(encode(task), headers={})
+
+    async def _finish_if_complete(self, handle: RunHandle) -> None:
+        if not handle.tracker.complete or handle.record is not None:
+            return
+        status = RunStatus.FAILURE if handle.tracker.failed_steps else RunStatus.SUCCESS
+        ended = time.time()
+        await self._storage.finish_run(handle.run_id, status, ended)
+        handle.record = await self._storage.get_run(handle.run_id)
+        del self._runs[handle.run_id]
+        self._done.add(handle.run_id)
+        log.info("run.finished", run_id=handle.run_id, status=str(status))
+        handle.finished.set()
+
+
+def _outcome(result: ResultMessage) -> StepOutcome:
+    return StepOutcome(
+        run_id=result.run_id,
+        step_key=result.step_key,
+        attempt=result.attempt,
+        status=StepStatus.SUCCESS if result.status == "success" else StepStatus.FAILURE,
+        started_at=result.started_at,
+        ended_at=result.ended_at,
+        worker_id=result.worker_id,
+        metadata=result.metadata,
+        error=result.error,
+        logs=result.logs,
+    )

@@ -1,0 +1,75 @@
+"""Embedded mode: coordinator and worker in one process over the in-memory transport.
+
+The same services as the distributed deployment, wired to in-process adapters; only
+this module knows it is embedded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import anyio
+
+from upstream.coordinator import Coordinator, CoordinatorSettings
+from upstream.coordinator.service import OutcomeObserver
+from upstream.definitions.definitions import Definitions
+from upstream.definitions.io_manager import IOManager
+from upstream.planning.plan import Plan
+from upstream.storage.base import RunStorage
+from upstream.storage.records import RunRecord
+from upstream.transport.memory import MemoryTransport
+from upstream.worker import Worker, WorkerSettings
+from upstream.worker.service import ExceptionSink
+
+__all__ = ["DEFAULT_CONCURRENCY", "run_embedded", "upstream_home"]
+
+DEFAULT_CONCURRENCY = 8
+
+
+def upstream_home() -> Path:
+    """Where embedded state lives: `$UPSTREAM_HOME`, else `.upstream/` in the current dir."""
+    configured = os.environ.get("UPSTREAM_HOME")
+    return Path(configured) if configured else Path.cwd() / ".upstream"
+
+
+async def run_embedded(
+    definitions: Definitions,
+    plan: Plan,
+    *,
+    storage: RunStorage,
+    io_manager: IOManager,
+    code_location: str,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    observer: OutcomeObserver | None = None,
+    on_exception: ExceptionSink | None = None,
+    run_id: str | None = None,
+) -> RunRecord:
+    """Run `plan` to the end and return the final run record."""
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    transport = MemoryTransport()
+    coordinator = Coordinator(
+        storage,
+        transport,
+        CoordinatorSettings(code_location=code_location, definitions_hash=definitions.hash),
+        observer=observer,
+    )
+    worker = Worker(
+        definitions,
+        transport,
+        WorkerSettings(
+            code_location=code_location,
+            worker_id=f"embedded-{os.getpid()}",
+            concurrency=concurrency,
+        ),
+        default_io_manager=io_manager,
+        on_exception=on_exception,
+    )
+    async with anyio.create_task_group() as group:
+        group.start_soon(coordinator.serve)
+        group.start_soon(worker.serve)
+        handle = await coordinator.submit(plan, run_id=run_id)
+        record = await handle.wait()
+        await transport.aclose()
+    return record

@@ -1,0 +1,63 @@
+"""The transport port: tasks to workers, results to the coordinator. Two adapters share it.
+
+Delivery is at-least-once. A consumer acks a delivery only once its effect is safe (a
+worker: the result confirmed; the coordinator: the result committed), and rejects a
+message it cannot read, which dead-letters it; nothing is ever requeued by a reject.
+Adapters raise `TransportError` for failures of the transport itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Protocol
+
+from upstream.definitions.errors import UpstreamError
+
+__all__ = ["Delivery", "Transport", "TransportError"]
+
+
+class TransportError(UpstreamError):
+    """The broker is unreachable or refused a message."""
+
+
+class Delivery(Protocol):
+    """One received message."""
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    async def ack(self) -> None:
+        """The message's effect is safe; it will not be delivered again."""
+        ...
+
+    async def reject(self, reason: str) -> None:
+        """Dead-letter the message (never requeue); `reason` is logged with it."""
+        ...
+
+
+class Transport(Protocol):
+    """Publishes tasks and results; yields them to the services that consume them."""
+
+    async def publish_task(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        """Return once the task is safely queued (confirmed by the broker)."""
+        ...
+
+    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        """Return once the result is safely queued (confirmed by the broker)."""
+        ...
+
+    def tasks(self) -> AsyncIterator[Delivery]:
+        """Tasks for this worker, one at a time, until the transport closes."""
+        ...
+
+    def results(self) -> AsyncIterator[Sequence[Delivery]]:
+        """Results in batches: each batch holds at least one delivery, and as many more as
+        had already arrived, so the coordinator records a burst in one transaction."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop both streams; consumers' loops end."""
+        ...

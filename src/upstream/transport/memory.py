@@ -1,0 +1,78 @@
+"""The in-memory transport: anyio streams, for the embedded mode and for tests.
+
+Rejected messages are kept in `dead_letters`, so tests can see what a service refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import anyio
+
+from upstream.tracing import get_logger
+from upstream.transport.base import Delivery
+
+__all__ = ["DeadLetter", "MemoryTransport"]
+
+log = get_logger("transport")
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A rejected message and why."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    reason: str
+
+
+@dataclass(eq=False)
+class _MemoryDelivery:
+    body: bytes
+    headers: Mapping[str, str]
+    _transport: MemoryTransport = field(repr=False)
+
+    async def ack(self) -> None:
+        return None
+
+    async def reject(self, reason: str) -> None:
+        self._transport.dead_letters.append(DeadLetter(self.body, self.headers, reason))
+        log.warning("message.dead_lettered", reason=reason, size=len(self.body))
+
+
+class MemoryTransport:
+    """Unbounded in-process queues: a publisher never waits on a consumer (no deadlock
+    between a coordinator publishing a wide ready set and workers reporting results)."""
+
+    def __init__(self) -> None:
+        self._task_send, self._task_receive = anyio.create_memory_object_stream[Delivery](math.inf)
+        self._result_send, self._result_receive = anyio.create_memory_object_stream[Delivery](
+            math.inf
+        )
+        self.dead_letters: list[DeadLetter] = []
+
+    async def publish_task(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        self._task_send.send_nowait(_MemoryDelivery(body, dict(headers), self))
+
+    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        self._result_send.send_nowait(_MemoryDelivery(body, dict(headers), self))
+
+    async def tasks(self) -> AsyncIterator[Delivery]:
+        async for delivery in self._task_receive:
+            yield delivery
+
+    async def results(self) -> AsyncIterator[Sequence[Delivery]]:
+        async for first in self._result_receive:
+            batch = [first]
+            while True:
+                try:
+                    batch.append(self._result_receive.receive_nowait())
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+            yield batch
+
+    async def aclose(self) -> None:
+        self._task_send.close()
+        self._result_send.close()

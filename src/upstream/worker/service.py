@@ -1,0 +1,160 @@
+"""The worker: take a task, run the asset, report the result, and only then ack the task.
+
+Stateless: everything a task needs is in the message and the imported code location. A
+task planned against other definitions fails with an error saying so; it never runs stale
+code silently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from upstream.definitions.definitions import Definitions
+from upstream.definitions.io_manager import IOManager
+from upstream.definitions.keys import AssetKey
+from upstream.execution import ErrorInfo, LogLine, execute_step
+from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_task, encode
+from upstream.tracing import get_logger
+from upstream.transport.base import Delivery, Transport
+
+__all__ = ["Worker", "WorkerSettings"]
+
+log = get_logger("worker")
+
+ExceptionSink = Callable[[str, str, BaseException], None]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Who this worker is and how much it runs at once."""
+
+    code_location: str
+    worker_id: str
+    concurrency: int = 8
+
+
+class Worker:
+    """Consumes tasks, `concurrency` at a time; a user error is a result, never a crash."""
+
+    def __init__(
+        self,
+        definitions: Definitions,
+        transport: Transport,
+        settings: WorkerSettings,
+        *,
+        default_io_manager: IOManager,
+        on_exception: ExceptionSink | None = None,
+    ) -> None:
+        self._definitions = definitions
+        self._transport = transport
+        self._settings = settings
+        self._io = default_io_manager
+        self._on_exception = on_exception
+        self._threads = anyio.CapacityLimiter(settings.concurrency)
+
+    async def serve(self) -> None:
+        """Run until the transport's task stream ends; in-flight tasks finish first."""
+        slots = anyio.Semaphore(self._settings.concurrency)
+        async with anyio.create_task_group() as group:
+            async for delivery in self._transport.tasks():
+                await slots.acquire()
+                group.start_soon(self._handle, delivery, slots)
+
+    async def _handle(self, delivery: Delivery, slots: anyio.Semaphore) -> None:
+        try:
+            try:
+                task = decode_task(delivery.body)
+            except ProtocolError as exc:
+                log.warning("task.rejected", reason=str(exc))
+                await delivery.reject(str(exc))
+                return
+            result = await self.run(task)
+            await self._transport.publish_result(encode(result), headers=dict(delivery.headers))
+            await delivery.ack()  # only now is the result safe
+        finally:
+            slots.release()
+
+    async def run(self, task: TaskMessage) -> ResultMessage:
+        """Run one task and describe the outcome; never raises for user code."""
+        refusal = self._refuse(task)
+        if refusal is not None:
+            now = time.time()
+            return self._result(task, False, now, now, error=refusal)
+        step = await execute_step(
+            self._definitions,
+            AssetKey.from_user_string(task.asset_key),
+            run_id=task.run_id,
+            attempt=task.attempt,
+            default_io_manager=self._io,
+            thread_limiter=self._threads,
+        )
+        if step.exception is not None and self._on_exception is not None:
+            self._on_exception(task.run_id, task.step_key, step.exception)
+        return self._result(
+            task,
+            step.success,
+            step.started_at,
+            step.ended_at,
+            error=step.error,
+            metadata=step.metadata,
+            logs=tuple(step.logs),
+        )
+
+    def _refuse(self, task: TaskMessage) -> ErrorInfo | None:
+        mine = self._settings.code_location
+        if task.code_location != mine:
+            return ErrorInfo(
+                "CodeLocationMismatch",
+                f"worker {self._settings.worker_id} serves code location {mine!r}, "
+                f"but the task is for {task.code_location!r}; start a worker for it",
+                "",
+            )
+        if task.definitions_hash != self._definitions.hash:
+            return ErrorInfo(
+                "DefinitionsMismatch",
+                f"worker {self._settings.worker_id} has definitions "
+                f"{self._definitions.hash[:12]}, but the run was planned against "
+                f"{task.definitions_hash[:12]}; restart workers on the current code "
+                "or launch the run again",
+                "",
+            )
+        try:
+            known = self._definitions.has_asset(AssetKey.from_user_string(task.asset_key))
+        except ValueError:
+            known = False
+        if not known:
+            return ErrorInfo(
+                "UnknownAsset",
+                f"code location {mine!r} has no asset {task.asset_key!r}",
+                "",
+            )
+        return None
+
+    def _result(
+        self,
+        task: TaskMessage,
+        success: bool,
+        started: float,
+        ended: float,
+        *,
+        error: ErrorInfo | None = None,
+        metadata: dict[str, Any] | None = None,
+        logs: tuple[LogLine, ...] = (),
+    ) -> ResultMessage:
+        return ResultMessage(
+            run_id=task.run_id,
+            step_key=task.step_key,
+            attempt=task.attempt,
+            status="success" if success else "failure",
+            started_at=started,
+            ended_at=ended,
+            worker_id=self._settings.worker_id,
+            metadata=dict(metadata or {}),
+            error=error,
+            logs=logs,
+        )

@@ -1,0 +1,204 @@
+"""Coordinator and worker loops over the in-memory transport: what they refuse, what they
+record once, and when they ack. The same tests run on RabbitMQ with the distributed issue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import anyio
+import pytest
+
+from upstream import Definitions, InMemoryIOManager, asset
+from upstream.coordinator import Coordinator, CoordinatorSettings
+from upstream.planning import build_plan
+from upstream.protocol import ResultMessage, TaskMessage, decode_result, encode
+from upstream.storage import EventType, RunStatus, SqliteStorage, StepStatus, open_sqlite_storage
+from upstream.transport import Delivery, MemoryTransport
+from upstream.worker import Worker, WorkerSettings
+
+
+@asset
+def a() -> int:
+    return 1
+
+
+@asset
+def b(a: int) -> int:
+    return a + 1
+
+
+DEFS = Definitions([a, b])
+LOCATION = "tests"
+
+
+@pytest.fixture
+async def storage() -> AsyncIterator[SqliteStorage]:
+    store = await open_sqlite_storage(":memory:")
+    yield store
+    await store.close()
+
+
+def _worker(transport: MemoryTransport, defs: Definitions = DEFS) -> Worker:
+    return Worker(
+        defs,
+        transport,
+        WorkerSettings(LOCATION, "w1", concurrency=2),
+        default_io_manager=InMemoryIOManager(),
+    )
+
+
+def _task(**change: Any) -> TaskMessage:
+    fields: dict[str, Any] = {
+        "run_id": "r1",
+        "step_key": "a",
+        "asset_key": "a",
+        "attempt": 1,
+        "code_location": LOCATION,
+        "definitions_hash": DEFS.hash,
+    }
+    return TaskMessage(**{**fields, **change})
+
+
+async def _one_result(transport: MemoryTransport) -> ResultMessage:
+    async for batch in transport.results():
+        return decode_result(batch[0].body)
+    raise AssertionError("no result")
+
+
+async def test_a_malformed_task_is_dead_lettered_and_the_worker_keeps_serving() -> None:
+    """Garbage goes to the dead letters with a reason; the next good task still runs."""
+    transport = MemoryTransport()
+    async with anyio.create_task_group() as group:
+        group.start_soon(_worker(transport).serve)
+        await transport.publish_task(b"\xc1not msgpack", headers={})
+        await transport.publish_task(encode(_task()), headers={})
+        result = await _one_result(transport)
+        await transport.aclose()
+    assert result.status == "success"
+    assert len(transport.dead_letters) == 1
+    assert "not a msgpack message" in transport.dead_letters[0].reason
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "words"),
+    [
+        ({"definitions_hash": "0" * 64}, "DefinitionsMismatch", "restart workers"),
+        ({"code_location": "other"}, "CodeLocationMismatch", "start a worker for it"),
+        ({"asset_key": "nope", "step_key": "nope"}, "UnknownAsset", "has no asset 'nope'"),
+    ],
+)
+async def test_a_worker_refuses_tasks_it_cannot_run_faithfully(
+    change: dict[str, Any], kind: str, words: str
+) -> None:
+    """Stale definitions, another code location, an unknown asset: a failed step that says so."""
+    result = await _worker(MemoryTransport()).run(_task(**change))
+    assert result.status == "failure"
+    assert result.error is not None
+    assert result.error.type == kind
+    assert words in result.error.message
+
+
+class _Recorder(MemoryTransport):
+    """Notes the order of result publishes and task acks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[str] = []
+
+    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        self.order.append("result published")
+        await super().publish_result(body, headers=headers)
+
+    async def tasks(self) -> AsyncIterator[Delivery]:
+        async for delivery in super().tasks():
+            yield _NotingDelivery(delivery, self.order)
+
+
+class _NotingDelivery:
+    def __init__(self, inner: Delivery, order: list[str]) -> None:
+        self._inner, self._order = inner, order
+        self.body, self.headers = inner.body, inner.headers
+
+    async def ack(self) -> None:
+        self._order.append("task acked")
+        await self._inner.ack()
+
+    async def reject(self, reason: str) -> None:
+        await self._inner.reject(reason)
+
+
+async def test_a_worker_acks_a_task_only_after_its_result_is_published() -> None:
+    """Crash between the two and the task is redelivered: at-least-once execution."""
+    transport = _Recorder()
+    async with anyio.create_task_group() as group:
+        group.start_soon(_worker(transport).serve)
+        await transport.publish_task(encode(_task()), headers={})
+        await _one_result(transport)
+        await transport.aclose()
+    assert transport.order == ["result published", "task acked"]
+
+
+async def _run_with(
+    transport: MemoryTransport, storage: SqliteStorage, before_results: list[bytes]
+) -> str:
+    coordinator = Coordinator(storage, transport, CoordinatorSettings(LOCATION, DEFS.hash))
+    async with anyio.create_task_group() as group:
+        group.start_soon(coordinator.serve)
+        group.start_soon(_worker(transport).serve)
+        for body in before_results:
+            await transport.publish_result(body, headers={})
+        handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1")
+        record = await handle.wait()
+        await transport.aclose()
+    assert record.status is RunStatus.SUCCESS
+    return record.run_id
+
+
+async def test_a_malformed_or_foreign_result_is_dead_lettered_and_the_run_completes(
+    storage: SqliteStorage,
+) -> None:
+    """The coordinator logs and dead-letters what it cannot use, and keeps going."""
+    transport = MemoryTransport()
+    foreign = ResultMessage("someone-else", "a", 1, "success", 0.0, 0.0, "w9")
+    await _run_with(transport, storage, [b"garbage", encode(foreign)])
+    reasons = [d.reason for d in transport.dead_letters]
+    assert any("not a msgpack message" in r for r in reasons)
+    assert any("unknown run 'someone-else'" in r for r in reasons)
+
+
+async def test_a_duplicate_result_is_recorded_once(storage: SqliteStorage) -> None:
+    """A redelivered result adds no step, event or materialization, and no second task."""
+    transport = MemoryTransport()
+    coordinator = Coordinator(storage, transport, CoordinatorSettings(LOCATION, DEFS.hash))
+    handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1")
+    success = ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")
+    twice = [_Delivered(encode(success)), _Delivered(encode(success))]
+    await coordinator.handle_results(twice)
+    await coordinator.handle_results([_Delivered(encode(success))])
+    assert all(d.acked for d in twice)
+    steps = await storage.get_steps("r1")
+    assert [(s.step_key, s.status) for s in steps] == [
+        ("a", StepStatus.SUCCESS),
+        ("b", StepStatus.QUEUED),
+    ]
+    events = await storage.get_events("r1")
+    assert [e.type for e in events].count(EventType.ASSET_MATERIALIZATION) == 1
+    assert not handle.finished.is_set()
+    await coordinator.handle_results(
+        [_Delivered(encode(ResultMessage("r1", "b", 1, "success", 2.0, 3.0, "w1")))]
+    )
+    assert (await handle.wait()).status is RunStatus.SUCCESS
+
+
+class _Delivered:
+    def __init__(self, body: bytes) -> None:
+        self.body, self.headers = body, {}
+        self.acked = False
+        self.rejected: str | None = None
+
+    async def ack(self) -> None:
+        self.acked = True
+
+    async def reject(self, reason: str) -> None:
+        self.rejected = reason
