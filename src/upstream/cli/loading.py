@@ -1,0 +1,102 @@
+"""Load a code location (`-m module` or `-f file.py`) and find its `Definitions`.
+
+Every way this can go wrong is a `CodeLocationError` with one line naming the problem.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from upstream.definitions.definitions import Definitions
+from upstream.definitions.errors import DefinitionsError, UpstreamError
+
+__all__ = ["CodeLocation", "CodeLocationError", "load_code_location"]
+
+
+class CodeLocationError(UpstreamError):
+    """The module or file could not be loaded, or holds no usable `Definitions`."""
+
+
+@dataclass(frozen=True)
+class CodeLocation:
+    """A loaded module and the `Definitions` found in it."""
+
+    name: str
+    definitions: Definitions
+
+
+def _import_module(name: str) -> ModuleType:
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)  # `-m my_pipeline` from the project root, as Dagster does
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+            raise CodeLocationError(
+                f"no module named {name!r}; run from the directory that contains it, "
+                "or install its package"
+            ) from exc
+        raise CodeLocationError(f"module {name!r} failed to import: {exc}") from exc
+    except DefinitionsError:
+        raise
+    except Exception as exc:
+        raise CodeLocationError(
+            f"module {name!r} failed to import: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _import_file(path: Path) -> ModuleType:
+    if not path.is_file():
+        raise CodeLocationError(f"file {str(path)!r} does not exist")
+    name = f"upstream_code_location_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CodeLocationError(f"file {str(path)!r} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    parent = str(path.parent.resolve())
+    if parent not in sys.path:
+        sys.path.insert(0, parent)  # sibling imports work, as when run as a script
+    try:
+        spec.loader.exec_module(module)
+    except DefinitionsError:
+        raise
+    except Exception as exc:
+        del sys.modules[name]
+        raise CodeLocationError(
+            f"file {str(path)!r} failed to import: {type(exc).__name__}: {exc}"
+        ) from exc
+    return module
+
+
+def _find_definitions(module: ModuleType, label: str) -> Definitions:
+    found = {attr: value for attr, value in vars(module).items() if isinstance(value, Definitions)}
+    if not found:
+        raise CodeLocationError(
+            f"{label} has no Definitions object; add `defs = Definitions(assets=[...])`"
+        )
+    if len(found) > 1:
+        if "defs" in found:
+            return found["defs"]
+        names = ", ".join(sorted(found))
+        raise CodeLocationError(
+            f"{label} has several Definitions objects ({names}); name the one to use `defs`"
+        )
+    return next(iter(found.values()))
+
+
+def load_code_location(module: str | None = None, file: str | None = None) -> CodeLocation:
+    """Import the module or file and return its one `Definitions` (or the one named `defs`)."""
+    if module is not None and file is None:
+        definitions = _find_definitions(_import_module(module), f"module {module!r}")
+        return CodeLocation(module, definitions)
+    if file is not None and module is None:
+        definitions = _find_definitions(_import_file(Path(file)), f"file {file!r}")
+        return CodeLocation(str(Path(file)), definitions)
+    raise CodeLocationError("name the code location with -m MODULE or -f FILE (one of them)")

@@ -1,0 +1,299 @@
+"""The `upstream` command. Exit 0 success, 1 the run failed, 2 bad usage or input.
+
+Errors print one line on stderr; `--verbose` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import click
+
+from upstream.cli.loading import CodeLocation, load_code_location
+from upstream.cli.progress import Progress, describe
+from upstream.cli.scaffold import scaffold_project
+from upstream.cli.views import asset_dict, run_dict, seconds, table, when
+from upstream.definitions.errors import UpstreamError
+from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
+from upstream.embedded import DEFAULT_CONCURRENCY, run_embedded, upstream_home
+from upstream.execution.io_managers import FilesystemIOManager
+from upstream.planning.plan import build_plan
+from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
+from upstream.storage.sqlite import SqliteStorage, open_sqlite_storage
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+STATE_FILE = "state.db"
+
+
+class Failed(Exception):
+    """The command ran, and what it ran failed: exit status 1."""
+
+
+def _fail(message: str, verbose: bool, code: int) -> None:
+    if verbose:
+        traceback.print_exc()
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handles_errors(fn: F) -> F:
+    """Adds `--verbose`; turns our errors into one line on stderr and the right exit status."""
+
+    @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks on errors.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, verbose: bool, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Failed:
+            sys.exit(1)
+        except (UpstreamError, FileExistsError, ValueError) as exc:
+            _fail(str(exc), verbose, 2)
+        except Exception as exc:
+            _fail(f"{type(exc).__name__}: {exc} (rerun with --verbose for details)", verbose, 2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def code_location_options(fn: F) -> F:
+    fn = click.option("-f", "--file", "file", type=str, help="Python file holding the code.")(fn)
+    return click.option("-m", "--module", "module", type=str, help="Module holding the code.")(fn)
+
+
+def _state_path() -> Path:
+    return upstream_home() / STATE_FILE
+
+
+def _with_storage(fn: Callable[[SqliteStorage], Coroutine[Any, Any, T]]) -> T:
+    """Open the embedded state store (creating it), run `fn` with it, close it."""
+
+    async def go() -> T:
+        storage = await open_sqlite_storage(_state_path())
+        try:
+            return await fn(storage)
+        finally:
+            await storage.close()
+
+    return anyio.run(go)
+
+
+def _read_storage(fn: Callable[[SqliteStorage], Coroutine[Any, Any, T]]) -> T | None:
+    """As `_with_storage`, but None when no state exists yet: reading creates nothing."""
+    if not _state_path().exists():
+        return None
+    return _with_storage(fn)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="upstream")
+def cli() -> None:
+    """upstream: an asset-based data orchestrator."""
+
+
+@cli.command()
+@code_location_options
+@click.option("--select", "selection", help="Assets to run, e.g. '+daily_summary' or 'group:x'.")
+@click.option(
+    "--concurrency",
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Assets run at once.",
+)
+@handles_errors
+def materialize(
+    module: str | None, file: str | None, selection: str | None, concurrency: int
+) -> None:
+    """Materialize assets on the embedded executor (state under .upstream/)."""
+    location: CodeLocation = load_code_location(module, file)
+    definitions = location.definitions
+    plan = build_plan(definitions.graph, selection)
+    home = upstream_home()
+    io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or FilesystemIOManager(home / "storage")
+    outcomes: list[StepOutcome] = []
+
+    async def go(storage: SqliteStorage) -> RunRecord:
+        with Progress(len(plan)) as progress:
+
+            def observe(outcome: StepOutcome) -> None:
+                outcomes.append(outcome)
+                progress(outcome)
+
+            return await run_embedded(
+                definitions,
+                plan,
+                storage=storage,
+                io_manager=io,
+                code_location=location.name,
+                concurrency=concurrency,
+                observer=observe,
+            )
+
+    record = _with_storage(go)
+    counts = {status: 0 for status in (StepStatus.SUCCESS, StepStatus.FAILURE, StepStatus.SKIPPED)}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+    click.echo(
+        f"run {record.run_id} {record.status} in {seconds(record.duration)}: "
+        f"{counts[StepStatus.SUCCESS]} succeeded, {counts[StepStatus.FAILURE]} failed, "
+        f"{counts[StepStatus.SKIPPED]} skipped"
+    )
+    if record.status is not RunStatus.SUCCESS:
+        for outcome in outcomes:
+            if outcome.status is StepStatus.FAILURE:
+                click.echo(f"  {describe(outcome)}", err=True)
+        click.echo(f"tracebacks: upstream runs show {record.run_id}", err=True)
+        raise Failed
+
+
+@cli.group()
+def assets() -> None:
+    """Inspect assets."""
+
+
+@assets.command("list")
+@code_location_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@handles_errors
+def assets_list(module: str | None, file: str | None, as_json: bool) -> None:
+    """Keys, groups, upstreams and last materialization of every asset."""
+    graph = load_code_location(module, file).definitions.graph
+    keys = [k.to_user_string() for k in graph.keys]
+    latest = _read_storage(lambda s: s.latest_materializations(keys)) or {}
+    items = [asset_dict(node, latest.get(node.key.to_user_string())) for node in graph.nodes]
+    if as_json:
+        _echo_json(items)
+        return
+    rows = [
+        [
+            item["key"],
+            item["group"],
+            ", ".join(item["upstreams"]) or "-",
+            when(item["last_materialization"]["timestamp"])
+            if item["last_materialization"]
+            else "never",
+        ]
+        for item in items
+    ]
+    click.echo(table(["KEY", "GROUP", "UPSTREAMS", "LAST MATERIALIZED"], rows))
+
+
+@cli.group()
+def runs() -> None:
+    """Inspect runs."""
+
+
+@runs.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--status", type=click.Choice([s.value for s in RunStatus], case_sensitive=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@handles_errors
+def runs_list(limit: int, status: str | None, as_json: bool) -> None:
+    """Recent runs, newest first."""
+    wanted = RunStatus(status.upper()) if status else None
+    records = _read_storage(lambda s: s.list_runs(limit=limit, status=wanted)) or []
+    if as_json:
+        _echo_json([run_dict(r) for r in records])
+        return
+    if not records:
+        click.echo("no runs yet; start one with `upstream materialize -m MODULE`")
+        return
+    rows = [
+        [
+            r.run_id,
+            str(r.status),
+            when(r.created_at),
+            seconds(r.duration),
+            str(len(r.steps)),
+            r.selection,
+        ]
+        for r in records
+    ]
+    click.echo(table(["RUN ID", "STATUS", "STARTED", "DURATION", "STEPS", "SELECTION"], rows))
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@handles_errors
+def runs_show(run_id: str, as_json: bool) -> None:
+    """One run: its steps, their timings, and errors with tracebacks (id or unique prefix)."""
+
+    async def fetch(storage: SqliteStorage) -> dict[str, Any]:
+        ids = await storage.find_run_ids(run_id)
+        if len(ids) != 1:
+            if ids:
+                raise UpstreamError(f"run id prefix {run_id!r} matches {len(ids)} runs; type more")
+            raise UpstreamError(f"no run {run_id!r}; see `upstream runs list`")
+        record = await storage.get_run(ids[0])
+        assert record is not None  # the id came from the store a moment ago
+        return run_dict(record, await storage.get_steps(ids[0]))
+
+    data = _read_storage(fetch)
+    if data is None:
+        raise UpstreamError(f"no run {run_id!r}: no runs recorded under {upstream_home()}")
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(
+        f"run {data['run_id']}  {data['status']}  started {when(data['created_at'])}  "
+        f"duration {seconds(data['duration'])}\nselection {data['selection']}  "
+        f"code location {data['code_location']}\n"
+    )
+    rows = [
+        [
+            s["step_key"],
+            s["status"],
+            str(s["attempt"]),
+            when(s["started_at"]),
+            seconds(s["duration"]),
+            s["worker_id"] or "-",
+            s["skip_reason"] or "",
+        ]
+        for s in data["steps"]
+    ]
+    click.echo(table(["STEP", "STATUS", "ATTEMPT", "STARTED", "DURATION", "WORKER", "NOTE"], rows))
+    for step in data["steps"]:
+        if step["error"]:
+            error = step["error"]
+            click.echo(f"\n{step['step_key']} failed: {error['type']}: {error['message']}")
+            if error["traceback"]:
+                click.echo(error["traceback"].rstrip())
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--dir",
+    "parent",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to create the project.",
+)
+@handles_errors
+def init(name: str, parent: Path) -> None:
+    """Create a new project NAME: a code location with two assets and a passing test."""
+    root = scaffold_project(name, parent)
+    click.echo(f"created {root}\nnext:\n  cd {root}\n  pip install -e '.[dev]'\n  pytest")
+
+
+def main() -> None:
+    cli(prog_name="upstream")
+
+
+if __name__ == "__main__":
+    main()
