@@ -45,6 +45,9 @@ class Definitions:
             if other is not None and other is not item:
                 raise DuplicateAssetKey(item.key.to_user_string(), other.origin, item.origin)
             self._assets[item.key] = item
+        self._by_group_name: dict[tuple[str, str], list[AssetKey]] = {}
+        for key, item in self._assets.items():
+            self._by_group_name.setdefault((item.group_name, key.name), []).append(key)
         self._inputs: dict[AssetKey, dict[str, AssetKey]] = {}
         self._resource_params: dict[AssetKey, tuple[str, ...]] = {}
         nodes = [self._resolve(a) for a in self._assets.values()]
@@ -55,13 +58,12 @@ class Definitions:
 
     def _resolve(self, item: AssetsDefinition) -> AssetNode:
         label = item.key.to_user_string()
-        known = [k.to_user_string() for k in self._assets]
         inputs: dict[str, AssetKey] = {}
         resource_params = list(item.resource_params)
         for param in item.inputs:
             if param.key is not None:
                 if param.key not in self._assets:
-                    raise MissingUpstream(label, param.key.to_user_string(), known)
+                    raise MissingUpstream(label, param.key.to_user_string(), self._known())
                 inputs[param.parameter] = param.key
                 continue
             found = self._by_name(item, param.parameter)
@@ -70,7 +72,7 @@ class Definitions:
             elif param.parameter in self.resources:
                 resource_params.append(param.parameter)
             else:
-                raise MissingUpstream(label, param.parameter, known)
+                raise MissingUpstream(label, param.parameter, self._known())
         for name in [*resource_params, *item.required_resource_keys]:
             if name not in self.resources:
                 raise MissingResource(label, name, self.resources, what="resource")
@@ -98,16 +100,16 @@ class Definitions:
             external_deps=tuple(d for d in item.deps if d not in self._assets),
         )
 
+    def _known(self) -> list[str]:
+        """Every key as text, for did-you-mean; built only when an error needs it."""
+        return [k.to_user_string() for k in self._assets]
+
     def _by_name(self, item: AssetsDefinition, parameter: str) -> AssetKey | None:
         """Exact key first; else the one asset of that name in the same group (Dagster's rule)."""
         exact = AssetKey([parameter])
         if exact in self._assets:
             return exact
-        same = sorted(
-            key
-            for key, other in self._assets.items()
-            if key.name == parameter and other.group_name == item.group_name
-        )
+        same = sorted(self._by_group_name.get((item.group_name, parameter), ()))
         if len(same) > 1:
             raise AmbiguousUpstream(
                 item.key.to_user_string(), parameter, [k.to_user_string() for k in same]
