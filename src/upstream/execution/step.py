@@ -10,6 +10,8 @@ import functools
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import anyio
@@ -28,6 +30,19 @@ from upstream.definitions.metadata import normalize_metadata
 from upstream.execution.records import ErrorInfo, LogLine, StepResult
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
+
+
+# Frames from these directories lead up to the user's code; a traceback starts after them.
+_PLUMBING = (str(Path(__file__).resolve().parents[1]), str(Path(anyio.__file__).resolve().parent))
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback from the user's first frame on, without upstream's and anyio's plumbing."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PLUMBING):
+        tb = tb.tb_next
+    trimmed = exc.__traceback__ if tb is None else tb  # all plumbing: keep everything
+    return "".join(traceback.format_exception(type(exc), exc, trimmed))
 
 
 class InputLoadError(Exception):
@@ -162,7 +177,7 @@ async def execute_step(
             error=ErrorInfo(
                 type=type(exc).__name__,
                 message=str(exc),
-                traceback="".join(traceback.format_exception(exc)),
+                traceback=user_traceback(exc),
             ),
             logs=logger.lines,
             exception=exc,
