@@ -169,6 +169,7 @@ def test_a_failure_skips_its_descendants_and_lets_other_branches_finish() -> Non
     assert error is not None
     assert (error.type, error.message) == ("ValueError", "boom at 1")
     assert 'raise ValueError(f"boom at {source}")' in error.traceback
+    assert "execution/step.py" not in error.traceback  # the user's frames, not our plumbing
     assert result.steps["far_after"].skip_reason == "upstream 'broken' failed"
     with pytest.raises(Exception, match="produced no value"):
         result.output_for("after_broken")

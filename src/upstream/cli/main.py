@@ -57,6 +57,9 @@ def handles_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except Failed:
             sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted; an unfinished run is recorded as CANCELED", err=True)
+            sys.exit(130)
         except (UpstreamError, FileExistsError, ValueError) as exc:
             _fail(str(exc), verbose, 2)
         except Exception as exc:

@@ -7,17 +7,18 @@ this module knows it is embedded.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import anyio
 
 from upstream.coordinator import Coordinator, CoordinatorSettings
-from upstream.coordinator.service import OutcomeObserver
+from upstream.coordinator.service import OutcomeObserver, RunHandle
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.io_manager import IOManager
 from upstream.planning.plan import Plan
 from upstream.storage.base import RunStorage
-from upstream.storage.records import RunRecord
+from upstream.storage.records import RunRecord, RunStatus
 from upstream.transport.memory import MemoryTransport
 from upstream.worker import Worker, WorkerSettings
 from upstream.worker.service import ExceptionSink
@@ -66,10 +67,19 @@ async def run_embedded(
         default_io_manager=io_manager,
         on_exception=on_exception,
     )
-    async with anyio.create_task_group() as group:
-        group.start_soon(coordinator.serve)
-        group.start_soon(worker.serve)
-        handle = await coordinator.submit(plan, run_id=run_id)
-        record = await handle.wait()
-        await transport.aclose()
+    handle: RunHandle | None = None
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(coordinator.serve)
+            group.start_soon(worker.serve)
+            handle = await coordinator.submit(plan, run_id=run_id)
+            record = await handle.wait()
+            await transport.aclose()
+    except BaseException:
+        # Interrupted (Ctrl-C) or crashed: in-process workers die with us, so the run can
+        # never resume; say so in the store rather than leave it STARTED forever.
+        if handle is not None and handle.record is None:
+            with anyio.CancelScope(shield=True):
+                await storage.finish_run(handle.run_id, RunStatus.CANCELED, time.time())
+        raise
     return record

@@ -31,6 +31,7 @@ class EventType:
     RUN_STARTED = "RUN_STARTED"
     RUN_SUCCESS = "RUN_SUCCESS"
     RUN_FAILURE = "RUN_FAILURE"
+    RUN_CANCELED = "RUN_CANCELED"
     STEP_SUCCESS = "STEP_SUCCESS"
     STEP_FAILURE = "STEP_FAILURE"
     STEP_SKIPPED = "STEP_SKIPPED"
@@ -50,7 +51,7 @@ class RunStorage(Protocol):
         ...
 
     async def finish_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
-        """Set the final status once and append RUN_SUCCESS / RUN_FAILURE."""
+        """Set the final status once and append RUN_SUCCESS / RUN_FAILURE / RUN_CANCELED."""
         ...
 
     async def record_queued(

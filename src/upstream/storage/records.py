@@ -23,6 +23,7 @@ class RunStatus(StrEnum):
     STARTED = "STARTED"
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
+    CANCELED = "CANCELED"  # stopped before the end (an interrupted embedded run)
 
 
 class StepStatus(StrEnum):

@@ -90,6 +90,11 @@ _LATEST = (
 )
 
 
+_RUN_EVENTS = {
+    RunStatus.SUCCESS: EventType.RUN_SUCCESS,
+    RunStatus.FAILURE: EventType.RUN_FAILURE,
+    RunStatus.CANCELED: EventType.RUN_CANCELED,
+}
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per call
 
 
@@ -161,8 +166,8 @@ class SqliteStorage:
 
     async def finish_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
         if status is RunStatus.STARTED:
-            raise ValueError(f"run {run_id}: finish_run needs SUCCESS or FAILURE, not STARTED")
-        kind = EventType.RUN_SUCCESS if status is RunStatus.SUCCESS else EventType.RUN_FAILURE
+            raise ValueError(f"run {run_id}: finish_run needs a final status, not STARTED")
+        kind = _RUN_EVENTS[status]
 
         def write(conn: sqlite3.Connection) -> None:
             params = (status.value, ended_at, run_id, RunStatus.STARTED.value)
