@@ -133,3 +133,17 @@ def test_random_dags_run_in_order_once_and_skip_exactly_descendants(
     assert set(ran) == set(parents) - doomed
     assert len(ran) == len(set(ran))
     assert ready.complete
+
+
+def test_replaying_recorded_outcomes_leaves_what_must_be_published_again() -> None:
+    """A restarted coordinator replays storage into a fresh tracker; in_flight is then the
+    set of ready steps without a result, and nothing finished is handed out again."""
+    ready = ReadySet({**DIAMOND, "side": []})
+    ready.initial()
+    ready.succeeded("raw")
+    assert sorted(ready.in_flight) == ["left", "right", "side"]
+    ready.succeeded("left")
+    ready.failed("side")
+    assert ready.in_flight == ["right"]
+    assert ready.succeeded("right") == ["report"]
+    assert ready.in_flight == ["report"]

@@ -39,12 +39,12 @@ async def storage() -> AsyncIterator[SqliteStorage]:
     await store.close()
 
 
-def _worker(transport: MemoryTransport, defs: Definitions = DEFS) -> Worker:
+def _worker(transport: MemoryTransport, io: InMemoryIOManager | None = None) -> Worker:
     return Worker(
-        defs,
+        DEFS,
         transport,
         WorkerSettings(LOCATION, "w1", concurrency=2),
-        default_io_manager=InMemoryIOManager(),
+        default_io_manager=io or InMemoryIOManager(),
     )
 
 
@@ -202,3 +202,32 @@ class _Delivered:
 
     async def reject(self, reason: str) -> None:
         self.rejected = reason
+
+
+async def test_a_new_coordinator_resumes_an_unfinished_run(storage: SqliteStorage) -> None:
+    """After a crash, replaying storage re-publishes only ready steps without a result, and
+    the run completes with every asset recorded once."""
+    plan = build_plan(DEFS.graph)
+    first = Coordinator(storage, MemoryTransport(), CoordinatorSettings(LOCATION, DEFS.hash))
+    await first.submit(plan, run_id="r1")
+    await first.handle_results(
+        [_Delivered(encode(ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")))]
+    )
+    # `first` dies here: b was published on a transport nobody will read.
+
+    run = await storage.get_run("r1")
+    assert run is not None and run.status is RunStatus.STARTED
+    transport = MemoryTransport()
+    shared_values = InMemoryIOManager()
+    shared_values.values[a.key] = 1  # what the IO manager kept of the first life's `a`
+    second = Coordinator(storage, transport, CoordinatorSettings(LOCATION, DEFS.hash))
+    async with anyio.create_task_group() as group:
+        group.start_soon(second.serve)
+        group.start_soon(_worker(transport, shared_values).serve)
+        handle = await second.resume(run, plan, await storage.get_steps("r1"))
+        record = await handle.wait()
+        await transport.aclose()
+    assert record.status is RunStatus.SUCCESS
+    events = await storage.get_events("r1")
+    materialized = [e.step_key for e in events if e.type == EventType.ASSET_MATERIALIZATION]
+    assert materialized == ["a", "b"]

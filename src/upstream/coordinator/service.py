@@ -18,7 +18,13 @@ from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
 from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_result, encode
 from upstream.storage.base import RunStorage
-from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
+from upstream.storage.records import (
+    RunRecord,
+    RunStatus,
+    StepOutcome,
+    StepRecord,
+    StepStatus,
+)
 from upstream.tracing import get_logger
 from upstream.transport.base import Delivery, Transport
 
@@ -90,6 +96,25 @@ class Coordinator:
         self._runs[handle.run_id] = handle
         log.info("run.started", run_id=handle.run_id, steps=len(plan))
         await self._dispatch(handle, handle.tracker.initial())
+        await self._finish_if_complete(handle)
+        return handle
+
+    async def resume(self, run: RunRecord, plan: Plan, steps: Sequence[StepRecord]) -> RunHandle:
+        """Take over a run that another coordinator (or an earlier life of this one) left
+        unfinished: replay its recorded outcomes, then publish again every ready step that
+        has none. A step that was in fact still running may execute twice; its result is
+        recorded once."""
+        handle = RunHandle(run.run_id, plan, ReadySet(plan.parents), run.created_at)
+        handle.tracker.initial()
+        final = {s.step_key: s.status for s in steps}
+        for step in plan.steps:  # topological order: parents are replayed first
+            if final.get(step) is StepStatus.SUCCESS:
+                handle.tracker.succeeded(step)
+            elif final.get(step) is StepStatus.FAILURE:
+                handle.tracker.failed(step)
+        self._runs[handle.run_id] = handle
+        log.info("run.resumed", run_id=handle.run_id, republished=len(handle.tracker.in_flight))
+        await self._dispatch(handle, handle.tracker.in_flight)
         await self._finish_if_complete(handle)
         return handle
 

@@ -9,7 +9,7 @@ from upstream.definitions.graph import AssetGraph
 from upstream.definitions.keys import AssetKey
 from upstream.planning.selection import select
 
-__all__ = ["Plan", "build_plan"]
+__all__ = ["Plan", "build_plan", "cut_plan"]
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,22 @@ class Plan:
 
 def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) -> Plan:
     """Resolve `selection` against `graph` (raises SelectionError) and cut the plan."""
-    keys: list[AssetKey] = select(graph, selection)
-    chosen = set(keys)
-    names = {key: key.to_user_string() for key in keys}
-    parents = {
-        names[key]: tuple(names[p] for p in graph.parents(key) if p in chosen) for key in keys
-    }
     if selection is None:
         text = "*"
     elif isinstance(selection, str):
         text = selection
     else:
         text = ",".join(selection)
-    return Plan(steps=tuple(names[k] for k in keys), parents=parents, selection=text)
+    return cut_plan(graph, select(graph, selection), text)
+
+
+def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
+    """The plan for exactly `keys` (e.g. a stored run's steps, to resume it)."""
+    chosen = set(keys)
+    names = {key: key.to_user_string() for key in keys}
+    parents = {
+        names[key]: tuple(names[p] for p in graph.parents(key) if p in chosen)
+        for key in graph.keys
+        if key in chosen
+    }
+    return Plan(steps=tuple(parents), parents=parents, selection=selection)

@@ -78,6 +78,12 @@ class ReadySet:
         return True
 
     @property
+    def in_flight(self) -> list[str]:
+        """Steps handed out (ready) whose outcome has not arrived: after a replay of recorded
+        outcomes, exactly what a restarted coordinator must publish again."""
+        return [s for s in self._waiting if s in self._started and s not in self._finished]
+
+    @property
     def complete(self) -> bool:
         """Every step has succeeded, failed or been skipped."""
         return len(self._finished) == len(self._waiting)
