@@ -29,6 +29,7 @@ __all__ = [
 
 DEFAULT_GROUP = "default"
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-.]*$")
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class AssetsDefinition:
         io_manager_key: str,
         required_resource_keys: Iterable[str],
         tags: Mapping[str, str],
+        queue: str | None = None,
     ) -> None:
         self.fn = fn
         self.key = key
@@ -117,6 +119,7 @@ class AssetsDefinition:
         self.io_manager_key = io_manager_key
         self.required_resource_keys = frozenset(required_resource_keys)
         self.tags = dict(tags)
+        self.queue = queue
         self.is_async = inspect.iscoroutinefunction(fn)
 
     @property
@@ -159,6 +162,7 @@ def _build(
     io_manager_key: str | None,
     required_resource_keys: Iterable[str] | None,
     tags: Mapping[str, str] | None,
+    queue: str | None,
 ) -> AssetsDefinition:
     fn_name = getattr(fn, "__name__", repr(fn))
     if key is not None and (name is not None or key_prefix is not None):
@@ -173,6 +177,10 @@ def _build(
     if not _GROUP_NAME.match(group):
         raise DefinitionsError(
             f"asset {label!r}: group_name {group!r} may use only letters, digits and '_'"
+        )
+    if queue is not None and not _QUEUE_NAME.match(queue):
+        raise DefinitionsError(
+            f"asset {label!r}: queue {queue!r} may use only letters, digits, '_', '-' and '.'"
         )
 
     hints = _type_hints(fn)
@@ -229,6 +237,7 @@ def _build(
         io_manager_key=io_manager_key or DEFAULT_IO_MANAGER_KEY,
         required_resource_keys=required_resource_keys or (),
         tags=tags or {},
+        queue=queue,
     )
 
 
@@ -250,6 +259,7 @@ def asset(
     io_manager_key: str | None = None,
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
+    queue: str | None = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -268,11 +278,13 @@ def asset(
     io_manager_key: str | None = None,
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
+    queue: str | None = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Define an asset. Parameters name upstream assets (or resources); `context` may come first.
 
     Works bare (`@asset`) or with arguments (`@asset(group_name="sales")`), on sync and
-    `async def` functions.
+    `async def` functions. `queue` routes the asset to workers started with `--queue NAME`
+    (upstream's addition; Dagster has no equivalent).
     """
 
     def decorate(f: Callable[..., Any]) -> AssetsDefinition:
@@ -289,6 +301,7 @@ def asset(
             io_manager_key=io_manager_key,
             required_resource_keys=required_resource_keys,
             tags=tags,
+            queue=queue,
         )
 
     if fn is not None:

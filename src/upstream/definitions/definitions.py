@@ -98,6 +98,7 @@ class Definitions:
             metadata=normalize_metadata(item.metadata),
             tags=item.tags,
             external_deps=tuple(d for d in item.deps if d not in self._assets),
+            queue=item.queue,
         )
 
     def _known(self) -> list[str]:

@@ -29,6 +29,7 @@ class AssetNode:
     metadata: Mapping[str, Any] = field(default_factory=dict)  # normalised, JSON-safe
     tags: Mapping[str, str] = field(default_factory=dict)
     external_deps: tuple[AssetKey, ...] = ()  # deps on keys no asset here produces
+    queue: str | None = None  # None: the default task queue
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class AssetNode:
             "metadata": dict(self.metadata),
             "tags": dict(self.tags),
             "external_deps": [d.to_user_string() for d in self.external_deps],
+            "queue": self.queue,
         }
 
     @staticmethod
@@ -53,6 +55,7 @@ class AssetNode:
             external_deps=tuple(
                 AssetKey.from_user_string(d) for d in data.get("external_deps", ())
             ),
+            queue=data.get("queue"),
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from upstream.definitions.graph import AssetGraph
 from upstream.definitions.keys import AssetKey
@@ -22,6 +22,7 @@ class Plan:
     steps: tuple[str, ...]
     parents: dict[str, tuple[str, ...]]
     selection: str
+    queues: dict[str, str] = field(default_factory=dict)  # steps routed off the default queue
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -47,4 +48,5 @@ def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Pla
         for key in graph.keys
         if key in chosen
     }
-    return Plan(steps=tuple(parents), parents=parents, selection=selection)
+    queues = {names[k]: q for k in keys if (q := graph.node(k).queue) is not None}
+    return Plan(steps=tuple(parents), parents=parents, selection=selection, queues=queues)
