@@ -31,6 +31,8 @@ class CodeLocation:
 
 
 def _import_module(name: str) -> ModuleType:
+    if name.endswith(".py"):
+        raise CodeLocationError(f"-m takes a module name, not a file; use -f {name}")
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         sys.path.insert(0, cwd)  # `-m my_pipeline` from the project root, as Dagster does
@@ -42,7 +44,9 @@ def _import_module(name: str) -> ModuleType:
                 f"no module named {name!r}; run from the directory that contains it, "
                 "or install its package"
             ) from exc
-        raise CodeLocationError(f"module {name!r} failed to import: {exc}") from exc
+        raise CodeLocationError(
+            f"module {name!r} failed to import: {type(exc).__name__}: {exc}; install it"
+        ) from exc
     except DefinitionsError:
         raise
     except Exception as exc:
@@ -52,6 +56,8 @@ def _import_module(name: str) -> ModuleType:
 
 
 def _import_file(path: Path) -> ModuleType:
+    if path.is_dir():
+        raise CodeLocationError(f"{str(path)!r} is a directory, not a Python file")
     if not path.is_file():
         raise CodeLocationError(f"file {str(path)!r} does not exist")
     name = f"upstream_code_location_{path.stem}"

@@ -295,7 +295,20 @@ def init(name: str, parent: Path) -> None:
 
 
 def main() -> None:
-    cli(prog_name="upstream")
+    """Run the command; click's own usage errors also become one `error:` line, exit 2."""
+    try:
+        code = cli.main(prog_name="upstream", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `upstream`: show the help
+        exc.show()
+        sys.exit(2)
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
