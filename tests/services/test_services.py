@@ -231,3 +231,35 @@ async def test_a_new_coordinator_resumes_an_unfinished_run(storage: SqliteStorag
     events = await storage.get_events("r1")
     materialized = [e.step_key for e in events if e.type == EventType.ASSET_MATERIALIZATION]
     assert materialized == ["a", "b"]
+
+
+async def test_drain_finishes_the_task_in_flight_and_takes_no_more() -> None:
+    """SIGTERM's path: the running asset reports its result, the next task is not started."""
+    started = anyio.Event()
+    release = anyio.Event()
+
+    @asset
+    async def slow() -> int:
+        started.set()
+        await release.wait()
+        return 1
+
+    defs = Definitions([slow])
+    transport = MemoryTransport()
+    worker = Worker(
+        defs,
+        transport,
+        WorkerSettings(LOCATION, "w1", concurrency=1),
+        default_io_manager=InMemoryIOManager(),
+    )
+    task = _task(step_key="slow", asset_key="slow", definitions_hash=defs.hash)
+    async with anyio.create_task_group() as group:
+        group.start_soon(worker.serve)
+        await transport.publish_task(encode(task), headers={})
+        await started.wait()
+        await transport.publish_task(encode(task), headers={})  # must not start
+        worker.drain()
+        release.set()
+    await transport.aclose()
+    results = [decode_result(d.body) async for batch in transport.results() for d in batch]
+    assert [r.status for r in results] == ["success"]  # one result: the second never ran

@@ -26,7 +26,7 @@ from upstream.storage.records import (
     StepStatus,
 )
 from upstream.tracing import get_logger
-from upstream.transport.base import Delivery, Transport
+from upstream.transport.base import Delivery, Transport, TransportError
 
 __all__ = ["Coordinator", "CoordinatorSettings", "RunHandle"]
 
@@ -168,7 +168,10 @@ class Coordinator:
                     if new:
                         self._observer(outcome)
         for delivery in to_ack:
-            await delivery.ack()
+            try:
+                await delivery.ack()
+            except TransportError as exc:  # redelivered later; recording it again is a no-op
+                log.warning("result.ack_failed", reason=str(exc))
         for run_id, steps in ready.items():
             await self._dispatch(self._runs[run_id], steps)
         for run_id in {o.run_id for o in outcomes}:
@@ -187,7 +190,9 @@ class Coordinator:
                 code_location=self._settings.code_location,
                 definitions_hash=self._settings.definitions_hash,
             )
-            await self._transport.publish_task(encode(task), headers={})
+            await self._transport.publish_task(
+                encode(task), headers={}, queue=handle.plan.queues.get(step)
+            )
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
         if not handle.tracker.complete or handle.record is not None:

@@ -41,8 +41,12 @@ class Delivery(Protocol):
 class Transport(Protocol):
     """Publishes tasks and results; yields them to the services that consume them."""
 
-    async def publish_task(self, body: bytes, *, headers: Mapping[str, str]) -> None:
-        """Return once the task is safely queued (confirmed by the broker)."""
+    async def publish_task(
+        self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
+    ) -> None:
+        """Return once the task is safely queued (confirmed by the broker).
+
+        `queue` names a task queue (an asset may ask for "gpu"); None means the default."""
         ...
 
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:

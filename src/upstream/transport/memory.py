@@ -53,7 +53,10 @@ class MemoryTransport:
         )
         self.dead_letters: list[DeadLetter] = []
 
-    async def publish_task(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+    async def publish_task(
+        self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
+    ) -> None:
+        # `queue` is ignored: in one process every worker serves every queue.
         self._task_send.send_nowait(_MemoryDelivery(body, dict(headers), self))
 
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:

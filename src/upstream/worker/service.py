@@ -20,7 +20,7 @@ from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_task, encode
 from upstream.tracing import get_logger
-from upstream.transport.base import Delivery, Transport
+from upstream.transport.base import Delivery, Transport, TransportError
 
 __all__ = ["Worker", "WorkerSettings"]
 
@@ -56,14 +56,23 @@ class Worker:
         self._io = default_io_manager
         self._on_exception = on_exception
         self._threads = anyio.CapacityLimiter(settings.concurrency)
+        self._intake = anyio.CancelScope()
 
     async def serve(self) -> None:
-        """Run until the transport's task stream ends; in-flight tasks finish first."""
+        """Run until the task stream ends or `drain()`; in-flight tasks finish first."""
         slots = anyio.Semaphore(self._settings.concurrency)
-        async with anyio.create_task_group() as group:
-            async for delivery in self._transport.tasks():
-                await slots.acquire()
-                group.start_soon(self._handle, delivery, slots)
+        async with anyio.create_task_group() as running:
+            with self._intake:
+                async for delivery in self._transport.tasks():
+                    await slots.acquire()
+                    running.start_soon(self._handle, delivery, slots)
+
+    def drain(self) -> None:
+        """Take no new task; `serve` returns once the tasks in flight have reported.
+
+        Deliveries the transport had prefetched stay unacked and go back to the queue when
+        the transport closes (SIGTERM drains this way)."""
+        self._intake.cancel()
 
     async def _handle(self, delivery: Delivery, slots: anyio.Semaphore) -> None:
         try:
@@ -75,7 +84,14 @@ class Worker:
                 return
             result = await self.run(task)
             await self._transport.publish_result(encode(result), headers=dict(delivery.headers))
-            await delivery.ack()  # only now is the result safe
+            try:
+                await delivery.ack()  # only now is the result safe
+            except TransportError as exc:
+                # The broker lost the connection: it redelivers the task, and the repeated
+                # result is recorded once. Nothing to do but carry on.
+                log.warning(
+                    "task.ack_failed", run_id=task.run_id, step=task.step_key, reason=str(exc)
+                )
         finally:
             slots.release()
 

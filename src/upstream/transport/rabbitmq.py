@@ -1,0 +1,366 @@
+"""The RabbitMQ transport: the distributed mode's adapter for the transport port.
+
+Why it is built this way (DESIGN.md, "Delivery semantics"):
+
+- Every message is persistent and published on a confirming channel with `mandatory`, so
+  `publish_task`/`publish_result` return only once the broker holds the message, and a
+  message no queue would take raises `TransportError` instead of vanishing.
+- Queues are durable quorum queues (replicated, and they still dead-letter on a plain
+  `basic.reject`). Task and result queues dead-letter to `<ns>.dead`, a fanout exchange
+  feeding `<ns>.dead-letters`; a reject never requeues, so a bad message cannot loop.
+- A consumer holds at most `prefetch` unacked tasks (`batch_max` unacked results, so a
+  batch can fill). An unacked message goes back to the queue when its connection closes:
+  a worker that dies mid-task leaves its task to another worker (at-least-once).
+- The connection is robust: after a broker restart it reconnects and restores consumers,
+  and a publish waits for that (up to 30 s) rather than fail. Deliveries received before
+  the break can no longer be acked (the broker redelivers them); they are dropped from
+  the streams, and an ack that races the break raises `TransportError`.
+- Every library error (aio-pika, aiormq, sockets) becomes `TransportError` naming the
+  broker, never its password, and the likely fix; as httpcore maps its backends' errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import aio_pika
+import anyio
+from aio_pika import DeliveryMode, ExchangeType, Message
+from aio_pika import exceptions as amqp
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+    ConsumerTag,
+)
+from anyio.streams.memory import MemoryObjectSendStream
+from yarl import URL
+
+from upstream.tracing import get_logger
+from upstream.transport.base import Delivery, TransportError
+
+__all__ = ["RabbitSettings", "RabbitTransport", "open_rabbit_transport"]
+
+log = get_logger("transport")
+
+_CONNECT_TIMEOUT = 10.0
+_RECONNECT_WAIT = 30.0  # how long a publish waits for a robust reconnect before it fails
+_CLOSE_WAIT = 5.0
+_LIBRARY_ERRORS = (amqp.AMQPError, amqp.ChannelInvalidStateError, ConnectionError, OSError)
+
+
+@dataclass(frozen=True)
+class RabbitSettings:
+    """Where the broker is and how this process uses it; names derive from `namespace`."""
+
+    url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    namespace: str = "upstream"
+    task_queue: str = "default"  # the worker consumes `<namespace>.tasks.<task_queue>`
+    prefetch: int = 8
+    batch_max: int = 500
+
+    def __post_init__(self) -> None:
+        if self.prefetch < 1 or self.batch_max < 1:
+            raise ValueError("RabbitSettings: prefetch and batch_max must be at least 1")
+
+    @property
+    def where(self) -> str:
+        """The broker URL without its password, fit for messages and logs."""
+        return str(URL(self.url).with_password(None))
+
+    @property
+    def task_exchange(self) -> str:
+        return f"{self.namespace}.tasks"
+
+    def task_queue_name(self, queue: str | None = None) -> str:
+        return f"{self.namespace}.tasks.{self.task_queue if queue is None else queue}"
+
+    @property
+    def results_queue(self) -> str:
+        return f"{self.namespace}.results"
+
+    @property
+    def dead_exchange(self) -> str:
+        return f"{self.namespace}.dead"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.namespace}.dead-letters"
+
+
+def _fix_for(exc: BaseException) -> str:
+    if isinstance(exc, amqp.PublishError):
+        return "no queue took it; was the queue deleted? reopen the transport to declare it"
+    if isinstance(exc, amqp.ChannelPreconditionFailed):
+        return "a queue or exchange exists with other settings; delete it or use another namespace"
+    if isinstance(exc, amqp.AuthenticationError | amqp.ProbableAuthenticationError):
+        return "check the user and password in UPSTREAM_BROKER_URL"
+    if isinstance(exc, amqp.DeliveryError):
+        return "the broker refused the message; check its logs for a disk or memory alarm"
+    return "is RabbitMQ running? set UPSTREAM_BROKER_URL"
+
+
+@contextlib.contextmanager
+def _broker_errors(settings: RabbitSettings, doing: str) -> Iterator[None]:
+    """Translate library errors into `TransportError`, naming the broker and the fix."""
+    try:
+        yield
+    except _LIBRARY_ERRORS as exc:
+        detail = str(exc) or type(exc).__name__
+        password = URL(settings.url).password
+        if password:
+            detail = detail.replace(password, "***")
+        raise TransportError(
+            f"RabbitMQ at {settings.where}: {doing} failed ({detail}); {_fix_for(exc)}"
+        ) from exc
+
+
+def _str_headers(raw: Mapping[str, Any] | None) -> dict[str, str]:
+    """The port carries str -> str; broker-added values (x-death, counts) are dropped."""
+    headers: dict[str, str] = {}
+    for key, value in (raw or {}).items():
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str):
+            headers[key] = value
+    return headers
+
+
+class _RabbitDelivery:
+    """One received message; `reject` dead-letters it and never requeues."""
+
+    def __init__(self, message: AbstractIncomingMessage, settings: RabbitSettings) -> None:
+        self._message = message
+        self._settings = settings
+        self.body: bytes = message.body
+        self.headers: Mapping[str, str] = _str_headers(message.headers)
+
+    @property
+    def stale(self) -> bool:
+        """Received on a channel that has since closed: the broker will redeliver it."""
+        try:
+            return self._message.channel.is_closed
+        except amqp.ChannelInvalidStateError:
+            return True
+
+    async def ack(self) -> None:
+        with _broker_errors(self._settings, "acking a message"):
+            await self._message.ack()
+
+    async def reject(self, reason: str) -> None:
+        log.warning(
+            "message.dead_lettered",
+            reason=reason,
+            routing_key=self._message.routing_key,
+            size=len(self.body),
+        )
+        with _broker_errors(self._settings, "rejecting a message"):
+            await self._message.reject(requeue=False)
+
+
+async def _declare_task_queue(
+    channel: AbstractChannel, settings: RabbitSettings, exchange: AbstractExchange, queue: str
+) -> AbstractQueue:
+    declared = await _declare_queue(channel, settings, settings.task_queue_name(queue))
+    await declared.bind(exchange, routing_key=queue)
+    return declared
+
+
+async def _declare_queue(
+    channel: AbstractChannel, settings: RabbitSettings, name: str, *, dead_letters: bool = True
+) -> AbstractQueue:
+    arguments: dict[str, Any] = {"x-queue-type": "quorum"}
+    if dead_letters:
+        arguments["x-dead-letter-exchange"] = settings.dead_exchange
+    return await channel.declare_queue(name, durable=True, arguments=arguments)
+
+
+class RabbitTransport:
+    """The transport port over RabbitMQ; open with `open_rabbit_transport`."""
+
+    def __init__(
+        self,
+        settings: RabbitSettings,
+        connection: AbstractRobustConnection,
+        publisher: AbstractRobustChannel,
+        tasks_exchange: AbstractExchange,
+    ) -> None:
+        self.settings = settings
+        self._connection = connection
+        self._publisher = publisher
+        self._tasks_exchange = tasks_exchange
+        self._declared = {settings.task_queue}  # task queues this process has declared
+        self._consumers: list[tuple[AbstractQueue, ConsumerTag]] = []
+        self._task_send, self._task_receive = anyio.create_memory_object_stream[_RabbitDelivery](
+            math.inf  # each buffer holds at most its consumer's prefetch
+        )
+        self._result_send, self._result_receive = anyio.create_memory_object_stream[
+            _RabbitDelivery
+        ](math.inf)
+        self._consuming: set[str] = set()
+        self._closed = False
+
+    async def publish_task(
+        self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
+    ) -> None:
+        """Queue a task on `<ns>.tasks.<queue>` (declared on first use, so tasks for a
+        queue no worker serves yet wait for one); return once the broker confirms it."""
+        name = self.settings.task_queue if queue is None else queue
+        self._check_open()
+        with _broker_errors(self.settings, f"publishing a task to {name!r}"):
+            await self._wait_ready()
+            if name not in self._declared:
+                await _declare_task_queue(
+                    self._publisher, self.settings, self._tasks_exchange, name
+                )
+                self._declared.add(name)
+            await self._tasks_exchange.publish(
+                _message(body, headers), routing_key=name, mandatory=True
+            )
+
+    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        """Queue a result on `<ns>.results`; return once the broker confirms it."""
+        self._check_open()
+        with _broker_errors(self.settings, "publishing a result"):
+            await self._wait_ready()
+            await self._publisher.default_exchange.publish(
+                _message(body, headers), routing_key=self.settings.results_queue, mandatory=True
+            )
+
+    async def tasks(self) -> AsyncIterator[Delivery]:
+        """Tasks from `<ns>.tasks.<task_queue>` until `aclose`."""
+        self._check_consuming("tasks")
+        async for delivery in self._task_receive:
+            if self._closed:
+                return
+            if not delivery.stale:
+                yield delivery
+
+    async def results(self) -> AsyncIterator[Sequence[Delivery]]:
+        """Batches from `<ns>.results`: one awaited, plus what is buffered, up to batch_max."""
+        self._check_consuming("results")
+        async for first in self._result_receive:
+            batch = [first]
+            while len(batch) < self.settings.batch_max:
+                try:
+                    batch.append(self._result_receive.receive_nowait())
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+            if self._closed:
+                return
+            fresh = [delivery for delivery in batch if not delivery.stale]
+            if fresh:
+                yield fresh
+
+    async def aclose(self) -> None:
+        """Stop consuming and close the connection; unacked messages return to their queues."""
+        if self._closed:
+            return
+        self._closed = True
+        self._task_send.close()
+        self._result_send.close()
+        # Bounded: while reconnecting, a cancel would wait for the broker to come back.
+        with anyio.move_on_after(_CLOSE_WAIT, shield=True):
+            for queue, tag in self._consumers:
+                with contextlib.suppress(*_LIBRARY_ERRORS):
+                    await queue.cancel(tag)
+        await _close(self._connection)
+
+    async def __aenter__(self) -> RabbitTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _consume(
+        self, what: str, queue: str, prefetch: int, sink: MemoryObjectSendStream[_RabbitDelivery]
+    ) -> None:
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        declared = await _declare_queue(channel, self.settings, queue)
+
+        async def deliver(message: AbstractIncomingMessage) -> None:
+            # Once closing, a message is left unacked: the broker redelivers it.
+            with contextlib.suppress(anyio.ClosedResourceError):
+                sink.send_nowait(_RabbitDelivery(message, self.settings))
+
+        self._consumers.append((declared, await declared.consume(deliver)))
+        self._consuming.add(what)
+
+    async def _wait_ready(self) -> None:
+        """While the connection is being restored, wait for it rather than fail at once."""
+        if self._publisher.is_closed:
+            with anyio.fail_after(_RECONNECT_WAIT):
+                await self._publisher.ready()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportError(f"RabbitMQ at {self.settings.where}: the transport is closed")
+
+    def _check_consuming(self, what: str) -> None:
+        if what not in self._consuming:
+            raise RuntimeError(f"open the transport with consume_{what}=True to read {what}")
+
+
+async def _close(connection: AbstractRobustConnection) -> None:
+    with anyio.move_on_after(_CLOSE_WAIT, shield=True), contextlib.suppress(*_LIBRARY_ERRORS):
+        await connection.close()
+
+
+def _message(body: bytes, headers: Mapping[str, str]) -> Message:
+    return Message(body, headers=dict(headers), delivery_mode=DeliveryMode.PERSISTENT)
+
+
+async def open_rabbit_transport(
+    settings: RabbitSettings, *, consume_tasks: bool, consume_results: bool
+) -> RabbitTransport:
+    """Connect, declare the topology (idempotent), and start the consumers asked for.
+
+    Use as `async with await open_rabbit_transport(...) as transport:` or call `aclose()`.
+    """
+    with _broker_errors(settings, "connecting"):
+        connection = await aio_pika.connect_robust(
+            settings.url,
+            timeout=_CONNECT_TIMEOUT,
+            client_properties={"connection_name": f"upstream {settings.namespace}"},
+        )
+    try:
+        with _broker_errors(settings, "declaring queues and exchanges"):
+            publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            dead = await publisher.declare_exchange(
+                settings.dead_exchange, ExchangeType.FANOUT, durable=True
+            )
+            dead_letters = await _declare_queue(
+                publisher, settings, settings.dead_letter_queue, dead_letters=False
+            )
+            await dead_letters.bind(dead)
+            tasks = await publisher.declare_exchange(
+                settings.task_exchange, ExchangeType.DIRECT, durable=True
+            )
+            await _declare_task_queue(publisher, settings, tasks, settings.task_queue)
+            await _declare_queue(publisher, settings, settings.results_queue)
+            transport = RabbitTransport(settings, connection, publisher, tasks)
+            if consume_tasks:
+                queue = settings.task_queue_name()
+                await transport._consume("tasks", queue, settings.prefetch, transport._task_send)
+            if consume_results:
+                await transport._consume(
+                    "results", settings.results_queue, settings.batch_max, transport._result_send
+                )
+    except BaseException:
+        await _close(connection)
+        raise
+    return transport

@@ -1,0 +1,169 @@
+"""What only the RabbitMQ adapter can show: errors that name the fix, persistence, topology."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import aio_pika
+import anyio
+import pytest
+from aio_pika import DeliveryMode
+
+from upstream.transport.base import TransportError
+from upstream.transport.rabbitmq import RabbitSettings, _RabbitDelivery, open_rabbit_transport
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_broker_that_is_not_there_names_the_fix_not_the_password() -> None:
+    settings = RabbitSettings(url="amqp://guest:s3cret@127.0.0.1:1/")
+    with pytest.raises(TransportError) as caught:
+        await open_rabbit_transport(settings, consume_tasks=True, consume_results=False)
+    message = str(caught.value)
+    assert "127.0.0.1:1" in message
+    assert "is RabbitMQ running? set UPSTREAM_BROKER_URL" in message
+    assert "s3cret" not in message
+
+
+async def test_a_wrong_password_says_so(rabbit_settings: RabbitSettings) -> None:
+    settings = RabbitSettings(url="amqp://guest:wrong@127.0.0.1:5672/", namespace="unused")
+    with pytest.raises(TransportError, match="check the user and password") as caught:
+        await open_rabbit_transport(settings, consume_tasks=False, consume_results=False)
+    assert "wrong" not in str(caught.value).replace("check the user", "")
+
+
+async def test_messages_are_published_persistent(rabbit_settings: RabbitSettings) -> None:
+    """Persistent delivery: a queued task or result survives a broker restart."""
+    async with await open_rabbit_transport(
+        rabbit_settings, consume_tasks=False, consume_results=False
+    ) as transport:
+        await transport.publish_task(b"task", headers={"traceparent": "t"})
+        await transport.publish_result(b"result", headers={})
+    connection = await aio_pika.connect(rabbit_settings.url)
+    async with connection:
+        channel = await connection.channel()
+        for name in (rabbit_settings.task_queue_name(), rabbit_settings.results_queue):
+            queue = await channel.get_queue(name)
+            message = await queue.get(no_ack=True)
+            assert message.delivery_mode == DeliveryMode.PERSISTENT, name
+
+
+async def test_declaring_the_topology_twice_is_harmless(rabbit_settings: RabbitSettings) -> None:
+    """Every process declares everything on start; the coordinator and workers may race."""
+    async with anyio.create_task_group() as group:
+        for _ in range(2):
+            group.start_soon(_open_and_close, rabbit_settings)
+    async with (
+        await open_rabbit_transport(
+            rabbit_settings, consume_tasks=False, consume_results=False
+        ) as publisher,
+        await open_rabbit_transport(
+            rabbit_settings, consume_tasks=True, consume_results=False
+        ) as worker,
+    ):
+        await publisher.publish_task(b"task", headers={})
+        with anyio.fail_after(5):
+            delivery = await anext(worker.tasks())
+        assert delivery.body == b"task"
+        await delivery.ack()
+
+
+async def _open_and_close(settings: RabbitSettings) -> None:
+    transport = await open_rabbit_transport(settings, consume_tasks=True, consume_results=True)
+    await transport.aclose()
+
+
+async def test_a_task_for_another_queue_waits_for_its_worker(
+    rabbit_settings: RabbitSettings,
+) -> None:
+    async with await open_rabbit_transport(
+        rabbit_settings, consume_tasks=True, consume_results=False
+    ) as default_worker:
+        await default_worker.publish_task(b"gpu task", headers={}, queue="gpu")
+        await default_worker.publish_task(b"cpu task", headers={})
+        with anyio.fail_after(5):
+            assert (await anext(default_worker.tasks())).body == b"cpu task"
+    gpu = RabbitSettings(namespace=rabbit_settings.namespace, task_queue="gpu")
+    async with await open_rabbit_transport(
+        gpu, consume_tasks=True, consume_results=False
+    ) as gpu_worker:
+        with anyio.fail_after(5):
+            delivery = await anext(gpu_worker.tasks())
+        assert delivery.body == b"gpu task"
+        await delivery.ack()
+
+
+async def test_an_unroutable_message_raises(rabbit_settings: RabbitSettings) -> None:
+    """mandatory=True: a message no queue takes is an error, never silently dropped."""
+    async with await open_rabbit_transport(
+        rabbit_settings, consume_tasks=False, consume_results=False
+    ) as transport:
+        connection = await aio_pika.connect(rabbit_settings.url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(rabbit_settings.task_queue_name())
+            await channel.queue_delete(rabbit_settings.results_queue)
+        with pytest.raises(TransportError, match="was the queue deleted"):
+            await transport.publish_task(b"task", headers={})
+        with pytest.raises(TransportError, match="was the queue deleted"):
+            await transport.publish_result(b"result", headers={})
+
+
+async def test_a_queue_declared_otherwise_names_the_conflict(
+    rabbit_settings: RabbitSettings,
+) -> None:
+    connection = await aio_pika.connect(rabbit_settings.url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue(rabbit_settings.results_queue, durable=True)  # classic
+    with pytest.raises(TransportError, match="exists with other settings"):
+        await open_rabbit_transport(rabbit_settings, consume_tasks=False, consume_results=False)
+
+
+async def test_publishing_after_aclose_raises(rabbit_settings: RabbitSettings) -> None:
+    transport = await open_rabbit_transport(
+        rabbit_settings, consume_tasks=False, consume_results=False
+    )
+    await transport.aclose()
+    with pytest.raises(TransportError, match="closed"):
+        await transport.publish_task(b"late", headers={})
+
+
+async def test_a_dropped_connection_is_restored(rabbit_settings: RabbitSettings) -> None:
+    """Robust: after the broker drops us, publishing and consuming resume by themselves, and
+    a task received before the break comes back (its ack can no longer count)."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("needs rabbitmqctl to drop a connection")
+    settings = replace(rabbit_settings, url=rabbit_settings.url + "?reconnect_interval=0.2")
+    async with await open_rabbit_transport(
+        settings, consume_tasks=True, consume_results=False
+    ) as transport:
+        await transport.publish_task(b"before", headers={})
+        tasks = transport.tasks()
+        with anyio.fail_after(5):
+            before = await anext(tasks)
+        await _drop_connection(f"upstream {settings.namespace}")
+        assert isinstance(before, _RabbitDelivery)
+        for _ in range(50):  # until the client has seen the close
+            if before.stale:
+                break
+            await anyio.sleep(0.1)
+        with pytest.raises(TransportError):
+            await before.ack()
+        with anyio.fail_after(10):
+            await transport.publish_task(b"after", headers={})  # waits for the reconnect
+            received = [(await anext(tasks)).body for _ in range(2)]
+        assert sorted(received) == [b"after", b"before"]
+
+
+async def _drop_connection(name: str) -> None:
+    listing = await anyio.run_process(
+        ["rabbitmqctl", "list_connections", "-q", "pid", "client_properties"], check=False
+    )
+    pids = [
+        line.split("\t")[0] for line in listing.stdout.decode().splitlines() if f'"{name}"' in line
+    ]
+    if listing.returncode != 0 or len(pids) != 1:
+        pytest.skip(f"cannot find the connection with rabbitmqctl: {listing.stderr.decode()}")
+    await anyio.run_process(["rabbitmqctl", "close_connection", pids[0], "test"])
