@@ -6,10 +6,12 @@ Adapters raise `StorageError` for failures of the store itself, never a driver's
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 from upstream.definitions.errors import UpstreamError
 from upstream.storage.records import (
+    CodeLocationRecord,
     EventRecord,
     Materialization,
     RunRecord,
@@ -28,6 +30,7 @@ class StorageError(UpstreamError):
 class EventType:
     """The `type` strings of the event log."""
 
+    RUN_QUEUED = "RUN_QUEUED"
     RUN_STARTED = "RUN_STARTED"
     RUN_SUCCESS = "RUN_SUCCESS"
     RUN_FAILURE = "RUN_FAILURE"
@@ -47,11 +50,20 @@ class RunStorage(Protocol):
     """
 
     async def create_run(self, run: RunRecord) -> None:
-        """Insert a run (status STARTED) and append RUN_STARTED. A repeat is ignored."""
+        """Insert a run, STARTED (planned, appends RUN_STARTED) or QUEUED (submitted to a
+        cluster, steps not yet planned; appends RUN_QUEUED). A repeat is ignored."""
         ...
 
-    async def finish_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
-        """Set the final status once and append RUN_SUCCESS / RUN_FAILURE / RUN_CANCELED."""
+    async def start_run(self, run_id: str, steps: Sequence[str]) -> bool:
+        """QUEUED -> STARTED with its planned steps, appending RUN_STARTED. False (and no
+        write) unless the run was QUEUED: this conditional update is the claim."""
+        ...
+
+    async def finish_run(
+        self, run_id: str, status: RunStatus, ended_at: float, message: str | None = None
+    ) -> None:
+        """Set the final status once (from QUEUED or STARTED) and append RUN_SUCCESS /
+        RUN_FAILURE / RUN_CANCELED, with `message` (why) in its data when given."""
         ...
 
     async def record_queued(
@@ -95,6 +107,37 @@ class RunStorage(Protocol):
 
     async def materializations(self, asset_key: str, limit: int = 100) -> list[Materialization]:
         """An asset's history, newest first."""
+        ...
+
+    async def unfinished_runs(self) -> list[RunRecord]:
+        """STARTED runs, oldest first: what a new active coordinator must resume."""
+        ...
+
+    async def queued_runs(self, limit: int = 100) -> list[RunRecord]:
+        """QUEUED runs, oldest first: what the active coordinator should plan and start."""
+        ...
+
+    async def wait_for_queued_runs(self) -> None:
+        """Return when a run may have been queued (a notification, or a short poll interval
+        where the store has none). Callers bound the wait with a cancel scope."""
+        ...
+
+    async def register_code_location(self, location: CodeLocationRecord) -> None:
+        """Make `location` the current version of its name; its snapshot is kept under its
+        hash for good, so runs planned against an older version can still be resumed."""
+        ...
+
+    async def get_code_location(self, name: str) -> CodeLocationRecord | None: ...
+
+    async def list_code_locations(self) -> list[CodeLocationRecord]: ...
+
+    async def get_snapshot(self, definitions_hash: str) -> dict[str, Any] | None:
+        """The asset graph snapshot registered under that hash, if any ever was."""
+        ...
+
+    def leadership(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held by one process at a time per store and `name` (e.g. the active coordinator);
+        entering waits until it is free. A holder that dies releases it."""
         ...
 
     async def close(self) -> None: ...

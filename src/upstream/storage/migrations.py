@@ -69,7 +69,23 @@ _V1 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Cluster mode: the code locations workers register, every graph snapshot by its hash,
+# and run lookups by status (queued runs to plan, started runs to resume).
+_V2 = (
+    """CREATE TABLE code_locations (
+        name TEXT PRIMARY KEY,
+        definitions_hash TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    """CREATE TABLE snapshots (
+        definitions_hash TEXT PRIMARY KEY,
+        snapshot TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX runs_by_status ON runs (status, created_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

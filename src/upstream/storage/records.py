@@ -9,6 +9,7 @@ from typing import Any
 from upstream.protocol import ErrorInfo, LogLine
 
 __all__ = [
+    "CodeLocationRecord",
     "EventRecord",
     "Materialization",
     "RunRecord",
@@ -20,6 +21,7 @@ __all__ = [
 
 
 class RunStatus(StrEnum):
+    QUEUED = "QUEUED"  # submitted to a cluster; no coordinator has planned it yet
     STARTED = "STARTED"
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
@@ -112,3 +114,16 @@ class Materialization:
     timestamp: float
     duration: float | None
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CodeLocationRecord:
+    """What a worker registers: its code location's name and the graph it serves.
+
+    The coordinator plans from `snapshot` (an `AssetGraph.to_snapshot()`), never from code.
+    """
+
+    name: str
+    definitions_hash: str
+    snapshot: dict[str, Any]
+    updated_at: float

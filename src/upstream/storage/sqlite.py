@@ -13,11 +13,13 @@ STEP_SUCCESS, so the log reads in the order things happened.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +31,7 @@ from upstream.protocol import ErrorInfo
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.migrations import migrate
 from upstream.storage.records import (
+    CodeLocationRecord,
     EventRecord,
     Materialization,
     RunRecord,
@@ -49,7 +52,24 @@ _INSERT_RUN = (
     "INSERT INTO runs (run_id, status, selection, steps, code_location, definitions_hash,"
     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"
 )
-_FINISH_RUN = "UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ? AND status = ?"
+_FINISH_RUN = (
+    "UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ? AND status IN ('QUEUED', 'STARTED')"
+)
+_START_RUN = "UPDATE runs SET status = 'STARTED', steps = ? WHERE run_id = ? AND status = 'QUEUED'"
+_UPSERT_LOCATION = (
+    "INSERT INTO code_locations (name, definitions_hash, updated_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET definitions_hash = excluded.definitions_hash,"
+    " updated_at = excluded.updated_at"
+)
+_INSERT_SNAPSHOT = (
+    "INSERT INTO snapshots (definitions_hash, snapshot, created_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (definitions_hash) DO NOTHING"
+)
+_LOCATION_COLUMNS = (
+    "SELECT l.name, l.definitions_hash, s.snapshot, l.updated_at FROM code_locations l"
+    " JOIN snapshots s ON s.definitions_hash = l.definitions_hash"
+)
+_POLL_SECONDS = 0.5  # SQLite has no notifications: waiting for queued runs polls
 _RUN_COLUMNS = (
     "run_id, status, selection, steps, code_location, definitions_hash, created_at, ended_at"
 )
@@ -108,6 +128,7 @@ class SqliteStorage:
         self._conn: sqlite3.Connection | None = conn
         self._where = where
         self._limiter = anyio.CapacityLimiter(1)
+        self._memory_locks: dict[str, anyio.Lock] = {}
 
     @property
     def path(self) -> str:
@@ -151,12 +172,14 @@ class SqliteStorage:
         return await self._run(action, in_transaction)
 
     async def create_run(self, run: RunRecord) -> None:
-        if run.status is not RunStatus.STARTED or run.ended_at is not None:
-            raise ValueError(f"run {run.run_id}: a run is created STARTED; end it with finish_run")
+        if run.status not in (RunStatus.STARTED, RunStatus.QUEUED) or run.ended_at is not None:
+            raise ValueError(
+                f"run {run.run_id}: a run is created STARTED or QUEUED; end it with finish_run"
+            )
         head = (run.run_id, run.status.value, run.selection, _dumps(list(run.steps)))
         row = (*head, run.code_location, run.definitions_hash, run.created_at)
-        started = _dumps({"selection": run.selection})
-        event = (run.run_id, None, run.created_at, EventType.RUN_STARTED, started)
+        kind = EventType.RUN_QUEUED if run.status is RunStatus.QUEUED else EventType.RUN_STARTED
+        event = (run.run_id, None, run.created_at, kind, _dumps({"selection": run.selection}))
 
         def write(conn: sqlite3.Connection) -> None:
             if conn.execute(_INSERT_RUN, row).rowcount == 1:
@@ -164,17 +187,98 @@ class SqliteStorage:
 
         await self._write("creating a run", write)
 
-    async def finish_run(self, run_id: str, status: RunStatus, ended_at: float) -> None:
-        if status is RunStatus.STARTED:
-            raise ValueError(f"run {run_id}: finish_run needs a final status, not STARTED")
+    async def start_run(self, run_id: str, steps: Sequence[str]) -> bool:
+        now = time.time()
+
+        def write(conn: sqlite3.Connection) -> bool:
+            if conn.execute(_START_RUN, (_dumps(list(steps)), run_id)).rowcount != 1:
+                return False
+            conn.execute(_INSERT_EVENT, (run_id, None, now, EventType.RUN_STARTED, "{}"))
+            return True
+
+        return await self._write("starting a queued run", write)
+
+    async def finish_run(
+        self, run_id: str, status: RunStatus, ended_at: float, message: str | None = None
+    ) -> None:
+        if status not in _RUN_EVENTS:
+            raise ValueError(f"run {run_id}: finish_run needs a final status, not {status}")
         kind = _RUN_EVENTS[status]
+        data = _dumps({"message": message} if message is not None else {})
 
         def write(conn: sqlite3.Connection) -> None:
-            params = (status.value, ended_at, run_id, RunStatus.STARTED.value)
-            if conn.execute(_FINISH_RUN, params).rowcount == 1:
-                conn.execute(_INSERT_EVENT, (run_id, None, ended_at, kind, "{}"))
+            if conn.execute(_FINISH_RUN, (status.value, ended_at, run_id)).rowcount == 1:
+                conn.execute(_INSERT_EVENT, (run_id, None, ended_at, kind, data))
 
         await self._write("finishing a run", write)
+
+    async def unfinished_runs(self) -> list[RunRecord]:
+        return await self._runs_with_status(RunStatus.STARTED, None)
+
+    async def queued_runs(self, limit: int = 100) -> list[RunRecord]:
+        return await self._runs_with_status(RunStatus.QUEUED, limit)
+
+    async def _runs_with_status(self, status: RunStatus, limit: int | None) -> list[RunRecord]:
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = ? ORDER BY created_at, run_id"
+        params: tuple[Any, ...] = (status.value,)
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", (*params, limit)
+        rows = await self._run("reading runs", lambda c: c.execute(sql, params).fetchall())
+        return [_run_record(row) for row in rows]
+
+    async def wait_for_queued_runs(self) -> None:
+        await anyio.sleep(_POLL_SECONDS)
+
+    async def register_code_location(self, location: CodeLocationRecord) -> None:
+        snapshot = (location.definitions_hash, _dumps(location.snapshot), location.updated_at)
+        row = (location.name, location.definitions_hash, location.updated_at)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(_INSERT_SNAPSHOT, snapshot)
+            conn.execute(_UPSERT_LOCATION, row)
+
+        await self._write("registering a code location", write)
+
+    async def get_code_location(self, name: str) -> CodeLocationRecord | None:
+        sql = _LOCATION_COLUMNS + " WHERE l.name = ?"
+        row = await self._run(
+            "reading a code location", lambda c: c.execute(sql, (name,)).fetchone()
+        )
+        return None if row is None else _location(row)
+
+    async def list_code_locations(self) -> list[CodeLocationRecord]:
+        sql = _LOCATION_COLUMNS + " ORDER BY l.name"
+        rows = await self._run("reading code locations", lambda c: c.execute(sql).fetchall())
+        return [_location(row) for row in rows]
+
+    async def get_snapshot(self, definitions_hash: str) -> dict[str, Any] | None:
+        sql = "SELECT snapshot FROM snapshots WHERE definitions_hash = ?"
+        row = await self._run(
+            "reading a snapshot", lambda c: c.execute(sql, (definitions_hash,)).fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    @contextlib.asynccontextmanager
+    async def leadership(self, name: str) -> AsyncIterator[None]:
+        """A lock file beside the database (flock: released by the OS if we die); in memory,
+        a lock of this object."""
+        if self._where == ":memory:":
+            lock = self._memory_locks.setdefault(name, anyio.Lock())
+            async with lock:
+                yield
+            return
+        path = f"{self._where}.{name}.lock"
+        handle = await anyio.to_thread.run_sync(lambda: open(path, "a+"))  # noqa: SIM115
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await anyio.sleep(_POLL_SECONDS)
+            yield
+        finally:
+            handle.close()  # closing the file releases the lock
 
     async def record_queued(
         self, run_id: str, steps: Sequence[tuple[str, int]], queued_at: float
@@ -337,6 +441,12 @@ def _step_record(row: Any) -> StepRecord:
     error = None if row[8] is None else ErrorInfo(row[8], row[9] or "", row[10] or "")
     key, times = (row[0], row[1], row[2], StepStatus(row[3])), (row[4], row[5], row[6])
     return StepRecord(*key, *times, row[7], error, row[11], json.loads(row[12]))
+
+
+def _location(row: Any) -> CodeLocationRecord:
+    return CodeLocationRecord(
+        name=row[0], definitions_hash=row[1], snapshot=json.loads(row[2]), updated_at=row[3]
+    )
 
 
 def _materialization(row: Any) -> Materialization:

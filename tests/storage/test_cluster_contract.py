@@ -1,0 +1,112 @@
+"""The storage contract for cluster mode: queued runs, resumable runs, code locations,
+leadership. Runs on every backend of the `storage` fixture."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from upstream.storage import EventType, RunRecord, RunStatus, StepOutcome, StepStatus
+from upstream.storage.base import RunStorage
+from upstream.storage.records import CodeLocationRecord
+
+
+def _run(
+    run_id: str, status: RunStatus, created_at: float, steps: tuple[str, ...] = ()
+) -> RunRecord:
+    return RunRecord(run_id, status, "*", steps, "loc", "h1", created_at)
+
+
+async def test_a_queued_run_is_claimed_once_by_starting_it(storage: RunStorage) -> None:
+    """start_run is the claim: it plans a QUEUED run once; a second claim gets False."""
+    await storage.create_run(_run("q1", RunStatus.QUEUED, 1.0))
+    assert [r.run_id for r in await storage.queued_runs()] == ["q1"]
+    assert await storage.start_run("q1", ["a", "b"]) is True
+    assert await storage.start_run("q1", ["a"]) is False
+    run = await storage.get_run("q1")
+    assert run is not None
+    assert (run.status, run.steps) == (RunStatus.STARTED, ("a", "b"))
+    assert await storage.queued_runs() == []
+    kinds = [e.type for e in await storage.get_events("q1")]
+    assert kinds == [EventType.RUN_QUEUED, EventType.RUN_STARTED]
+
+
+async def test_queued_and_unfinished_runs_come_oldest_first(storage: RunStorage) -> None:
+    """A coordinator plans queued runs, and resumes started ones, in submission order."""
+    await storage.create_run(_run("late", RunStatus.QUEUED, 3.0))
+    await storage.create_run(_run("early", RunStatus.QUEUED, 2.0))
+    await storage.create_run(_run("s2", RunStatus.STARTED, 5.0, ("a",)))
+    await storage.create_run(_run("s1", RunStatus.STARTED, 4.0, ("a",)))
+    await storage.create_run(_run("done", RunStatus.STARTED, 1.0, ("a",)))
+    await storage.finish_run("done", RunStatus.SUCCESS, 6.0)
+    assert [r.run_id for r in await storage.queued_runs()] == ["early", "late"]
+    assert [r.run_id for r in await storage.queued_runs(limit=1)] == ["early"]
+    assert [r.run_id for r in await storage.unfinished_runs()] == ["s1", "s2"]
+
+
+async def test_a_queued_run_can_fail_with_a_message(storage: RunStorage) -> None:
+    """A run that cannot be planned ends FAILURE, and says why in its event."""
+    await storage.create_run(_run("q1", RunStatus.QUEUED, 1.0))
+    await storage.finish_run("q1", RunStatus.FAILURE, 2.0, message="no worker serves 'loc'")
+    run = await storage.get_run("q1")
+    assert run is not None and run.status is RunStatus.FAILURE
+    [failure] = [e for e in await storage.get_events("q1") if e.type == EventType.RUN_FAILURE]
+    assert failure.data == {"message": "no worker serves 'loc'"}
+    assert await storage.start_run("q1", ["a"]) is False
+
+
+async def test_code_locations_keep_every_snapshot_by_hash(storage: RunStorage) -> None:
+    """Re-registering moves the name to the new graph; the old graph stays for old runs."""
+    old = CodeLocationRecord("loc", "h1", {"assets": [{"key": "a"}]}, 1.0)
+    new = CodeLocationRecord("loc", "h2", {"assets": [{"key": "a"}, {"key": "b"}]}, 2.0)
+    other = CodeLocationRecord("other", "h3", {"assets": []}, 3.0)
+    for location in (old, new, other, new):
+        await storage.register_code_location(location)
+    assert await storage.get_code_location("loc") == new
+    assert await storage.get_code_location("missing") is None
+    assert [loc.name for loc in await storage.list_code_locations()] == ["loc", "other"]
+    assert await storage.get_snapshot("h1") == old.snapshot
+    assert await storage.get_snapshot("h2") == new.snapshot
+    assert await storage.get_snapshot("nope") is None
+
+
+async def test_a_resumed_runs_steps_are_readable(storage: RunStorage) -> None:
+    """What resume reads back: each step's final status, and QUEUED for those in flight."""
+    await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a", "b")))
+    await storage.record_queued("r1", [("a", 1), ("b", 1)], 1.0)
+    await storage.record_outcomes([StepOutcome("r1", "a", 1, StepStatus.SUCCESS, 1.0, 2.0)])
+    steps = {s.step_key: s.status for s in await storage.get_steps("r1")}
+    assert steps == {"a": StepStatus.SUCCESS, "b": StepStatus.QUEUED}
+
+
+async def test_leadership_is_held_by_one_at_a_time(storage: RunStorage) -> None:
+    """A second contender waits until the first lets go."""
+    order: list[str] = []
+
+    async def contender(name: str, hold: float) -> None:
+        async with storage.leadership("coordinator"):
+            order.append(f"{name} in")
+            await anyio.sleep(hold)
+            order.append(f"{name} out")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(contender, "first", 0.3)
+        await anyio.sleep(0.05)
+        group.start_soon(contender, "second", 0)
+    assert order == ["first in", "first out", "second in", "second out"]
+
+
+async def test_waiting_for_queued_runs_returns(storage: RunStorage) -> None:
+    """The wait is bounded by the store itself (a notification or a poll interval)."""
+    with anyio.fail_after(5):
+        await storage.wait_for_queued_runs()
+
+
+@pytest.mark.parametrize("status", [RunStatus.STARTED, RunStatus.QUEUED])
+async def test_finish_run_refuses_a_status_that_is_not_final(
+    storage: RunStorage, status: RunStatus
+) -> None:
+    """STARTED and QUEUED are not endings."""
+    await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a",)))
+    with pytest.raises(ValueError, match="final status"):
+        await storage.finish_run("r1", status, 2.0)
