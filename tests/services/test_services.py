@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from upstream import Definitions, InMemoryIOManager, asset
-from upstream.coordinator import Coordinator, CoordinatorSettings
+from upstream.coordinator import Coordinator
 from upstream.planning import build_plan
 from upstream.protocol import ResultMessage, TaskMessage, decode_result, encode
 from upstream.storage import EventType, RunStatus, SqliteStorage, StepStatus, open_sqlite_storage
@@ -30,6 +30,7 @@ def b(a: int) -> int:
 
 DEFS = Definitions([a, b])
 LOCATION = "tests"
+WHERE = {"code_location": LOCATION, "definitions_hash": DEFS.hash}
 
 
 @pytest.fixture
@@ -142,13 +143,13 @@ async def test_a_worker_acks_a_task_only_after_its_result_is_published() -> None
 async def _run_with(
     transport: MemoryTransport, storage: SqliteStorage, before_results: list[bytes]
 ) -> str:
-    coordinator = Coordinator(storage, transport, CoordinatorSettings(LOCATION, DEFS.hash))
+    coordinator = Coordinator(storage, transport)
     async with anyio.create_task_group() as group:
         group.start_soon(coordinator.serve)
         group.start_soon(_worker(transport).serve)
         for body in before_results:
             await transport.publish_result(body, headers={})
-        handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1")
+        handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1", **WHERE)
         record = await handle.wait()
         await transport.aclose()
     assert record.status is RunStatus.SUCCESS
@@ -170,8 +171,8 @@ async def test_a_malformed_or_foreign_result_is_dead_lettered_and_the_run_comple
 async def test_a_duplicate_result_is_recorded_once(storage: SqliteStorage) -> None:
     """A redelivered result adds no step, event or materialization, and no second task."""
     transport = MemoryTransport()
-    coordinator = Coordinator(storage, transport, CoordinatorSettings(LOCATION, DEFS.hash))
-    handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1")
+    coordinator = Coordinator(storage, transport)
+    handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1", **WHERE)
     success = ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")
     twice = [_Delivered(encode(success)), _Delivered(encode(success))]
     await coordinator.handle_results(twice)
@@ -208,8 +209,8 @@ async def test_a_new_coordinator_resumes_an_unfinished_run(storage: SqliteStorag
     """After a crash, replaying storage re-publishes only ready steps without a result, and
     the run completes with every asset recorded once."""
     plan = build_plan(DEFS.graph)
-    first = Coordinator(storage, MemoryTransport(), CoordinatorSettings(LOCATION, DEFS.hash))
-    await first.submit(plan, run_id="r1")
+    first = Coordinator(storage, MemoryTransport())
+    await first.submit(plan, run_id="r1", **WHERE)
     await first.handle_results(
         [_Delivered(encode(ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")))]
     )
@@ -220,7 +221,7 @@ async def test_a_new_coordinator_resumes_an_unfinished_run(storage: SqliteStorag
     transport = MemoryTransport()
     shared_values = InMemoryIOManager()
     shared_values.values[a.key] = 1  # what the IO manager kept of the first life's `a`
-    second = Coordinator(storage, transport, CoordinatorSettings(LOCATION, DEFS.hash))
+    second = Coordinator(storage, transport)
     async with anyio.create_task_group() as group:
         group.start_soon(second.serve)
         group.start_soon(_worker(transport, shared_values).serve)

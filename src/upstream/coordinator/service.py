@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import anyio
 
@@ -28,83 +28,84 @@ from upstream.storage.records import (
 from upstream.tracing import get_logger
 from upstream.transport.base import Delivery, Transport, TransportError
 
-__all__ = ["Coordinator", "CoordinatorSettings", "RunHandle"]
+__all__ = ["Coordinator", "RunHandle"]
 
 log = get_logger("coordinator")
 
 OutcomeObserver = Callable[[StepOutcome], None]
 
 
-@dataclass(frozen=True)
-class CoordinatorSettings:
-    """Which code location this coordinator plans for, and against which definitions."""
-
-    code_location: str
-    definitions_hash: str
-
-
 @dataclass
 class RunHandle:
-    """A submitted run; `await handle.wait()` returns its final record."""
+    """A run this coordinator drives; `await handle.wait()` returns its final record."""
 
-    run_id: str
+    run: RunRecord
     plan: Plan
     tracker: ReadySet
-    created_at: float
     finished: anyio.Event = field(default_factory=anyio.Event)
     record: RunRecord | None = None
 
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
     async def wait(self) -> RunRecord:
         await self.finished.wait()
-        assert self.record is not None  # set before `finished`
+        if self.record is None:  # `finished` is set only after `record`
+            raise RuntimeError(f"run {self.run_id} finished without a record")
         return self.record
 
 
 class Coordinator:
-    """Drives any number of runs over one transport and one store."""
+    """Drives any number of runs, of any code locations, over one transport and one store."""
 
     def __init__(
         self,
         storage: RunStorage,
         transport: Transport,
-        settings: CoordinatorSettings,
         *,
         observer: OutcomeObserver | None = None,
     ) -> None:
         self._storage = storage
         self._transport = transport
-        self._settings = settings
         self._observer = observer
         self._runs: dict[str, RunHandle] = {}
         self._done: set[str] = set()
 
-    async def submit(self, plan: Plan, *, run_id: str | None = None) -> RunHandle:
-        """Record the run and publish its first ready set."""
-        now = time.time()
-        handle = RunHandle(run_id or str(uuid.uuid4()), plan, ReadySet(plan.parents), now)
-        await self._storage.create_run(
-            RunRecord(
-                run_id=handle.run_id,
-                status=RunStatus.STARTED,
-                selection=plan.selection,
-                steps=plan.steps,
-                code_location=self._settings.code_location,
-                definitions_hash=self._settings.definitions_hash,
-                created_at=now,
-            )
+    async def submit(
+        self,
+        plan: Plan,
+        *,
+        code_location: str,
+        definitions_hash: str,
+        run_id: str | None = None,
+    ) -> RunHandle:
+        """Record a new run as STARTED and publish its first ready set (embedded mode)."""
+        run = RunRecord(
+            run_id=run_id or str(uuid.uuid4()),
+            status=RunStatus.STARTED,
+            selection=plan.selection,
+            steps=plan.steps,
+            code_location=code_location,
+            definitions_hash=definitions_hash,
+            created_at=time.time(),
         )
-        self._runs[handle.run_id] = handle
-        log.info("run.started", run_id=handle.run_id, steps=len(plan))
-        await self._dispatch(handle, handle.tracker.initial())
-        await self._finish_if_complete(handle)
-        return handle
+        await self._storage.create_run(run)
+        return await self._drive(RunHandle(run, plan, ReadySet(plan.parents)), "run.started")
+
+    async def start_queued(self, run: RunRecord, plan: Plan) -> RunHandle | None:
+        """Claim a QUEUED run (cluster mode) with its plan; None if it was already claimed."""
+        if not await self._storage.start_run(run.run_id, plan.steps):
+            return None
+        started = replace(run, status=RunStatus.STARTED, steps=plan.steps)
+        return await self._drive(RunHandle(started, plan, ReadySet(plan.parents)), "run.started")
 
     async def resume(self, run: RunRecord, plan: Plan, steps: Sequence[StepRecord]) -> RunHandle:
         """Take over a run that another coordinator (or an earlier life of this one) left
         unfinished: replay its recorded outcomes, then publish again every ready step that
         has none. A step that was in fact still running may execute twice; its result is
         recorded once."""
-        handle = RunHandle(run.run_id, plan, ReadySet(plan.parents), run.created_at)
+        handle = RunHandle(run, plan, ReadySet(plan.parents))
         handle.tracker.initial()
         final = {s.step_key: s.status for s in steps}
         for step in plan.steps:  # topological order: parents are replayed first
@@ -112,9 +113,15 @@ class Coordinator:
                 handle.tracker.succeeded(step)
             elif final.get(step) is StepStatus.FAILURE:
                 handle.tracker.failed(step)
+        return await self._drive(handle, "run.resumed")
+
+    async def _drive(self, handle: RunHandle, event: str) -> RunHandle:
+        """Adopt the run and publish what is ready (the roots, or what a replay left)."""
         self._runs[handle.run_id] = handle
-        log.info("run.resumed", run_id=handle.run_id, republished=len(handle.tracker.in_flight))
-        await self._dispatch(handle, handle.tracker.in_flight)
+        handle.tracker.initial()  # a no-op after a replay, which called it first
+        ready = handle.tracker.in_flight
+        log.info(event, run_id=handle.run_id, steps=len(handle.plan), publishing=len(ready))
+        await self._dispatch(handle, ready)
         await self._finish_if_complete(handle)
         return handle
 
@@ -137,7 +144,7 @@ class Coordinator:
                 continue
             handle = self._runs.get(result.run_id)
             if handle is None or result.step_key not in handle.plan.parents:
-                if result.run_id in self._done:
+                if handle is None and await self._finished_earlier(result.run_id):
                     to_ack.append(delivery)  # a late duplicate of a finished run: harmless
                     continue
                 reason = f"result for unknown run {result.run_id!r} step {result.step_key!r}"
@@ -177,6 +184,16 @@ class Coordinator:
         for run_id in {o.run_id for o in outcomes}:
             await self._finish_if_complete(self._runs[run_id])
 
+    async def _finished_earlier(self, run_id: str) -> bool:
+        """True for a run that ended, here or in an earlier life of the coordinator."""
+        if run_id in self._done:
+            return True
+        run = await self._storage.get_run(run_id)
+        if run is None or run.status in (RunStatus.QUEUED, RunStatus.STARTED):
+            return False
+        self._done.add(run_id)
+        return True
+
     async def _dispatch(self, handle: RunHandle, steps: Sequence[str]) -> None:
         if not steps:
             return
@@ -187,8 +204,8 @@ class Coordinator:
                 step_key=step,
                 asset_key=step,
                 attempt=1,
-                code_location=self._settings.code_location,
-                definitions_hash=self._settings.definitions_hash,
+                code_location=handle.run.code_location,
+                definitions_hash=handle.run.definitions_hash,
             )
             await self._transport.publish_task(
                 encode(task), headers={}, queue=handle.plan.queues.get(step)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 
-from upstream.coordinator import Coordinator, CoordinatorSettings
+from upstream.coordinator import Coordinator
 from upstream.coordinator.service import OutcomeObserver, RunHandle
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.io_manager import IOManager
@@ -50,12 +50,7 @@ async def run_embedded(
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     transport = MemoryTransport()
-    coordinator = Coordinator(
-        storage,
-        transport,
-        CoordinatorSettings(code_location=code_location, definitions_hash=definitions.hash),
-        observer=observer,
-    )
+    coordinator = Coordinator(storage, transport, observer=observer)
     worker = Worker(
         definitions,
         transport,
@@ -72,7 +67,12 @@ async def run_embedded(
         async with anyio.create_task_group() as group:
             group.start_soon(coordinator.serve)
             group.start_soon(worker.serve)
-            handle = await coordinator.submit(plan, run_id=run_id)
+            handle = await coordinator.submit(
+                plan,
+                code_location=code_location,
+                definitions_hash=definitions.hash,
+                run_id=run_id,
+            )
             record = await handle.wait()
             await transport.aclose()
     except BaseException:
