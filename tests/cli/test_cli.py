@@ -237,7 +237,7 @@ def test_runs_list_json_is_newest_first_and_filters_by_status(tmp_path: Path, ho
     assert [run["run_id"] for run in listed] == [run_id_from(failed.stdout), run_id_from(ok.stdout)]
     for run in listed:
         assert set(run) >= RUN_FIELDS | TIME_FIELDS, set(run)
-        assert run["code_location"] == "pipeline.py"
+        assert run["code_location"] == str((tmp_path / "pipeline.py").resolve())
         assert run["duration"] == pytest.approx(run["ended_at"] - run["created_at"])
     assert [(r["status"], r["selection"], r["step_count"]) for r in listed] == [
         ("FAILURE", "*", 4),

@@ -104,5 +104,5 @@ def load_code_location(module: str | None = None, file: str | None = None) -> Co
         return CodeLocation(module, definitions)
     if file is not None and module is None:
         definitions = _find_definitions(_import_file(Path(file)), f"file {file!r}")
-        return CodeLocation(str(Path(file)), definitions)
+        return CodeLocation(str(Path(file).resolve()), definitions)  # same name from any cwd
     raise CodeLocationError("name the code location with -m MODULE or -f FILE (one of them)")

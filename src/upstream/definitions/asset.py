@@ -173,10 +173,15 @@ def _build(
         else AssetKey([*coerce_prefix(key_prefix), name or fn_name])
     )
     label = asset_key.to_user_string()
-    group = group_name or DEFAULT_GROUP
+    group = DEFAULT_GROUP if group_name is None else group_name
     if not _GROUP_NAME.match(group):
         raise DefinitionsError(
             f"asset {label!r}: group_name {group!r} may use only letters, digits and '_'"
+        )
+    if isinstance(required_resource_keys, str):
+        raise DefinitionsError(
+            f"asset {label!r}: required_resource_keys takes a collection of keys, "
+            f"e.g. {{{required_resource_keys!r}}}, not a string"
         )
     if queue is not None and not _QUEUE_NAME.match(queue):
         raise DefinitionsError(

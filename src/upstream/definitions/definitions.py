@@ -63,7 +63,13 @@ class Definitions:
         for param in item.inputs:
             if param.key is not None:
                 if param.key not in self._assets:
-                    raise MissingUpstream(label, param.key.to_user_string(), self._known())
+                    raise MissingUpstream(
+                        label,
+                        param.parameter,
+                        self._candidates(item),
+                        self.resources,
+                        key=param.key.to_user_string(),
+                    )
                 inputs[param.parameter] = param.key
                 continue
             found = self._by_name(item, param.parameter)
@@ -72,7 +78,9 @@ class Definitions:
             elif param.parameter in self.resources:
                 resource_params.append(param.parameter)
             else:
-                raise MissingUpstream(label, param.parameter, self._known())
+                raise MissingUpstream(
+                    label, param.parameter, self._candidates(item), self.resources
+                )
         for name in [*resource_params, *item.required_resource_keys]:
             if name not in self.resources:
                 raise MissingResource(label, name, self.resources, what="resource")
@@ -85,32 +93,42 @@ class Definitions:
                     f"resource {item.io_manager_key!r} is used as an IO manager by {label!r} "
                     f"but is a {type(manager).__name__}; subclass upstream.IOManager"
                 )
+        # deps follow the same name rule as parameters; what resolves nowhere is external
+        deps = [(self._by_name(item, d.name) or d) if len(d.path) == 1 else d for d in item.deps]
         self._inputs[item.key] = inputs
         self._resource_params[item.key] = tuple(resource_params)
-        parents = list(
-            dict.fromkeys([*inputs.values(), *(d for d in item.deps if d in self._assets)])
-        )
+        parents = list(dict.fromkeys([*inputs.values(), *(d for d in deps if d in self._assets)]))
         return AssetNode(
             key=item.key,
             parents=tuple(parents),
             group=item.group_name,
             description=item.description,
-            metadata=normalize_metadata(item.metadata),
+            metadata=_definition_metadata(label, item.metadata),
             tags=item.tags,
-            external_deps=tuple(d for d in item.deps if d not in self._assets),
+            external_deps=tuple(d for d in deps if d not in self._assets),
             queue=item.queue,
         )
 
-    def _known(self) -> list[str]:
-        """Every key as text, for did-you-mean; built only when an error needs it."""
-        return [k.to_user_string() for k in self._assets]
+    def _candidates(self, item: AssetsDefinition) -> dict[str, str]:
+        """How `item` could name each other asset: its bare name where the name rule reaches
+        it (one part, or the same group), else its full key. Built only for an error."""
+        out: dict[str, str] = {}
+        for key, other in self._assets.items():
+            if key == item.key:
+                continue
+            full = key.to_user_string()
+            reachable = len(key.path) == 1 or other.group_name == item.group_name
+            out[key.name if reachable else full] = full
+        return out
 
     def _by_name(self, item: AssetsDefinition, parameter: str) -> AssetKey | None:
         """Exact key first; else the one asset of that name in the same group (Dagster's rule)."""
         exact = AssetKey([parameter])
         if exact in self._assets:
             return exact
-        same = sorted(self._by_group_name.get((item.group_name, parameter), ()))
+        same = sorted(
+            k for k in self._by_group_name.get((item.group_name, parameter), ()) if k != item.key
+        )  # never itself, as in Dagster
         if len(same) > 1:
             raise AmbiguousUpstream(
                 item.key.to_user_string(), parameter, [k.to_user_string() for k in same]
@@ -139,3 +157,10 @@ class Definitions:
 
     def __repr__(self) -> str:
         return f"Definitions({len(self._assets)} assets, resources={sorted(self.resources)})"
+
+
+def _definition_metadata(label: str, metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    try:
+        return normalize_metadata(metadata)
+    except TypeError as exc:
+        raise DefinitionsError(f"asset {label!r}: {exc}") from exc

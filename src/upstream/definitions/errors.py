@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 __all__ = [
     "AmbiguousUpstream",
     "AssetCycle",
     "DefinitionsError",
     "DuplicateAssetKey",
+    "InvalidAssetKey",
     "MissingResource",
     "MissingUpstream",
     "SelectionError",
@@ -35,20 +36,51 @@ class DefinitionsError(UpstreamError):
 
 
 class MissingUpstream(DefinitionsError):
-    """A parameter names neither an asset nor a resource."""
+    """A parameter names neither an asset nor a resource, or maps to a key nothing produces.
 
-    def __init__(self, asset: str, parameter: str, known_assets: Collection[str]) -> None:
-        hint = did_you_mean(parameter, known_assets) or did_you_mean(
-            parameter, {k.rsplit("/", 1)[-1] for k in known_assets}
-        )
-        fix = hint or (
-            "define an @asset with that name, provide a resource of that name in "
-            "Definitions(resources=...), or map it with ins={...: AssetIn(key=...)}"
-        )
-        super().__init__(
-            f"asset {asset!r}: parameter {parameter!r} names no asset and no resource; {fix}"
-        )
-        self.asset, self.parameter = asset, parameter
+    `candidates` maps each way the asset could name another asset (its bare name where the
+    name rule reaches it, else its full key) to that key; only those are suggested.
+    """
+
+    def __init__(
+        self,
+        asset: str,
+        parameter: str,
+        candidates: Mapping[str, str],
+        resources: Collection[str] = (),
+        *,
+        key: str | None = None,
+    ) -> None:
+        if key is not None:
+            hint = did_you_mean(key, set(candidates.values()))
+            fix = hint or "define an @asset with that key or correct the AssetIn"
+            message = (
+                f"asset {asset!r}: parameter {parameter!r} maps to {key!r} (AssetIn), "
+                f"which no asset produces; {fix}"
+            )
+        else:
+            hint = did_you_mean(parameter, {*candidates, *resources})
+            far = [
+                c for c in difflib.get_close_matches(parameter, list(candidates), n=3) if "/" in c
+            ]
+            if hint and far:
+                hint += (
+                    f" (an asset outside this group or prefix is mapped with "
+                    f"ins={{{parameter!r}: AssetIn(key={far[0]!r})}})"
+                )
+            fix = hint or (
+                "define an @asset with that name, provide a resource of that name in "
+                "Definitions(resources=...), or map it with ins={...: AssetIn(key=...)}"
+            )
+            message = (
+                f"asset {asset!r}: parameter {parameter!r} names no asset and no resource; {fix}"
+            )
+        super().__init__(message)
+        self.asset, self.parameter, self.key = asset, parameter, key
+
+
+class InvalidAssetKey(DefinitionsError, ValueError):
+    """A key part with characters keys may not hold (also a ValueError, as it always was)."""
 
 
 class MissingResource(DefinitionsError):

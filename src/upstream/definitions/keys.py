@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from upstream.definitions.errors import InvalidAssetKey
+
 __all__ = ["AssetKey", "CoercibleToAssetKey", "CoercibleToKeyPrefix", "coerce_prefix"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-.]*$")
@@ -21,10 +23,10 @@ class AssetKey:
     def __init__(self, path: str | Sequence[str]) -> None:
         parts = (path,) if isinstance(path, str) else tuple(path)
         if not parts:
-            raise ValueError("an asset key needs at least one name")
+            raise InvalidAssetKey("an asset key needs at least one name")
         for part in parts:
             if not isinstance(part, str) or not _NAME.match(part):
-                raise ValueError(
+                raise InvalidAssetKey(
                     f"invalid asset key part {part!r}: use letters, digits, '_', '-' or '.'"
                 )
         object.__setattr__(self, "path", parts)

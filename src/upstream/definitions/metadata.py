@@ -25,7 +25,7 @@ class MetadataValue:
 
     @staticmethod
     def float(value: float) -> MetadataValue:
-        return MetadataValue("float", float(value))
+        return MetadataValue("float", _json_safe(float(value)))  # NaN/inf become text
 
     @staticmethod
     def text(value: str) -> MetadataValue:
@@ -66,8 +66,8 @@ def _json_safe(value: Any) -> Any:
 def _infer(value: Any) -> MetadataValue:
     if isinstance(value, MetadataValue):
         return value
-    if isinstance(value, bool):
-        return MetadataValue("bool", value)
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
+        return MetadataValue("bool", bool(value))  # numpy's bool_ is no bool subclass
     if isinstance(value, int):
         return MetadataValue.int(value)
     if isinstance(value, float):
