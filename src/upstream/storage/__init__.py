@@ -1,7 +1,10 @@
-"""State: the storage port and its adapters (SQLite here; PostgreSQL beside it)."""
+"""State: the storage port and its SQLite adapter. The PostgreSQL adapter is imported
+from `upstream.storage.postgres` where a cluster needs it, so embedded use never loads
+asyncpg."""
 
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.records import (
+    CodeLocationRecord,
     EventRecord,
     Materialization,
     RunRecord,
@@ -13,6 +16,7 @@ from upstream.storage.records import (
 from upstream.storage.sqlite import SqliteStorage, open_sqlite_storage
 
 __all__ = [
+    "CodeLocationRecord",
     "EventRecord",
     "EventType",
     "Materialization",

@@ -1,0 +1,297 @@
+"""The PostgreSQL schema: where it lives, how to reach it, and its versioned migrations.
+
+Every table lives in one schema named at open, which is every connection's `search_path`,
+so tenants and tests share a database without colliding. `PgTarget` is that place: the DSN,
+the schema, the name used in errors (host and database, never the password) and the one
+translation of driver errors into `StorageError`.
+
+A new schema change is a new entry at the end of `MIGRATIONS`; version N is entry N-1, and
+`schema_version` holds one row per applied version. The tables mirror the SQLite ones (see
+`migrations.py`) in PostgreSQL's idiom: identity columns, `double precision` times, `jsonb`
+documents, a `text[]` of run steps, and keys compared byte for byte (COLLATE "C") so that
+ordering and prefix ranges match SQLite's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import time
+import zlib
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import anyio
+import asyncpg  # type: ignore[import-untyped, unused-ignore]
+
+from upstream.storage.base import StorageError
+
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "PgTarget",
+    "advisory_key",
+    "advisory_key32",
+    "close_connection",
+    "dumps",
+    "migrate",
+    "quote_ident",
+    "text_value",
+]
+
+CONNECT_TIMEOUT_S = 10.0
+
+_V1 = (
+    """CREATE TABLE runs (
+        run_id text COLLATE "C" PRIMARY KEY,
+        status text NOT NULL,
+        selection text NOT NULL,
+        steps text[] NOT NULL,
+        code_location text NOT NULL,
+        definitions_hash text NOT NULL,
+        created_at double precision NOT NULL,
+        ended_at double precision
+    )""",
+    "CREATE INDEX runs_by_created ON runs (created_at)",
+    "CREATE INDEX runs_by_status ON runs (status, created_at)",
+    # `seq` is the queue order; the logical key is the UNIQUE triple.
+    """CREATE TABLE steps (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
+        step_key text COLLATE "C" NOT NULL,
+        attempt integer NOT NULL,
+        status text NOT NULL,
+        queued_at double precision,
+        started_at double precision,
+        ended_at double precision,
+        worker_id text,
+        error_type text,
+        error_message text,
+        error_traceback text,
+        skip_reason text,
+        metadata jsonb NOT NULL DEFAULT '{}',
+        UNIQUE (run_id, step_key, attempt)
+    )""",
+    # Ids come from a sequence; the adapter serialises each run's writers (an advisory lock
+    # per run), so a run's ids commit in order and `after_id` polling never skips one.
+    """CREATE TABLE events (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
+        step_key text COLLATE "C",
+        timestamp double precision NOT NULL,
+        type text NOT NULL,
+        data jsonb NOT NULL
+    )""",
+    "CREATE INDEX events_by_run ON events (run_id, id)",
+    """CREATE TABLE materializations (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        asset_key text COLLATE "C" NOT NULL,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
+        timestamp double precision NOT NULL,
+        duration double precision,
+        metadata jsonb NOT NULL
+    )""",
+    "CREATE INDEX materializations_by_asset ON materializations (asset_key, id)",
+    # One row per asset pointing at its newest materialization: the catalog stays O(assets).
+    """CREATE TABLE asset_latest (
+        asset_key text COLLATE "C" PRIMARY KEY,
+        materialization_id bigint NOT NULL REFERENCES materializations (id)
+    )""",
+    """CREATE TABLE code_locations (
+        name text COLLATE "C" PRIMARY KEY,
+        definitions_hash text NOT NULL,
+        updated_at double precision NOT NULL
+    )""",
+    """CREATE TABLE snapshots (
+        definitions_hash text PRIMARY KEY,
+        snapshot jsonb NOT NULL,
+        created_at double precision NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+LATEST_VERSION = len(MIGRATIONS)
+
+_CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version integer PRIMARY KEY,
+    applied_at double precision NOT NULL
+)"""
+_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per call
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # \u0000, not an escaped backslash
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+_UNREACHABLE = (
+    OSError,  # refused, reset, timed out (TimeoutError is an OSError)
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+
+
+def quote_ident(name: str) -> str:
+    """`name` as a quoted SQL identifier (any character allowed, case kept)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def advisory_key(*parts: str) -> int:
+    """A signed 64-bit key for `pg_advisory_*lock(bigint)`, stable across processes."""
+    digest = hashlib.blake2b(":".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def advisory_key32(name: str) -> int:
+    """A stable signed 32-bit hash of `name`: one half of a two-key `pg_advisory_*lock`."""
+    value = zlib.crc32(name.encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def text_value(value: str | None) -> str | None:
+    """PostgreSQL text holds no NUL byte: U+FFFD stands in for one, so a stray byte in an
+    error message cannot fail a whole batch."""
+    return value if value is None or "\x00" not in value else value.replace("\x00", "\ufffd")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for a jsonb column, an escaped NUL (jsonb refuses it) made U+FFFD."""
+    text = _encode(value)
+    return text if "\\u0000" not in text else _JSON_NUL.sub(r"\1\\ufffd", text)
+
+
+async def _keep_session(conn: Any) -> None:
+    """Released connections skip asyncpg's reset query (a round trip per call): the adapter
+    leaves no session state, only transaction-scoped locks, and the pool still rolls back a
+    transaction that a cancelled call left open."""
+
+
+class PgTarget:
+    """A schema on a server: how to connect to it and how to name it in errors."""
+
+    def __init__(self, dsn: str, schema: str) -> None:
+        if not schema or len(schema.encode()) > 63:
+            raise ValueError(f"schema {schema!r}: PostgreSQL needs a name of 1 to 63 bytes")
+        self.dsn, self.schema = dsn, schema
+        parts = urlsplit(dsn)
+        secret = parts.password if "://" in dsn else None
+        self._secrets = {secret, unquote(secret)} if secret else set()
+        host = parts.netloc.rpartition("@")[2] or "localhost"
+        self.where = f"postgresql://{host}{parts.path} (schema {schema})"
+        # search_path at connection start: no extra round trip, unqualified table names.
+        self.server_settings = {"search_path": quote_ident(schema), "application_name": "upstream"}
+        self.runs_lock = advisory_key32(f"upstream.run:{schema}")  # first key of a run's lock
+        # NOTIFY channels are identifiers (63 bytes at most); two long schemas sharing one
+        # only wake each other's waiters early, which the contract allows.
+        self.queued_channel = f"upstream_queued.{schema}".encode()[:63].decode(errors="ignore")
+
+    async def open_pool(self, min_size: int, max_size: int) -> Any:
+        """An asyncpg pool on this schema, created if missing and migrated."""
+        with self.errors("opening"):
+            pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=min_size,
+                max_size=max_size,
+                server_settings=self.server_settings,
+                timeout=CONNECT_TIMEOUT_S,
+                reset=_keep_session,
+            )
+        try:
+            with self.errors("migrating"):
+                async with pool.acquire() as conn:
+                    await migrate(conn, self.schema, self.where)
+        except BaseException:
+            await pool.close()
+            raise
+        return pool
+
+    async def connect(self, action: str) -> Any:
+        """A connection of its own, outside any pool (for LISTEN and session locks)."""
+        with self.errors(action):
+            return await asyncpg.connect(
+                self.dsn, server_settings=self.server_settings, timeout=CONNECT_TIMEOUT_S
+            )
+
+    @contextlib.contextmanager
+    def errors(self, action: str) -> Iterator[None]:
+        """Translate driver and socket errors into StorageError naming the store and a fix."""
+        try:
+            yield
+        except (*_DRIVER_ERRORS, OSError) as exc:
+            raise self.translate(exc, action) from exc
+
+    def translate(self, exc: BaseException, action: str) -> StorageError:
+        if isinstance(exc, asyncpg.ForeignKeyViolationError):
+            fix = "create the run (create_run) before recording its steps"
+        elif isinstance(exc, _UNREACHABLE):
+            fix = "is PostgreSQL running and reachable? set UPSTREAM_DATABASE_URL to its URL"
+        elif isinstance(
+            exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+        ):
+            fix = "check the user and password in UPSTREAM_DATABASE_URL"
+        elif isinstance(exc, asyncpg.InvalidCatalogNameError):
+            fix = "create that database (createdb) or point UPSTREAM_DATABASE_URL at another"
+        elif isinstance(exc, asyncpg.InsufficientPrivilegeError):
+            fix = f"grant the user CREATE and USAGE on schema {self.schema}, or pick another"
+        elif isinstance(exc, asyncpg.ClientConfigurationError):
+            fix = "set UPSTREAM_DATABASE_URL to postgresql://USER[:PASSWORD]@HOST[:PORT]/DB"
+        else:
+            fix = f"check that schema {self.schema} holds an upstream state database"
+        detail = f"{type(exc).__name__}: {exc}"
+        for secret in self._secrets:
+            detail = detail.replace(secret, "***")
+        return StorageError(f"state database {self.where}: {action} failed ({detail}); {fix}")
+
+
+async def close_connection(conn: Any) -> None:
+    """Close a dedicated connection even while cancelled; drop it if it will not close."""
+    with anyio.CancelScope(shield=True):
+        try:
+            await conn.close(timeout=CONNECT_TIMEOUT_S)
+        except Exception:
+            conn.terminate()
+
+
+async def _current_version(conn: Any, schema: str) -> int:
+    table = f"{quote_ident(schema)}.schema_version"
+    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
+        return 0
+    return int(await conn.fetchval(_VERSION))
+
+
+def _check_not_newer(version: int, where: str) -> None:
+    if version > LATEST_VERSION:
+        raise StorageError(
+            f"{where} was written by a newer upstream (schema {version} > {LATEST_VERSION});"
+            " upgrade upstream"
+        )
+
+
+async def migrate(conn: Any, schema: str, where: str) -> list[int]:
+    """Create `schema` if missing and apply pending migrations in one transaction.
+
+    `conn` is an asyncpg connection whose search_path is `schema`. An up-to-date schema is
+    only read, never written or locked. Otherwise a transaction-scoped advisory lock keyed on
+    the schema name serialises processes starting at once: the second waits, then finds
+    nothing left to do. Returns the versions applied; `where` names the store in errors.
+    """
+    current = await _current_version(conn, schema)
+    _check_not_newer(current, where)
+    if current == LATEST_VERSION:
+        return []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("migrate", schema))
+        if await conn.fetchval("SELECT to_regnamespace($1)", quote_ident(schema)) is None:
+            await conn.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+        await conn.execute(_CREATE_VERSION_TABLE)
+        current = int(await conn.fetchval(_VERSION))
+        _check_not_newer(current, where)
+        applied = []
+        for version in range(current + 1, LATEST_VERSION + 1):
+            for statement in MIGRATIONS[version - 1]:
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO schema_version VALUES ($1, $2)", version, time.time())
+            applied.append(version)
+    return applied
