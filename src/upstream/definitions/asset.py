@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import re
+import textwrap
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any, TypeAlias, overload
 
 from upstream.definitions.errors import DefinitionsError
@@ -106,6 +109,7 @@ class AssetsDefinition:
         required_resource_keys: Iterable[str],
         tags: Mapping[str, str],
         queue: str | None = None,
+        code_version: str | None = None,
     ) -> None:
         self.fn = fn
         self.key = key
@@ -120,6 +124,7 @@ class AssetsDefinition:
         self.required_resource_keys = frozenset(required_resource_keys)
         self.tags = dict(tags)
         self.queue = queue
+        self.code_version = code_version or code_fingerprint(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
 
     @property
@@ -132,6 +137,32 @@ class AssetsDefinition:
 
     def __repr__(self) -> str:
         return f"<asset {self.key.to_user_string()}>"
+
+
+_FINGERPRINTS: dict[CodeType, str] = {}
+
+
+def code_fingerprint(fn: Callable[..., Any]) -> str:
+    """sha256 of the function's source (dedented), else of its bytecode; cached per code
+    object, so assets made in a loop share one computation."""
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, CodeType):
+        return ""
+    found = _FINGERPRINTS.get(code)
+    if found is None:
+        try:
+            data = textwrap.dedent(inspect.getsource(fn)).encode()
+        except (OSError, TypeError):  # no source: exec'd or generated code
+            data = _bytecode(code)
+        found = _FINGERPRINTS[code] = hashlib.sha256(data).hexdigest()[:16]
+    return found
+
+
+def _bytecode(code: CodeType) -> bytes:
+    parts = [code.co_code, repr(code.co_names).encode()]
+    for const in code.co_consts:
+        parts.append(_bytecode(const) if isinstance(const, CodeType) else repr(const).encode())
+    return b"\0".join(parts)
 
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -163,6 +194,7 @@ def _build(
     required_resource_keys: Iterable[str] | None,
     tags: Mapping[str, str] | None,
     queue: str | None,
+    code_version: str | None,
 ) -> AssetsDefinition:
     fn_name = getattr(fn, "__name__", repr(fn))
     if key is not None and (name is not None or key_prefix is not None):
@@ -243,6 +275,7 @@ def _build(
         required_resource_keys=required_resource_keys or (),
         tags=tags or {},
         queue=queue,
+        code_version=code_version,
     )
 
 
@@ -265,6 +298,7 @@ def asset(
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
     queue: str | None = None,
+    code_version: str | None = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -284,12 +318,15 @@ def asset(
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
     queue: str | None = None,
+    code_version: str | None = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Define an asset. Parameters name upstream assets (or resources); `context` may come first.
 
     Works bare (`@asset`) or with arguments (`@asset(group_name="sales")`), on sync and
     `async def` functions. `queue` routes the asset to workers started with `--queue NAME`
-    (upstream's addition; Dagster has no equivalent).
+    (upstream's addition; Dagster has no equivalent). `code_version` marks the code's
+    version, as in Dagster; left out, it is a fingerprint of the function's source, so a
+    worker running other code than the run was planned against refuses the task.
     """
 
     def decorate(f: Callable[..., Any]) -> AssetsDefinition:
@@ -307,6 +344,7 @@ def asset(
             required_resource_keys=required_resource_keys,
             tags=tags,
             queue=queue,
+            code_version=code_version,
         )
 
     if fn is not None:

@@ -107,6 +107,7 @@ class Definitions:
             tags=item.tags,
             external_deps=tuple(d for d in deps if d not in self._assets),
             queue=item.queue,
+            code_version=item.code_version,
         )
 
     def _candidates(self, item: AssetsDefinition) -> dict[str, str]:

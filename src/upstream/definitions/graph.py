@@ -30,6 +30,7 @@ class AssetNode:
     tags: Mapping[str, str] = field(default_factory=dict)
     external_deps: tuple[AssetKey, ...] = ()  # deps on keys no asset here produces
     queue: str | None = None  # None: the default task queue
+    code_version: str = ""  # explicit, or the fingerprint of the asset's source
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,7 @@ class AssetNode:
             "tags": dict(self.tags),
             "external_deps": [d.to_user_string() for d in self.external_deps],
             "queue": self.queue,
+            "code_version": self.code_version,
         }
 
     @staticmethod
@@ -56,6 +58,7 @@ class AssetNode:
                 AssetKey.from_user_string(d) for d in data.get("external_deps", ())
             ),
             queue=data.get("queue"),
+            code_version=data.get("code_version", ""),
         )
 
 
