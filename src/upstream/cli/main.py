@@ -16,8 +16,17 @@ from typing import Any, TypeVar
 import anyio
 import click
 
-from upstream.cli.loading import CodeLocation, load_code_location
-from upstream.cli.progress import Progress, describe
+from upstream.cli.cluster import (
+    DEFAULT_BROKER_URL,
+    DEFAULT_NAMESPACE,
+    ClusterSettings,
+    follow_run,
+    run_coordinator,
+    run_worker,
+    submit_run,
+)
+from upstream.cli.loading import load_code_location
+from upstream.cli.progress import FinishedStep, Progress, describe
 from upstream.cli.scaffold import scaffold_project
 from upstream.cli.views import asset_dict, run_dict, seconds, table, when
 from upstream.definitions.errors import UpstreamError
@@ -25,8 +34,10 @@ from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.embedded import DEFAULT_CONCURRENCY, run_embedded, upstream_home
 from upstream.execution.io_managers import FilesystemIOManager
 from upstream.planning.plan import build_plan
-from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
-from upstream.storage.sqlite import SqliteStorage, open_sqlite_storage
+from upstream.storage.base import RunStorage
+from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
+from upstream.storage.sqlite import open_sqlite_storage
+from upstream.tracing import configure_logging
 
 __all__ = ["main"]
 
@@ -73,15 +84,45 @@ def code_location_options(fn: F) -> F:
     return click.option("-m", "--module", "module", type=str, help="Module holding the code.")(fn)
 
 
+def state_options(fn: F) -> F:
+    """--database-url / --namespace: read and write a cluster's PostgreSQL instead of
+    the embedded SQLite state under .upstream/."""
+    fn = click.option(
+        "--namespace",
+        envvar="UPSTREAM_NAMESPACE",
+        default=DEFAULT_NAMESPACE,
+        show_default=True,
+        help="Prefix of queue names and the PostgreSQL schema [env UPSTREAM_NAMESPACE].",
+    )(fn)
+    return click.option(
+        "--database-url",
+        envvar="UPSTREAM_DATABASE_URL",
+        help="PostgreSQL of a cluster; without it, the embedded state [env UPSTREAM_DATABASE_URL].",
+    )(fn)
+
+
 def _state_path() -> Path:
     return upstream_home() / STATE_FILE
 
 
-def _with_storage(fn: Callable[[SqliteStorage], Coroutine[Any, Any, T]]) -> T:
-    """Open the embedded state store (creating it), run `fn` with it, close it."""
+def _cluster(
+    database_url: str | None, namespace: str, broker_url: str = DEFAULT_BROKER_URL
+) -> ClusterSettings | None:
+    if not database_url:
+        return None
+    return ClusterSettings(database_url, broker_url, namespace)
+
+
+def _with_storage(
+    cluster: ClusterSettings | None, fn: Callable[[RunStorage], Coroutine[Any, Any, T]]
+) -> T:
+    """Open the state store (the cluster's, or the embedded one, created if missing), run
+    `fn` with it, close it."""
 
     async def go() -> T:
-        storage = await open_sqlite_storage(_state_path())
+        storage: RunStorage = (
+            await cluster.open_storage() if cluster else await open_sqlite_storage(_state_path())
+        )
         try:
             return await fn(storage)
         finally:
@@ -90,11 +131,14 @@ def _with_storage(fn: Callable[[SqliteStorage], Coroutine[Any, Any, T]]) -> T:
     return anyio.run(go)
 
 
-def _read_storage(fn: Callable[[SqliteStorage], Coroutine[Any, Any, T]]) -> T | None:
-    """As `_with_storage`, but None when no state exists yet: reading creates nothing."""
-    if not _state_path().exists():
+def _read_storage(
+    cluster: ClusterSettings | None, fn: Callable[[RunStorage], Coroutine[Any, Any, T]]
+) -> T | None:
+    """As `_with_storage`, but None when there is no embedded state yet: reading creates
+    nothing."""
+    if cluster is None and not _state_path().exists():
         return None
-    return _with_storage(fn)
+    return _with_storage(cluster, fn)
 
 
 def _echo_json(data: Any) -> None:
@@ -115,25 +159,34 @@ def cli() -> None:
     default=DEFAULT_CONCURRENCY,
     show_default=True,
     type=click.IntRange(1),
-    help="Assets run at once.",
+    help="Assets run at once (embedded mode).",
 )
+@state_options
 @handles_errors
 def materialize(
-    module: str | None, file: str | None, selection: str | None, concurrency: int
+    module: str | None,
+    file: str | None,
+    selection: str | None,
+    concurrency: int,
+    database_url: str | None,
+    namespace: str,
 ) -> None:
-    """Materialize assets on the embedded executor (state under .upstream/)."""
-    location: CodeLocation = load_code_location(module, file)
-    definitions = location.definitions
-    plan = build_plan(definitions.graph, selection)
-    home = upstream_home()
-    io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or FilesystemIOManager(home / "storage")
-    outcomes: list[StepOutcome] = []
+    """Materialize assets: embedded by default, or on a cluster with --database-url."""
+    location = load_code_location(module, file)
+    plan = build_plan(location.definitions.graph, selection)  # a bad selection: exit 2 here
+    cluster = _cluster(database_url, namespace)
+    finished: list[FinishedStep] = []
+    reason: str | None = None
 
-    async def go(storage: SqliteStorage) -> RunRecord:
+    async def embedded(storage: RunStorage) -> RunRecord:
+        definitions = location.definitions
+        io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or FilesystemIOManager(
+            upstream_home() / "storage"
+        )
         with Progress(len(plan)) as progress:
 
             def observe(outcome: StepOutcome) -> None:
-                outcomes.append(outcome)
+                finished.append(outcome)
                 progress(outcome)
 
             return await run_embedded(
@@ -146,21 +199,105 @@ def materialize(
                 observer=observe,
             )
 
-    record = _with_storage(go)
-    counts = {status: 0 for status in (StepStatus.SUCCESS, StepStatus.FAILURE, StepStatus.SKIPPED)}
-    for outcome in outcomes:
-        counts[outcome.status] += 1
+    async def on_cluster(storage: RunStorage) -> RunRecord:
+        nonlocal reason
+        run_id = await submit_run(storage, location, selection)
+        click.echo(f"submitted run {run_id} to the cluster ({namespace})")
+        with Progress(len(plan)) as progress:
+
+            def observe(step: StepRecord) -> None:
+                finished.append(step)
+                progress(step)
+
+            record, reason = await follow_run(storage, run_id, observe)
+        return record
+
+    record = _with_storage(cluster, on_cluster if cluster else embedded)
+    _summarize(record, finished, reason)
+
+
+def _summarize(record: RunRecord, finished: list[FinishedStep], reason: str | None) -> None:
+    """The closing line; on failure the failed steps (stderr) and exit status 1."""
+    counts = dict.fromkeys((StepStatus.SUCCESS, StepStatus.FAILURE, StepStatus.SKIPPED), 0)
+    for step in finished:
+        counts[step.status] += 1
     click.echo(
         f"run {record.run_id} {record.status} in {seconds(record.duration)}: "
         f"{counts[StepStatus.SUCCESS]} succeeded, {counts[StepStatus.FAILURE]} failed, "
         f"{counts[StepStatus.SKIPPED]} skipped"
     )
-    if record.status is not RunStatus.SUCCESS:
-        for outcome in outcomes:
-            if outcome.status is StepStatus.FAILURE:
-                click.echo(f"  {describe(outcome)}", err=True)
-        click.echo(f"tracebacks: upstream runs show {record.run_id}", err=True)
-        raise Failed
+    if record.status is RunStatus.SUCCESS:
+        return
+    if reason:
+        click.echo(f"  {reason}", err=True)
+    for step in finished:
+        if step.status is StepStatus.FAILURE:
+            click.echo(f"  {describe(step)}", err=True)
+    click.echo(f"tracebacks: upstream runs show {record.run_id}", err=True)
+    raise Failed
+
+
+@cli.command()
+@code_location_options
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Tasks run at once (and the broker prefetch).",
+)
+@click.option(
+    "--queue",
+    default="default",
+    show_default=True,
+    help="Take tasks of assets with @asset(queue=NAME).",
+)
+@click.option(
+    "--broker-url",
+    envvar="UPSTREAM_BROKER_URL",
+    default=DEFAULT_BROKER_URL,
+    show_default=True,
+    help="RabbitMQ [env UPSTREAM_BROKER_URL].",
+)
+@state_options
+@handles_errors
+def worker(
+    module: str | None,
+    file: str | None,
+    concurrency: int,
+    queue: str,
+    broker_url: str,
+    database_url: str | None,
+    namespace: str,
+) -> None:
+    """Run a worker: register the code location, then take tasks until SIGTERM."""
+    cluster = _cluster(database_url, namespace, broker_url)
+    if cluster is None:
+        raise click.UsageError("a worker needs --database-url (or UPSTREAM_DATABASE_URL)")
+    location = load_code_location(module, file)
+    configure_logging("INFO")  # services log JSON lines to stderr
+    anyio.run(
+        functools.partial(run_worker, cluster, location, concurrency=concurrency, queue=queue)
+    )
+
+
+@cli.command()
+@click.option(
+    "--broker-url",
+    envvar="UPSTREAM_BROKER_URL",
+    default=DEFAULT_BROKER_URL,
+    show_default=True,
+    help="RabbitMQ [env UPSTREAM_BROKER_URL].",
+)
+@state_options
+@handles_errors
+def coordinator(broker_url: str, database_url: str | None, namespace: str) -> None:
+    """Run the coordinator (a second one waits as a hot standby) until SIGTERM."""
+    cluster = _cluster(database_url, namespace, broker_url)
+    if cluster is None:
+        raise click.UsageError("the coordinator needs --database-url (or UPSTREAM_DATABASE_URL)")
+    configure_logging("INFO")
+    anyio.run(run_coordinator, cluster)
 
 
 @cli.group()
@@ -171,12 +308,20 @@ def assets() -> None:
 @assets.command("list")
 @code_location_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@state_options
 @handles_errors
-def assets_list(module: str | None, file: str | None, as_json: bool) -> None:
+def assets_list(
+    module: str | None,
+    file: str | None,
+    as_json: bool,
+    database_url: str | None,
+    namespace: str,
+) -> None:
     """Keys, groups, upstreams and last materialization of every asset."""
     graph = load_code_location(module, file).definitions.graph
     keys = [k.to_user_string() for k in graph.keys]
-    latest = _read_storage(lambda s: s.latest_materializations(keys)) or {}
+    cluster = _cluster(database_url, namespace)
+    latest = _read_storage(cluster, lambda s: s.latest_materializations(keys)) or {}
     items = [asset_dict(node, latest.get(node.key.to_user_string())) for node in graph.nodes]
     if as_json:
         _echo_json(items)
@@ -204,11 +349,15 @@ def runs() -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
 @click.option("--status", type=click.Choice([s.value for s in RunStatus], case_sensitive=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@state_options
 @handles_errors
-def runs_list(limit: int, status: str | None, as_json: bool) -> None:
+def runs_list(
+    limit: int, status: str | None, as_json: bool, database_url: str | None, namespace: str
+) -> None:
     """Recent runs, newest first."""
     wanted = RunStatus(status.upper()) if status else None
-    records = _read_storage(lambda s: s.list_runs(limit=limit, status=wanted)) or []
+    cluster = _cluster(database_url, namespace)
+    records = _read_storage(cluster, lambda s: s.list_runs(limit=limit, status=wanted)) or []
     if as_json:
         _echo_json([run_dict(r) for r in records])
         return
@@ -232,11 +381,12 @@ def runs_list(limit: int, status: str | None, as_json: bool) -> None:
 @runs.command("show")
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@state_options
 @handles_errors
-def runs_show(run_id: str, as_json: bool) -> None:
+def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: str) -> None:
     """One run: its steps, their timings, and errors with tracebacks (id or unique prefix)."""
 
-    async def fetch(storage: SqliteStorage) -> dict[str, Any]:
+    async def fetch(storage: RunStorage) -> dict[str, Any]:
         ids = await storage.find_run_ids(run_id)
         if len(ids) != 1:
             if ids:
@@ -246,7 +396,7 @@ def runs_show(run_id: str, as_json: bool) -> None:
         assert record is not None  # the id came from the store a moment ago
         return run_dict(record, await storage.get_steps(ids[0]))
 
-    data = _read_storage(fetch)
+    data = _read_storage(_cluster(database_url, namespace), fetch)
     if data is None:
         raise UpstreamError(f"no run {run_id!r}: no runs recorded under {upstream_home()}")
     if as_json:

@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import click
 
-from upstream.storage.records import StepOutcome, StepStatus
+from upstream.execution.records import ErrorInfo
+from upstream.storage.records import StepStatus
 
 __all__ = ["Progress"]
 
 _MARK = {StepStatus.SUCCESS: "ok", StepStatus.FAILURE: "FAILED", StepStatus.SKIPPED: "skipped"}
 
 
-def describe(outcome: StepOutcome) -> str:
+class FinishedStep(Protocol):
+    """A step's outcome as recorded (StepOutcome) or as read back (StepRecord)."""
+
+    @property
+    def step_key(self) -> str: ...
+    @property
+    def status(self) -> StepStatus: ...
+    @property
+    def started_at(self) -> float | None: ...
+    @property
+    def ended_at(self) -> float | None: ...
+    @property
+    def error(self) -> ErrorInfo | None: ...
+    @property
+    def skip_reason(self) -> str | None: ...
+
+
+def describe(outcome: FinishedStep) -> str:
     """`daily_summary  ok  0.12s`, or the error / skip reason."""
     text = f"{outcome.step_key}  {_MARK.get(outcome.status, outcome.status)}"
     if outcome.started_at is not None and outcome.ended_at is not None:
@@ -52,7 +70,7 @@ class Progress:
         if self._bar is not None:
             self._bar.__exit__(kind, exc, tb)
 
-    def __call__(self, outcome: StepOutcome) -> None:
+    def __call__(self, outcome: FinishedStep) -> None:
         self._done += 1
         if self._bar is not None:
             self._bar.update(1)

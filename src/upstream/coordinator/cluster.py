@@ -1,0 +1,95 @@
+"""The active coordinator of a cluster: resume what was left, then plan what is queued.
+
+It never imports user code: each run is planned from the graph snapshot that workers
+registered under the run's definitions hash. Only the holder of the store's leadership
+runs this loop; a standby waits in `storage.leadership` and takes over when it is freed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+
+from upstream.coordinator.service import Coordinator
+from upstream.definitions.errors import UpstreamError
+from upstream.definitions.graph import AssetGraph
+from upstream.definitions.keys import AssetKey
+from upstream.planning.plan import Plan, build_plan, cut_plan
+from upstream.storage.base import RunStorage
+from upstream.storage.records import RunRecord, RunStatus
+from upstream.tracing import get_logger
+
+__all__ = ["ClusterCoordinator", "PlanningError"]
+
+log = get_logger("coordinator")
+
+_WAKE_EVERY = 1.0  # seconds: the longest a queued run waits if a notification is missed
+
+
+class PlanningError(UpstreamError):
+    """A queued run that cannot be planned; it fails with this message."""
+
+
+class ClusterCoordinator:
+    """Planning from snapshots around a `Coordinator`; `lead()` is the active loop."""
+
+    def __init__(self, storage: RunStorage, coordinator: Coordinator) -> None:
+        self._storage = storage
+        self._coordinator = coordinator
+        self._graphs: dict[str, AssetGraph] = {}
+
+    async def lead(self) -> None:
+        """Resume unfinished runs, then start queued runs as they arrive, forever."""
+        for run in await self._storage.unfinished_runs():
+            await self.resume(run)
+        while True:
+            await self.start_queued()
+            with anyio.move_on_after(_WAKE_EVERY):
+                await self._storage.wait_for_queued_runs()
+
+    async def resume(self, run: RunRecord) -> None:
+        try:
+            graph = await self._graph(run)
+            plan = cut_plan(graph, [AssetKey.from_user_string(s) for s in run.steps], run.selection)
+        except UpstreamError as exc:
+            await self._fail(run, f"cannot resume: {exc}")
+            return
+        await self._coordinator.resume(run, plan, await self._storage.get_steps(run.run_id))
+
+    async def start_queued(self) -> int:
+        """Plan and start every queued run; return how many were started."""
+        started = 0
+        for run in await self._storage.queued_runs():
+            try:
+                plan = await self.plan(run)
+            except UpstreamError as exc:
+                await self._fail(run, str(exc))
+                continue
+            if await self._coordinator.start_queued(run, plan) is not None:
+                started += 1
+        return started
+
+    async def plan(self, run: RunRecord) -> Plan:
+        """The run's plan from the snapshot registered under its definitions hash."""
+        return build_plan(await self._graph(run), run.selection or None)
+
+    async def _graph(self, run: RunRecord) -> AssetGraph:
+        graph = self._graphs.get(run.definitions_hash)
+        if graph is not None:
+            return graph
+        snapshot = await self._storage.get_snapshot(run.definitions_hash)
+        if snapshot is None:
+            current = await self._storage.get_code_location(run.code_location)
+            known = f"it serves {current.definitions_hash[:12]}" if current else "none does"
+            raise PlanningError(
+                f"no worker has registered code location {run.code_location!r} with "
+                f"definitions {run.definitions_hash[:12]} ({known}); start workers on the "
+                "code you submitted from"
+            )
+        graph = self._graphs[run.definitions_hash] = AssetGraph.from_snapshot(snapshot)
+        return graph
+
+    async def _fail(self, run: RunRecord, message: str) -> None:
+        log.warning("run.unplannable", run_id=run.run_id, reason=message)
+        await self._storage.finish_run(run.run_id, RunStatus.FAILURE, time.time(), message)

@@ -1,0 +1,296 @@
+"""The distributed deployment, for real: coordinator and workers as processes on the local
+RabbitMQ and PostgreSQL. Each test is one promise of DESIGN.md's delivery semantics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cluster_harness import BROKER_URL, Cluster
+
+pytestmark = pytest.mark.integration
+
+DIAMOND = """
+from upstream import Definitions, asset
+
+@asset
+def source():
+    return 1
+
+@asset
+def left(source):
+    return source + 1
+
+@asset
+def right(source):
+    return source * 10
+
+@asset
+def joined(left, right):
+    return left + right
+
+defs = Definitions([source, left, right, joined])
+"""
+
+MANY = """
+from upstream import Definitions, asset
+
+def make(i):
+    @asset(name=f"n{i}", deps=[f"n{i - 1}"] if i % 20 else [])
+    def node():
+        return i
+    return node
+
+defs = Definitions([make(i) for i in range(200)])
+"""
+
+# `slow` announces which process runs it (a file per attempt), then takes a while.
+SLOW = """
+import os, time
+from pathlib import Path
+from upstream import Definitions, asset
+
+@asset
+def first():
+    return 1
+
+@asset
+def slow(first):
+    Path(f"started-{os.getpid()}").write_text("")
+    time.sleep(float(os.environ.get("SLOW_SECONDS", "3")))
+    return first + 1
+
+@asset
+def last(slow):
+    return slow + 1
+
+defs = Definitions([first, slow, last])
+"""
+
+FAILING = """
+from upstream import Definitions, asset
+
+@asset
+def source():
+    return 1
+
+@asset
+def broken(source):
+    raise ValueError(f"cannot parse row {source}")
+
+@asset
+def downstream(broken):
+    return broken
+
+@asset
+def healthy(source):
+    return source
+
+defs = Definitions([source, broken, downstream, healthy])
+"""
+
+
+def _start(cluster: Cluster, workers: int = 2) -> None:
+    cluster.coordinator()
+    cluster.wait_for_log("coordinator", "coordinator.active")
+    for i in range(workers):
+        cluster.worker(f"worker{i}")
+        cluster.wait_for_log(f"worker{i}", "worker.ready")
+
+
+def _materialized(cluster: Cluster, run_id: str) -> list[str]:
+    """Asset keys of the run's ASSET_MATERIALIZATION events, read straight from PostgreSQL."""
+    script = f"""
+import asyncio, json, asyncpg
+async def main():
+    conn = await asyncpg.connect({cluster.env["UPSTREAM_DATABASE_URL"]!r})
+    rows = await conn.fetch('SELECT step_key FROM "{cluster.namespace}".events '
+                            "WHERE run_id = $1 AND type = 'ASSET_MATERIALIZATION'", {run_id!r})
+    print(json.dumps([r[0] for r in rows]))
+    await conn.close()
+asyncio.run(main())
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    keys: list[str] = json.loads(out.stdout)
+    return keys
+
+
+def _run_id(stdout: str) -> str:
+    return next(line.split()[1] for line in stdout.splitlines() if line.startswith("run "))
+
+
+def test_a_diamond_completes(cluster: Cluster, write_pipeline: Callable[[str], None]) -> None:
+    """Submitted from the CLI, planned by the coordinator, run by the workers."""
+    write_pipeline(DIAMOND)
+    _start(cluster)
+    proc = cluster.materialize()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 succeeded, 0 failed, 0 skipped" in proc.stdout
+    run = cluster.show(_run_id(proc.stdout))
+    assert run["status"] == "SUCCESS"
+    assert {s["step_key"]: s["status"] for s in run["steps"]} == dict.fromkeys(
+        ["source", "left", "right", "joined"], "SUCCESS"
+    )
+
+
+def test_two_hundred_assets_are_shared_and_recorded_once(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Both workers take part; every asset is recorded exactly once."""
+    write_pipeline(MANY)
+    _start(cluster)
+    proc = cluster.materialize()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_id = _run_id(proc.stdout)
+    materialized = _materialized(cluster, run_id)
+    assert sorted(materialized) == sorted(f"n{i}" for i in range(200))
+    workers = {s["worker_id"] for s in cluster.show(run_id)["steps"]}
+    assert len(workers) == 2, workers
+
+
+def test_a_worker_killed_mid_asset_loses_nothing(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """SIGKILL the worker running `slow`: the broker redelivers it, the run completes, and
+    `slow` is recorded once."""
+    write_pipeline(SLOW)
+    _start(cluster)
+    client = cluster.popen_materialize()
+    deadline = time.monotonic() + 60
+    while not list(cluster.root.glob("started-*")):
+        assert time.monotonic() < deadline, "slow never started"
+        time.sleep(0.05)
+    pid = int(next(cluster.root.glob("started-*")).name.split("-")[1])
+    victim = next(name for name, proc in cluster.procs.items() if proc.pid == pid)
+    cluster.kill(victim)
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, out + err
+    assert len(list(cluster.root.glob("started-*"))) == 2  # executed again elsewhere
+    assert sorted(_materialized(cluster, _run_id(out))) == ["first", "last", "slow"]
+
+
+def test_a_coordinator_killed_mid_run_resumes_it(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """SIGKILL the coordinator while `slow` runs, start a new one: the run completes and
+    nothing is recorded twice."""
+    write_pipeline(SLOW)
+    _start(cluster)
+    client = cluster.popen_materialize()
+    deadline = time.monotonic() + 60
+    while not list(cluster.root.glob("started-*")):
+        assert time.monotonic() < deadline, "slow never started"
+        time.sleep(0.05)
+    cluster.kill("coordinator")
+    cluster.coordinator("coordinator2")
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, out + err
+    assert "run.resumed" in cluster.log("coordinator2")
+    assert sorted(_materialized(cluster, _run_id(out))) == ["first", "last", "slow"]
+
+
+def test_a_standby_coordinator_takes_over(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """A second coordinator waits; when the active one dies it leads within seconds."""
+    write_pipeline(DIAMOND)
+    _start(cluster)
+    cluster.coordinator("standby")
+    cluster.wait_for_log("standby", "coordinator.waiting_for_leadership")
+    time.sleep(0.5)
+    assert "coordinator.active" not in cluster.log("standby")
+    cluster.kill("coordinator")
+    cluster.wait_for_log("standby", "coordinator.active", timeout=15)
+    proc = cluster.materialize()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _inject(cluster: Cluster, queue: str, body: bytes) -> None:
+    script = f"""
+import asyncio, aio_pika
+async def main():
+    connection = await aio_pika.connect({BROKER_URL!r})
+    channel = await connection.channel()
+    await channel.default_exchange.publish(aio_pika.Message({body!r}), routing_key={queue!r})
+    await connection.close()
+asyncio.run(main())
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+
+
+def _dead_letters(cluster: Cluster) -> list[Any]:
+    script = f"""
+import asyncio, json, aio_pika
+async def main():
+    connection = await aio_pika.connect({BROKER_URL!r})
+    channel = await connection.channel()
+    queue = await channel.get_queue("{cluster.namespace}.dead-letters")
+    bodies = []
+    while (message := await queue.get(no_ack=True, fail=False)) is not None:
+        bodies.append(message.body.decode("latin-1"))
+    print(json.dumps(bodies))
+    await connection.close()
+asyncio.run(main())
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    bodies: list[Any] = json.loads(out.stdout)
+    return bodies
+
+
+def test_malformed_messages_are_dead_lettered_and_services_keep_serving(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Garbage on the task queue and on the result queue ends in the dead letters, with a
+    log line; coordinator and workers stay up and the next run succeeds."""
+    write_pipeline(DIAMOND)
+    _start(cluster)
+    _inject(cluster, f"{cluster.namespace}.tasks.default", b"\xc1 not a task")
+    _inject(cluster, f"{cluster.namespace}.results", b"\xc1 not a result")
+    proc = cluster.materialize()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    deadline = time.monotonic() + 10
+    dead: list[Any] = []
+    while len(dead) < 2 and time.monotonic() < deadline:
+        dead += _dead_letters(cluster)
+        time.sleep(0.2)
+    assert sorted(dead) == sorted(["\xc1 not a task", "\xc1 not a result"])
+    logs = cluster.log("coordinator") + cluster.log("worker0") + cluster.log("worker1")
+    assert "result.rejected" in logs and "task.rejected" in logs
+    assert all(proc.poll() is None for proc in cluster.procs.values())
+
+
+def test_a_failing_asset_skips_downstream_and_shows_its_traceback(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Run FAILURE (exit 1); the downstream is skipped; `runs show` has the traceback."""
+    write_pipeline(FAILING)
+    _start(cluster)
+    proc = cluster.materialize()
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    run_id = _run_id(proc.stdout)
+    steps = {s["step_key"]: s for s in cluster.show(run_id)["steps"]}
+    assert steps["broken"]["status"] == "FAILURE"
+    assert steps["downstream"]["status"] == "SKIPPED"
+    assert steps["healthy"]["status"] == "SUCCESS"
+    shown = cluster.cli("runs", "show", run_id[:8])
+    assert 'raise ValueError(f"cannot parse row {source}")' in shown.stdout
+    assert "ValueError: cannot parse row 1" in shown.stdout
+
+
+def test_a_run_for_code_no_worker_serves_fails_with_the_reason(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Submitting code the workers do not run fails the run and says why (exit 1)."""
+    write_pipeline(DIAMOND)
+    _start(cluster, workers=1)
+    write_pipeline(DIAMOND.replace("source * 10", "source * 11"))  # the client's code changed
+    proc = cluster.materialize()
+    assert proc.returncode == 1
+    assert "no worker has registered code location" in proc.stderr
