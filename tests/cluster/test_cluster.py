@@ -294,3 +294,40 @@ def test_a_run_for_code_no_worker_serves_fails_with_the_reason(
     proc = cluster.materialize()
     assert proc.returncode == 1
     assert "no worker has registered code location" in proc.stderr
+
+
+def _terminate_database_sessions(cluster: Cluster) -> int:
+    """What a PostgreSQL restart does to clients: every session of the namespace dies."""
+    script = f"""
+import asyncio, asyncpg
+async def main():
+    conn = await asyncpg.connect({cluster.env["UPSTREAM_DATABASE_URL"]!r})
+    n = await conn.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = $1", "upstream:{cluster.namespace}")
+    print(n)
+    await conn.close()
+asyncio.run(main())
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return int(out.stdout)
+
+
+def test_lost_database_sessions_are_ridden_out(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Kill every database session mid-run (as a restart does): the coordinator notices,
+    backs off, leads again and resumes; the client keeps following; nothing is doubled."""
+    write_pipeline(SLOW)
+    _start(cluster)
+    client = cluster.popen_materialize()
+    deadline = time.monotonic() + 60
+    while not list(cluster.root.glob("started-*")):
+        assert time.monotonic() < deadline, "slow never started"
+        time.sleep(0.05)
+    assert _terminate_database_sessions(cluster) >= 2  # coordinator's pool and its lock
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, out + err + cluster.log("coordinator")
+    assert "coordinator.restarting" in cluster.log("coordinator")
+    assert sorted(_materialized(cluster, _run_id(out))) == ["first", "last", "slow"]

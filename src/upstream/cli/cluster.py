@@ -24,7 +24,7 @@ from upstream.coordinator.cluster import ClusterCoordinator
 from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.embedded import upstream_home
 from upstream.execution.io_managers import FilesystemIOManager
-from upstream.storage.base import EventType, RunStorage
+from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.postgres import open_postgres_storage
 from upstream.storage.records import (
     CodeLocationRecord,
@@ -34,6 +34,7 @@ from upstream.storage.records import (
     StepStatus,
 )
 from upstream.tracing import get_logger
+from upstream.transport.base import TransportError
 from upstream.transport.rabbitmq import RabbitSettings, open_rabbit_transport
 from upstream.worker import Worker, WorkerSettings
 
@@ -44,6 +45,9 @@ log = get_logger("cli")
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_NAMESPACE = "upstream"
 _FOLLOW_EVERY = 0.2  # seconds between polls while following a submitted run
+_FOLLOW_PATIENCE = 60.0  # seconds a follower rides out an unreachable database
+_BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 15.0  # seconds; doubled after each failed term
+_BACKOFF_RESET_AFTER = 60.0  # a term that lasted this long starts the backoff afresh
 
 
 @dataclass(frozen=True)
@@ -114,22 +118,39 @@ async def run_worker(
 
 
 async def run_coordinator(settings: ClusterSettings) -> None:
-    """Wait for leadership (a standby waits here), then lead until SIGTERM."""
+    """Lead until SIGTERM. A lost database or broker ends the current term, not the process:
+    after a backoff it waits for leadership again and resumes from storage."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(_until_signalled, group.cancel_scope.cancel)
+        delay = _BACKOFF_FIRST
+        while True:
+            began = time.monotonic()
+            try:
+                await _lead(settings)
+            except* (StorageError, TransportError) as failures:
+                if time.monotonic() - began > _BACKOFF_RESET_AFTER:
+                    delay = _BACKOFF_FIRST  # a long term: this is a fresh failure
+                reason = "; ".join(str(e) for e in failures.exceptions)
+                log.warning("coordinator.restarting", reason=reason, retry_in=delay)
+            await anyio.sleep(delay)
+            delay = min(delay * 2, _BACKOFF_MAX)
+
+
+async def _lead(settings: ClusterSettings) -> None:
+    """One term: wait for leadership (a standby waits here), then lead until an error."""
     storage = await settings.open_storage()
     try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(_until_signalled, group.cancel_scope.cancel)
-            log.info("coordinator.waiting_for_leadership")
-            async with storage.leadership("coordinator"):
-                log.info("coordinator.active")
-                rabbit = settings.rabbit()
-                async with await open_rabbit_transport(
-                    rabbit, consume_tasks=False, consume_results=True
-                ) as transport:
-                    coordinator = Coordinator(storage, transport)
-                    async with anyio.create_task_group() as inner:
-                        inner.start_soon(coordinator.serve)
-                        await ClusterCoordinator(storage, coordinator).lead()
+        log.info("coordinator.waiting_for_leadership")
+        async with storage.leadership("coordinator"):
+            log.info("coordinator.active")
+            rabbit = settings.rabbit()
+            async with await open_rabbit_transport(
+                rabbit, consume_tasks=False, consume_results=True
+            ) as transport:
+                coordinator = Coordinator(storage, transport)
+                async with anyio.create_task_group() as inner:
+                    inner.start_soon(coordinator.serve)
+                    await ClusterCoordinator(storage, coordinator).lead()
     finally:
         await storage.close()
 
@@ -157,11 +178,22 @@ async def follow_run(
     """Poll until the run ends, reporting each step as it finishes; return the final record
     and, for a run that failed before any step, the coordinator's reason."""
     reported: set[str] = set()
+    failing_since: float | None = None
     while True:
-        run = await storage.get_run(run_id)
+        try:
+            run = await storage.get_run(run_id)
+            steps = await storage.get_steps(run_id)
+        except StorageError:
+            # The database may be restarting: keep following for a while, as services do.
+            failing_since = failing_since or time.monotonic()
+            if time.monotonic() - failing_since > _FOLLOW_PATIENCE:
+                raise
+            await anyio.sleep(_BACKOFF_FIRST)
+            continue
+        failing_since = None
         if run is None:
             raise RuntimeError(f"run {run_id} vanished from the store")
-        for step in await storage.get_steps(run_id):
+        for step in steps:
             if step.status is not StepStatus.QUEUED and step.step_key not in reported:
                 reported.add(step.step_key)
                 on_step(step)

@@ -181,7 +181,10 @@ class PgTarget:
         host = parts.netloc.rpartition("@")[2] or "localhost"
         self.where = f"postgresql://{host}{parts.path} (schema {schema})"
         # search_path at connection start: no extra round trip, unqualified table names.
-        self.server_settings = {"search_path": quote_ident(schema), "application_name": "upstream"}
+        self.server_settings = {
+            "search_path": quote_ident(schema),
+            "application_name": f"upstream:{schema}",
+        }
         self.runs_lock = advisory_key32(f"upstream.run:{schema}")  # first key of a run's lock
         # NOTIFY channels are identifiers (63 bytes at most); two long schemas sharing one
         # only wake each other's waiters early, which the contract allows.

@@ -42,6 +42,8 @@ from upstream.storage.records import (
     StepStatus,
 )
 
+_LEADERSHIP_CHECK_S = 2.0  # seconds between checks that the lock's session is alive
+
 __all__ = ["PostgresStorage", "open_postgres_storage"]
 
 _WAKE_SECONDS = 5.0  # a missed notification (a dropped listener) delays a queued run this long
@@ -287,9 +289,20 @@ class PostgresStorage:
             with self._target.errors("taking leadership"):
                 key = advisory_key("leadership", self._target.schema, name)
                 await conn.execute("SELECT pg_advisory_lock($1)", key)
-            yield
+            async with anyio.create_task_group() as watch:
+                watch.start_soon(self._hold, conn)
+                yield
+                watch.cancel_scope.cancel()
         finally:
             await close_connection(conn)  # ending the session releases the lock
+
+    async def _hold(self, conn: Any) -> None:
+        """If the lock's session drops (a database restart), PostgreSQL has released the lock
+        without a word: notice within seconds and raise, so the holder stops leading."""
+        while True:
+            await anyio.sleep(_LEADERSHIP_CHECK_S)
+            with self._target.errors("holding leadership (the session holding it dropped)"):
+                await conn.execute("SELECT 1")
 
     async def record_queued(
         self, run_id: str, steps: Sequence[tuple[str, int]], queued_at: float
