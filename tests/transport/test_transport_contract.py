@@ -8,7 +8,7 @@ from typing import TypeVar
 import anyio
 import pytest
 
-from upstream.transport.base import Delivery, Transport
+from upstream.transport.base import Delivery, OutgoingTask, Transport
 from upstream.transport.rabbitmq import RabbitTransport, open_rabbit_transport
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -118,3 +118,17 @@ async def test_aclose_ends_the_iterators(transport: Transport) -> None:
             await anyio.sleep(0.05)  # both are waiting
             await transport.aclose()
     assert sorted(ended) == ["results", "tasks"]
+
+
+async def test_a_batch_of_tasks_arrives_whole(transport: Transport) -> None:
+    """publish_tasks pipelines its confirms, and every task arrives exactly once."""
+    await transport.publish_tasks(
+        [OutgoingTask(f"t{i}".encode(), {"i": str(i)}) for i in range(300)]
+    )
+    seen: list[bytes] = []
+    stream = transport.tasks()
+    while len(seen) < 300:
+        delivery = await first(stream)
+        seen.append(delivery.body)
+        await delivery.ack()
+    assert sorted(seen) == sorted(f"t{i}".encode() for i in range(300))

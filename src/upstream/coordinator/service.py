@@ -26,7 +26,7 @@ from upstream.storage.records import (
     StepStatus,
 )
 from upstream.tracing import get_logger
-from upstream.transport.base import Delivery, Transport, TransportError
+from upstream.transport.base import Delivery, OutgoingTask, Transport, TransportError
 
 __all__ = ["Coordinator", "RunHandle"]
 
@@ -198,18 +198,21 @@ class Coordinator:
         if not steps:
             return
         await self._storage.record_queued(handle.run_id, [(s, 1) for s in steps], time.time())
-        for step in steps:
-            task = TaskMessage(
-                run_id=handle.run_id,
-                step_key=step,
-                asset_key=step,
-                attempt=1,
-                code_location=handle.run.code_location,
-                definitions_hash=handle.run.definitions_hash,
-            )
-            await self._transport.publish_task(
-                encode(task), headers={}, queue=handle.plan.queues.get(step)
-            )
+        run = handle.run
+        await self._transport.publish_tasks(
+            [
+                OutgoingTask(
+                    encode(
+                        TaskMessage(
+                            run.run_id, step, step, 1, run.code_location, run.definitions_hash
+                        )
+                    ),
+                    {},
+                    handle.plan.queues.get(step),
+                )
+                for step in steps
+            ]
+        )
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
         if not handle.tracker.complete or handle.record is not None:

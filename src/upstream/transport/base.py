@@ -9,15 +9,23 @@ Adapters raise `TransportError` for failures of the transport itself.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from upstream.definitions.errors import UpstreamError
 
-__all__ = ["Delivery", "Transport", "TransportError"]
+__all__ = ["Delivery", "OutgoingTask", "Transport", "TransportError"]
 
 
 class TransportError(UpstreamError):
     """The broker is unreachable or refused a message."""
+
+
+class OutgoingTask(NamedTuple):
+    """A task to publish: body, headers, and the task queue (None: the default one)."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    queue: str | None = None
 
 
 class Delivery(Protocol):
@@ -47,6 +55,11 @@ class Transport(Protocol):
         """Return once the task is safely queued (confirmed by the broker).
 
         `queue` names a task queue (an asset may ask for "gpu"); None means the default."""
+        ...
+
+    async def publish_tasks(self, tasks: Sequence[OutgoingTask]) -> None:
+        """Publish many tasks, pipelined (confirms awaited together, not one by one);
+        return once every one is confirmed. Raises TransportError if any was refused."""
         ...
 
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:

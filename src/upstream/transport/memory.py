@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from upstream.tracing import get_logger
-from upstream.transport.base import Delivery
+from upstream.transport.base import Delivery, OutgoingTask
 
 __all__ = ["DeadLetter", "MemoryTransport"]
 
@@ -58,6 +58,10 @@ class MemoryTransport:
     ) -> None:
         # `queue` is ignored: in one process every worker serves every queue.
         self._task_send.send_nowait(_MemoryDelivery(body, dict(headers), self))
+
+    async def publish_tasks(self, tasks: Sequence[OutgoingTask]) -> None:
+        for task in tasks:
+            self._task_send.send_nowait(_MemoryDelivery(task.body, dict(task.headers), self))
 
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
         self._result_send.send_nowait(_MemoryDelivery(body, dict(headers), self))
