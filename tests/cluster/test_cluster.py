@@ -4,6 +4,7 @@ RabbitMQ and PostgreSQL. Each test is one promise of DESIGN.md's delivery semant
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -331,3 +332,57 @@ def test_lost_database_sessions_are_ridden_out(
     assert client.returncode == 0, out + err + cluster.log("coordinator")
     assert "coordinator.restarting" in cluster.log("coordinator")
     assert sorted(_materialized(cluster, _run_id(out))) == ["first", "last", "slow"]
+
+
+def test_sigterm_drains_a_worker(cluster: Cluster, write_pipeline: Callable[[str], None]) -> None:
+    """SIGTERM while `slow` runs: it finishes and reports, the worker exits 0, and the
+    rest of the run goes to the other worker."""
+    write_pipeline(SLOW)
+    _start(cluster)
+    client = cluster.popen_materialize()
+    deadline = time.monotonic() + 60
+    while not list(cluster.root.glob("started-*")):
+        assert time.monotonic() < deadline, "slow never started"
+        time.sleep(0.05)
+    pid = int(next(cluster.root.glob("started-*")).name.split("-")[1])
+    name = next(n for n, proc in cluster.procs.items() if proc.pid == pid)
+    cluster.procs[name].send_signal(signal.SIGTERM)
+    assert cluster.procs[name].wait(60) == 0
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, out + err
+    assert len(list(cluster.root.glob("started-*"))) == 1  # finished, not redone
+    assert sorted(_materialized(cluster, _run_id(out))) == ["first", "last", "slow"]
+
+
+ROUTED = """
+import os
+from upstream import Definitions, asset
+
+@asset(queue="gpu")
+def embeddings():
+    return os.getpid()
+
+@asset
+def report(embeddings):
+    return embeddings
+
+defs = Definitions([embeddings, report])
+"""
+
+
+def test_an_asset_on_a_queue_runs_only_on_workers_of_that_queue(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """@asset(queue="gpu") waits for a `--queue gpu` worker, and only it runs the asset."""
+    write_pipeline(ROUTED)
+    _start(cluster, workers=1)
+    client = cluster.popen_materialize()
+    time.sleep(1.0)
+    assert client.poll() is None  # no gpu worker yet: the task waits in its queue
+    cluster.worker("gpu", "--queue", "gpu")
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, out + err
+    steps = {s["step_key"]: s["worker_id"] for s in cluster.show(_run_id(out))["steps"]}
+    gpu_pid = str(cluster.procs["gpu"].pid)
+    assert steps["embeddings"].endswith(f"-{gpu_pid}")
+    assert not steps["report"].endswith(f"-{gpu_pid}")
