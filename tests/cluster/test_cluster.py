@@ -288,7 +288,8 @@ def test_a_failing_asset_skips_downstream_and_shows_its_traceback(
 def test_a_run_for_code_no_worker_serves_fails_with_the_reason(
     cluster: Cluster, write_pipeline: Callable[[str], None]
 ) -> None:
-    """Submitting code the workers do not run fails the run and says why (exit 1)."""
+    """Submitting code the workers do not run fails the run and says why (exit 1), once a
+    grace period for workers still starting has passed."""
     write_pipeline(DIAMOND)
     _start(cluster, workers=1)
     write_pipeline(DIAMOND.replace("source * 10", "source * 11"))  # the client's code changed
@@ -386,3 +387,17 @@ def test_an_asset_on_a_queue_runs_only_on_workers_of_that_queue(
     gpu_pid = str(cluster.procs["gpu"].pid)
     assert steps["embeddings"].endswith(f"-{gpu_pid}")
     assert not steps["report"].endswith(f"-{gpu_pid}")
+
+
+def test_a_run_submitted_before_its_workers_start_waits_for_them(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Start the coordinator, submit, then start a worker: the run completes (the README's
+    commands, pasted quickly, race exactly like this)."""
+    write_pipeline(DIAMOND)
+    _start(cluster, workers=0)
+    client = cluster.popen_materialize()
+    time.sleep(1.0)
+    cluster.worker("late")
+    out, err = client.communicate(timeout=60)
+    assert client.returncode == 0, out + err

@@ -20,15 +20,20 @@ from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.tracing import get_logger
 
-__all__ = ["ClusterCoordinator", "PlanningError"]
+__all__ = ["ClusterCoordinator", "NotServed", "PlanningError"]
 
 log = get_logger("coordinator")
 
 _WAKE_EVERY = 1.0  # seconds: the longest a queued run waits if a notification is missed
+_SERVE_GRACE = 15.0  # seconds a queued run waits for a worker to register its code
 
 
 class PlanningError(UpstreamError):
     """A queued run that cannot be planned; it fails with this message."""
+
+
+class NotServed(PlanningError):
+    """No worker has registered the run's code yet; it may be starting."""
 
 
 class ClusterCoordinator:
@@ -63,6 +68,11 @@ class ClusterCoordinator:
         for run in await self._storage.queued_runs():
             try:
                 plan = await self.plan(run)
+            except NotServed as exc:
+                if time.time() - run.created_at < _SERVE_GRACE:
+                    continue  # workers started with the run may not have registered yet
+                await self._fail(run, str(exc))
+                continue
             except UpstreamError as exc:
                 await self._fail(run, str(exc))
                 continue
@@ -82,7 +92,7 @@ class ClusterCoordinator:
         if snapshot is None:
             current = await self._storage.get_code_location(run.code_location)
             known = f"it serves {current.definitions_hash[:12]}" if current else "none does"
-            raise PlanningError(
+            raise NotServed(
                 f"no worker has registered code location {run.code_location!r} with "
                 f"definitions {run.definitions_hash[:12]} ({known}); start workers on the "
                 "code you submitted from"
