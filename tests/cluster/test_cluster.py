@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cluster_harness import BROKER_URL, Cluster
+from otlp_receiver import Receiver
 
 pytestmark = pytest.mark.integration
 
@@ -401,3 +403,71 @@ def test_a_run_submitted_before_its_workers_start_waits_for_them(
     cluster.worker("late")
     out, err = client.communicate(timeout=60)
     assert client.returncode == 0, out + err
+
+
+TRACED = """
+from upstream import AssetExecutionContext, Definitions, asset
+
+@asset
+def source(context: AssetExecutionContext):
+    context.log.info("reading the source")
+    return 1
+
+@asset
+def broken(source):
+    raise ValueError(f"cannot parse row {source}")
+
+@asset
+def healthy(source):
+    return source + 1
+
+defs = Definitions([source, broken, healthy])
+"""
+
+
+def test_a_run_is_one_trace_across_processes(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Coordinator and workers export over OTLP/HTTP: one trace id for the run, each
+    execute span a child of its materialize span, two services, an ERROR span for the
+    failed asset, and the step's log line carrying the trace id."""
+    receiver = Receiver()
+    try:
+        cluster.env["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.endpoint
+        cluster.env["OTEL_BSP_SCHEDULE_DELAY"] = "100"  # ms: export promptly
+        write_pipeline(TRACED)
+        _start(cluster)
+        proc = cluster.materialize()
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        run_id = _run_id(proc.stdout)
+        for name, service in cluster.procs.items():  # SIGTERM: services flush their spans
+            service.send_signal(signal.SIGTERM)
+            assert service.wait(30) == 0, cluster.log(name)
+        trace_id = uuid.UUID(run_id).bytes
+        spans = [r for r in receiver.spans() if r.span.trace_id == trace_id]
+    finally:
+        receiver.close()
+
+    by_name = {r.span.name: r for r in spans}
+    assert {r.service for r in spans} == {"upstream-coordinator", "upstream-worker"}
+    assert by_name["run"].service == "upstream-coordinator"
+    for step in ("source", "broken", "healthy"):
+        published, executed = by_name[f"materialize {step}"], by_name[f"execute {step}"]
+        assert published.service == "upstream-coordinator"
+        assert executed.service == "upstream-worker"
+        assert executed.span.parent_span_id == published.span.span_id
+        assert published.span.parent_span_id == by_name["run"].span.span_id
+    error = 2  # Status.STATUS_CODE_ERROR
+    assert by_name["execute broken"].span.status.code == error
+    assert by_name["materialize broken"].span.status.code == error
+    assert by_name["execute healthy"].span.status.code != error
+
+    worker_lines = [
+        json.loads(line)
+        for name in ("worker0", "worker1")
+        for line in cluster.log(name).splitlines()
+        if line.startswith("{")
+    ]
+    [user_line] = [line for line in worker_lines if line.get("event") == "asset.log"]
+    assert user_line["trace_id"] == uuid.UUID(run_id).hex
+    assert user_line["message"] == "reading the source"

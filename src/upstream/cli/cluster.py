@@ -21,7 +21,8 @@ import anyio
 from upstream.cli.loading import CodeLocation
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
+from upstream.definitions.definitions import Definitions
+from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.embedded import upstream_home
 from upstream.execution.io_managers import FilesystemIOManager
 from upstream.storage.base import EventType, RunStorage, StorageError
@@ -33,7 +34,7 @@ from upstream.storage.records import (
     StepRecord,
     StepStatus,
 )
-from upstream.tracing import get_logger
+from upstream.tracing import get_logger, traced
 from upstream.transport.base import TransportError
 from upstream.transport.rabbitmq import RabbitSettings, open_rabbit_transport
 from upstream.worker import Worker, WorkerSettings
@@ -96,6 +97,20 @@ async def run_worker(
         upstream_home() / "storage"
     )
     rabbit = settings.rabbit(task_queue=queue, prefetch=concurrency)
+    with traced("upstream-worker", **{"upstream.worker_id": worker_id}):
+        await _serve_tasks(rabbit, definitions, location, worker_id, concurrency, queue, io)
+    log.info("worker.stopped", worker_id=worker_id)
+
+
+async def _serve_tasks(
+    rabbit: RabbitSettings,
+    definitions: Definitions,
+    location: CodeLocation,
+    worker_id: str,
+    concurrency: int,
+    queue: str,
+    io: IOManager,
+) -> None:
     async with await open_rabbit_transport(rabbit, consume_tasks=True, consume_results=False) as t:
         worker = Worker(
             definitions,
@@ -114,12 +129,16 @@ async def run_worker(
             group.start_soon(_until_signalled, worker.drain)
             await worker.serve()
             group.cancel_scope.cancel()
-    log.info("worker.stopped", worker_id=worker_id)
 
 
 async def run_coordinator(settings: ClusterSettings) -> None:
     """Lead until SIGTERM. A lost database or broker ends the current term, not the process:
     after a backoff it waits for leadership again and resumes from storage."""
+    with traced("upstream-coordinator"):
+        await _supervise(settings)
+
+
+async def _supervise(settings: ClusterSettings) -> None:
     async with anyio.create_task_group() as group:
         group.start_soon(_until_signalled, group.cancel_scope.cancel)
         delay = _BACKOFF_FIRST

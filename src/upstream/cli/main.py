@@ -37,7 +37,7 @@ from upstream.planning.plan import build_plan
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
-from upstream.tracing import configure_logging
+from upstream.tracing import configure_logging, traced
 
 __all__ = ["main"]
 
@@ -212,7 +212,8 @@ def materialize(
             record, reason = await follow_run(storage, run_id, observe)
         return record
 
-    record = _with_storage(cluster, on_cluster if cluster else embedded)
+    with traced("upstream"):  # embedded: coordinator and worker spans from this process
+        record = _with_storage(cluster, on_cluster if cluster else embedded)
     _summarize(record, finished, reason)
 
 

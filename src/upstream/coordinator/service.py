@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import anyio
+from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
@@ -26,6 +27,7 @@ from upstream.storage.records import (
     StepStatus,
 )
 from upstream.tracing import get_logger
+from upstream.tracing.spans import headers_for, mark_failed, start_run_span, start_step_span
 from upstream.transport.base import Delivery, OutgoingTask, Transport, TransportError
 
 __all__ = ["Coordinator", "RunHandle"]
@@ -44,6 +46,8 @@ class RunHandle:
     tracker: ReadySet
     finished: anyio.Event = field(default_factory=anyio.Event)
     record: RunRecord | None = None
+    span: Span = INVALID_SPAN  # the `run` span, from adoption to the end
+    step_spans: dict[str, Span] = field(default_factory=dict)  # publish -> recorded result
 
     @property
     def run_id(self) -> str:
@@ -118,6 +122,16 @@ class Coordinator:
     async def _drive(self, handle: RunHandle, event: str) -> RunHandle:
         """Adopt the run and publish what is ready (the roots, or what a replay left)."""
         self._runs[handle.run_id] = handle
+        handle.span = start_run_span(
+            handle.run_id,
+            {
+                "upstream.run_id": handle.run_id,
+                "upstream.code_location": handle.run.code_location,
+                "upstream.selection": handle.run.selection,
+                "upstream.step_count": len(handle.plan),
+                "upstream.resumed": int(event == "run.resumed"),
+            },
+        )
         handle.tracker.initial()  # a no-op after a replay, which called it first
         ready = handle.tracker.in_flight
         log.info(event, run_id=handle.run_id, steps=len(handle.plan), publishing=len(ready))
@@ -170,9 +184,10 @@ class Coordinator:
                     )
         if outcomes:
             recorded = await self._storage.record_outcomes(outcomes)
-            if self._observer is not None:
-                for outcome, new in zip(outcomes, recorded, strict=True):
-                    if new:
+            for outcome, new in zip(outcomes, recorded, strict=True):
+                if new:
+                    self._end_step_span(outcome)
+                    if self._observer is not None:
                         self._observer(outcome)
         for delivery in to_ack:
             try:
@@ -194,25 +209,40 @@ class Coordinator:
         self._done.add(run_id)
         return True
 
+    def _end_step_span(self, outcome: StepOutcome) -> None:
+        handle = self._runs.get(outcome.run_id)
+        span = handle.step_spans.pop(outcome.step_key, None) if handle else None
+        if span is None:  # skipped steps were never published
+            return
+        if outcome.worker_id:
+            span.set_attribute("upstream.worker_id", outcome.worker_id)
+        if outcome.error is not None:
+            mark_failed(span, outcome.error)
+        span.end()
+
     async def _dispatch(self, handle: RunHandle, steps: Sequence[str]) -> None:
         if not steps:
             return
         await self._storage.record_queued(handle.run_id, [(s, 1) for s in steps], time.time())
         run = handle.run
-        await self._transport.publish_tasks(
-            [
-                OutgoingTask(
-                    encode(
-                        TaskMessage(
-                            run.run_id, step, step, 1, run.code_location, run.definitions_hash
-                        )
-                    ),
-                    {},
-                    handle.plan.queues.get(step),
-                )
-                for step in steps
-            ]
-        )
+        outgoing = []
+        for step in steps:
+            queue = handle.plan.queues.get(step)
+            span = handle.step_spans[step] = start_step_span(
+                handle.span,
+                step,
+                {
+                    "upstream.run_id": run.run_id,
+                    "upstream.asset_key": step,
+                    "upstream.attempt": 1,
+                    "messaging.system": self._transport.messaging_system,
+                    "messaging.destination.name": queue or "default",
+                    "messaging.operation.type": "publish",
+                },
+            )
+            task = TaskMessage(run.run_id, step, step, 1, run.code_location, run.definitions_hash)
+            outgoing.append(OutgoingTask(encode(task), headers_for(span), queue))
+        await self._transport.publish_tasks(outgoing)
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
         if not handle.tracker.complete or handle.record is not None:
@@ -220,6 +250,9 @@ class Coordinator:
         status = RunStatus.FAILURE if handle.tracker.failed_steps else RunStatus.SUCCESS
         ended = time.time()
         await self._storage.finish_run(handle.run_id, status, ended)
+        if status is not RunStatus.SUCCESS:
+            handle.span.set_status(Status(StatusCode.ERROR, f"run {status}"))
+        handle.span.end()
         handle.record = await self._storage.get_run(handle.run_id)
         del self._runs[handle.run_id]
         self._done.add(handle.run_id)

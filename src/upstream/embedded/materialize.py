@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -153,8 +154,9 @@ def materialize(
     except RuntimeError:
         result = anyio.run(go)
     else:
+        caller = contextvars.copy_context()  # keep the caller's span: the run joins its trace
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            result = pool.submit(anyio.run, go).result()
+            result = pool.submit(caller.run, lambda: anyio.run(go)).result()
 
     if raise_on_error and not result.success:
         for step in plan.steps:

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
+from opentelemetry import trace
 
 from upstream.definitions.asset import AssetsDefinition, MaterializeResult
 from upstream.definitions.context import AssetExecutionContext
@@ -30,6 +31,10 @@ from upstream.definitions.metadata import normalize_metadata
 from upstream.execution.records import ErrorInfo, LogLine, StepResult
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
+
+# The API only: without a configured SDK these spans are no-ops. Children of the worker's
+# `execute <asset>` span: where a step's time goes.
+_tracer = trace.get_tracer("upstream.execution")
 
 
 # Frames from these directories lead up to the user's code; a traceback starts after them.
@@ -134,7 +139,8 @@ async def execute_step(
     logger = StepLogger(log_sink)
     try:
         asset = definitions.get_asset(key)
-        kwargs = await _load_inputs(definitions, key, run_id, default_io_manager)
+        with _tracer.start_as_current_span("load inputs"):
+            kwargs = await _load_inputs(definitions, key, run_id, default_io_manager)
         resources: Mapping[str, Any] = definitions.resources
         for name in definitions.resource_params(key):
             kwargs[name] = resources[name]
@@ -145,11 +151,12 @@ async def execute_step(
                 run_id=run_id, asset_key=key, log=logger, resources=resources, attempt=attempt
             )
             args = (context,)
-        if asset.is_async:
-            value = await asset.fn(*args, **kwargs)
-        else:
-            call = functools.partial(asset.fn, *args, **kwargs)
-            value = await anyio.to_thread.run_sync(call, limiter=thread_limiter)
+        with _tracer.start_as_current_span("compute"):
+            if asset.is_async:
+                value = await asset.fn(*args, **kwargs)
+            else:
+                call = functools.partial(asset.fn, *args, **kwargs)
+                value = await anyio.to_thread.run_sync(call, limiter=thread_limiter)
 
         metadata: dict[str, Any] = dict(context.output_metadata) if context else {}
         store = True
@@ -160,7 +167,8 @@ async def execute_step(
         if store:
             manager = io_manager_for(definitions, asset, default_io_manager)
             output = OutputContext(asset_key=key, run_id=run_id, definition_metadata=asset.metadata)
-            await _call_io(manager, functools.partial(manager.handle_output, output, value))
+            with _tracer.start_as_current_span("store output"):
+                await _call_io(manager, functools.partial(manager.handle_output, output, value))
             metadata.update(output.metadata)
         return StepResult(
             success=True,

@@ -1,5 +1,6 @@
-"""Observability: structured logs (and, with the distributed issue, OpenTelemetry traces)."""
+"""Observability: structured logs that join their traces, and OpenTelemetry spans."""
 
 from upstream.tracing.logs import configure_logging, get_logger
+from upstream.tracing.setup import configure_tracing, traced, tracing_enabled
 
-__all__ = ["configure_logging", "get_logger"]
+__all__ = ["configure_logging", "configure_tracing", "get_logger", "traced", "tracing_enabled"]

@@ -49,6 +49,8 @@ class Delivery(Protocol):
 class Transport(Protocol):
     """Publishes tasks and results; yields them to the services that consume them."""
 
+    messaging_system: str  # OpenTelemetry's messaging.system: "rabbitmq", or "memory"
+
     async def publish_task(
         self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
     ) -> None:

@@ -46,6 +46,8 @@ class MemoryTransport:
     """Unbounded in-process queues: a publisher never waits on a consumer (no deadlock
     between a coordinator publishing a wide ready set and workers reporting results)."""
 
+    messaging_system = "memory"
+
     def __init__(self) -> None:
         self._task_send, self._task_receive = anyio.create_memory_object_stream[Delivery](math.inf)
         self._result_send, self._result_receive = anyio.create_memory_object_stream[Delivery](

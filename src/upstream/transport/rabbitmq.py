@@ -187,6 +187,8 @@ async def _declare_queue(
 class RabbitTransport:
     """The transport port over RabbitMQ; open with `open_rabbit_transport`."""
 
+    messaging_system = "rabbitmq"
+
     def __init__(
         self,
         settings: RabbitSettings,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from opentelemetry.trace import SpanKind
 
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.io_manager import IOManager
@@ -20,6 +21,7 @@ from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_task, encode
 from upstream.tracing import get_logger
+from upstream.tracing.spans import context_from_headers, headers_for, mark_failed, tracer
 from upstream.transport.base import Delivery, Transport, TransportError
 
 __all__ = ["Worker", "WorkerSettings"]
@@ -27,6 +29,15 @@ __all__ = ["Worker", "WorkerSettings"]
 log = get_logger("worker")
 
 ExceptionSink = Callable[[str, str, BaseException], None]
+
+# context.log lines go to the service's log stream too, at their level, inside the step's
+# span (so they carry its trace id); they also travel in the result to the event log.
+_USER_LOG: dict[str, Callable[..., Any]] = {
+    "debug": lambda logger, event, **kw: logger.debug(event, **kw),
+    "info": lambda logger, event, **kw: logger.info(event, **kw),
+    "warning": lambda logger, event, **kw: logger.warning(event, **kw),
+    "error": lambda logger, event, **kw: logger.error(event, **kw),
+}
 
 
 @dataclass(frozen=True)
@@ -82,8 +93,24 @@ class Worker:
                 log.warning("task.rejected", reason=str(exc))
                 await delivery.reject(str(exc))
                 return
-            result = await self.run(task)
-            await self._transport.publish_result(encode(result), headers=dict(delivery.headers))
+            with tracer.start_as_current_span(
+                f"execute {task.asset_key}",
+                context=context_from_headers(delivery.headers),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "upstream.run_id": task.run_id,
+                    "upstream.asset_key": task.asset_key,
+                    "upstream.attempt": task.attempt,
+                    "upstream.worker_id": self._settings.worker_id,
+                    "messaging.system": self._transport.messaging_system,
+                    "messaging.operation.type": "process",
+                },
+            ) as span:
+                result, exception = await self._execute(task)
+                if result.error is not None:
+                    mark_failed(span, result.error, exception)
+                headers = headers_for(span)  # the result continues the step's trace
+            await self._transport.publish_result(encode(result), headers=headers)
             try:
                 await delivery.ack()  # only now is the result safe
             except TransportError as exc:
@@ -97,10 +124,16 @@ class Worker:
 
     async def run(self, task: TaskMessage) -> ResultMessage:
         """Run one task and describe the outcome; never raises for user code."""
+        result, _ = await self._execute(task)
+        return result
+
+    async def _execute(self, task: TaskMessage) -> tuple[ResultMessage, BaseException | None]:
+        """The result, and the user's exception object where there is one (for the span)."""
         refusal = self._refuse(task)
         if refusal is not None:
             now = time.time()
-            return self._result(task, False, now, now, error=refusal)
+            return self._result(task, False, now, now, error=refusal), None
+        bound = log.bind(run_id=task.run_id, asset_key=task.asset_key)
         step = await execute_step(
             self._definitions,
             AssetKey.from_user_string(task.asset_key),
@@ -108,10 +141,11 @@ class Worker:
             attempt=task.attempt,
             default_io_manager=self._io,
             thread_limiter=self._threads,
+            log_sink=lambda line: _USER_LOG[line.level](bound, "asset.log", message=line.message),
         )
         if step.exception is not None and self._on_exception is not None:
             self._on_exception(task.run_id, task.step_key, step.exception)
-        return self._result(
+        result = self._result(
             task,
             step.success,
             step.started_at,
@@ -120,6 +154,7 @@ class Worker:
             metadata=step.metadata,
             logs=tuple(step.logs),
         )
+        return result, step.exception
 
     def _refuse(self, task: TaskMessage) -> ErrorInfo | None:
         mine = self._settings.code_location
