@@ -123,6 +123,15 @@ asyncio.run(main())
     return keys
 
 
+def _wait_for_slow(cluster: Cluster) -> int:
+    """Block until the SLOW pipeline's `slow` asset runs; return the pid running it."""
+    deadline = time.monotonic() + 60
+    while not (started := list(cluster.root.glob("started-*"))):
+        assert time.monotonic() < deadline, "slow never started"
+        time.sleep(0.05)
+    return int(started[0].name.split("-")[1])
+
+
 def _run_id(stdout: str) -> str:
     return next(line.split()[1] for line in stdout.splitlines() if line.startswith("run "))
 
@@ -164,11 +173,7 @@ def test_a_worker_killed_mid_asset_loses_nothing(
     write_pipeline(SLOW)
     _start(cluster)
     client = cluster.popen_materialize()
-    deadline = time.monotonic() + 60
-    while not list(cluster.root.glob("started-*")):
-        assert time.monotonic() < deadline, "slow never started"
-        time.sleep(0.05)
-    pid = int(next(cluster.root.glob("started-*")).name.split("-")[1])
+    pid = _wait_for_slow(cluster)
     victim = next(name for name, proc in cluster.procs.items() if proc.pid == pid)
     cluster.kill(victim)
     out, err = client.communicate(timeout=120)
@@ -185,10 +190,7 @@ def test_a_coordinator_killed_mid_run_resumes_it(
     write_pipeline(SLOW)
     _start(cluster)
     client = cluster.popen_materialize()
-    deadline = time.monotonic() + 60
-    while not list(cluster.root.glob("started-*")):
-        assert time.monotonic() < deadline, "slow never started"
-        time.sleep(0.05)
+    _wait_for_slow(cluster)
     cluster.kill("coordinator")
     cluster.coordinator("coordinator2")
     out, err = client.communicate(timeout=120)
@@ -326,10 +328,7 @@ def test_lost_database_sessions_are_ridden_out(
     write_pipeline(SLOW)
     _start(cluster)
     client = cluster.popen_materialize()
-    deadline = time.monotonic() + 60
-    while not list(cluster.root.glob("started-*")):
-        assert time.monotonic() < deadline, "slow never started"
-        time.sleep(0.05)
+    _wait_for_slow(cluster)
     assert _terminate_database_sessions(cluster) >= 2  # coordinator's pool and its lock
     out, err = client.communicate(timeout=120)
     assert client.returncode == 0, out + err + cluster.log("coordinator")
@@ -343,11 +342,7 @@ def test_sigterm_drains_a_worker(cluster: Cluster, write_pipeline: Callable[[str
     write_pipeline(SLOW)
     _start(cluster)
     client = cluster.popen_materialize()
-    deadline = time.monotonic() + 60
-    while not list(cluster.root.glob("started-*")):
-        assert time.monotonic() < deadline, "slow never started"
-        time.sleep(0.05)
-    pid = int(next(cluster.root.glob("started-*")).name.split("-")[1])
+    pid = _wait_for_slow(cluster)
     name = next(n for n, proc in cluster.procs.items() if proc.pid == pid)
     cluster.procs[name].send_signal(signal.SIGTERM)
     assert cluster.procs[name].wait(60) == 0

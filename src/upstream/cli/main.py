@@ -101,6 +101,15 @@ def state_options(fn: F) -> F:
     )(fn)
 
 
+broker_option = click.option(
+    "--broker-url",
+    envvar="UPSTREAM_BROKER_URL",
+    default=DEFAULT_BROKER_URL,
+    show_default=True,
+    help="RabbitMQ [env UPSTREAM_BROKER_URL].",
+)
+
+
 def _state_path() -> Path:
     return upstream_home() / STATE_FILE
 
@@ -253,13 +262,7 @@ def _summarize(record: RunRecord, finished: list[FinishedStep], reason: str | No
     show_default=True,
     help="Take tasks of assets with @asset(queue=NAME).",
 )
-@click.option(
-    "--broker-url",
-    envvar="UPSTREAM_BROKER_URL",
-    default=DEFAULT_BROKER_URL,
-    show_default=True,
-    help="RabbitMQ [env UPSTREAM_BROKER_URL].",
-)
+@broker_option
 @state_options
 @handles_errors
 def worker(
@@ -283,13 +286,7 @@ def worker(
 
 
 @cli.command()
-@click.option(
-    "--broker-url",
-    envvar="UPSTREAM_BROKER_URL",
-    default=DEFAULT_BROKER_URL,
-    show_default=True,
-    help="RabbitMQ [env UPSTREAM_BROKER_URL].",
-)
+@broker_option
 @state_options
 @handles_errors
 def coordinator(broker_url: str, database_url: str | None, namespace: str) -> None:

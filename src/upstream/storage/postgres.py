@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from upstream.protocol import ErrorInfo
+from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.pg_migrations import (
     PgTarget,
@@ -232,7 +232,7 @@ class PostgresStorage:
     async def _runs_with_status(self, status: RunStatus, limit: int | None) -> list[RunRecord]:
         sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = $1 ORDER BY created_at, run_id"
         rows = await self._fetch("reading runs", sql + " LIMIT $2", status.value, limit)
-        return [_run_record(row) for row in rows]  # LIMIT NULL: no limit
+        return [convert.run_record(row, row[3]) for row in rows]  # LIMIT NULL: no limit
 
     async def wait_for_queued_runs(self) -> None:
         """Wait for a NOTIFY from `create_run` (at most `_WAKE_SECONDS`). The first call only
@@ -268,11 +268,11 @@ class PostgresStorage:
     async def get_code_location(self, name: str) -> CodeLocationRecord | None:
         sql = _LOCATION_COLUMNS + " WHERE l.name = $1"
         row = await self._fetchrow("reading a code location", sql, name)
-        return None if row is None else _location(row)
+        return None if row is None else convert.location(row)
 
     async def list_code_locations(self) -> list[CodeLocationRecord]:
         rows = await self._fetch("reading code locations", _LOCATION_COLUMNS + " ORDER BY l.name")
-        return [_location(row) for row in rows]
+        return [convert.location(row) for row in rows]
 
     async def get_snapshot(self, definitions_hash: str) -> dict[str, Any] | None:
         sql = "SELECT snapshot FROM snapshots WHERE definitions_hash = $1"
@@ -336,7 +336,7 @@ class PostgresStorage:
     async def get_run(self, run_id: str) -> RunRecord | None:
         sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = $1"
         row = await self._fetchrow("reading a run", sql, run_id)
-        return None if row is None else _run_record(row)
+        return None if row is None else convert.run_record(row, row[3])
 
     async def find_run_ids(self, prefix: str) -> list[str]:
         # A range on the primary key (byte order, COLLATE "C"), as in SQLite: case-sensitive.
@@ -350,12 +350,12 @@ class PostgresStorage:
         )
         sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at DESC, run_id DESC"
         rows = await self._fetch("listing runs", sql + " LIMIT $1", *params)
-        return [_run_record(row) for row in rows]
+        return [convert.run_record(row, row[3]) for row in rows]
 
     async def get_steps(self, run_id: str) -> list[StepRecord]:
         sql = f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = $1 ORDER BY seq"
         rows = await self._fetch("reading steps", sql, run_id)
-        return [_step_record(row) for row in rows]
+        return [convert.step_record(row) for row in rows]
 
     async def get_events(self, run_id: str, after_id: int = 0) -> list[EventRecord]:
         sql = (
@@ -370,7 +370,7 @@ class PostgresStorage:
     ) -> dict[str, Materialization]:
         sql, args = (_LATEST, ()) if asset_keys is None else (_LATEST_OF, (list(asset_keys),))
         rows = await self._fetch("reading the asset catalog", sql, *args)
-        return {row[0]: _materialization(row) for row in rows}
+        return {row[0]: convert.materialization(row) for row in rows}
 
     async def materializations(self, asset_key: str, limit: int = 100) -> list[Materialization]:
         sql = (
@@ -378,7 +378,7 @@ class PostgresStorage:
             " WHERE asset_key = $1 ORDER BY id DESC LIMIT $2"
         )
         rows = await self._fetch("reading asset history", sql, asset_key, limit)
-        return [_materialization(row) for row in rows]
+        return [convert.materialization(row) for row in rows]
 
     async def close(self) -> None:
         """Close the listener and the pool (after calls in flight); a second close is a no-op."""
@@ -432,38 +432,13 @@ def _appended(chosen: list[tuple[StepOutcome, str]]) -> list[list[Any]]:
             data = f'{{"attempt":{o.attempt},"duration":{dumps(duration)},"metadata":{metadata}}}'
             events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
         elif o.status is StepStatus.FAILURE:
-            info = None if o.error is None else _error_dict(o.error)
+            info = None if o.error is None else convert.error_dict(o.error)
             data = dumps({"attempt": o.attempt, "error": info})
             events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
         else:
             data = dumps({"attempt": o.attempt, "reason": o.skip_reason})
             events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
     return _columns(events, 5) + _columns(catalog, 5)
-
-
-def _error_dict(error: ErrorInfo) -> dict[str, str]:
-    return {"type": error.type, "message": error.message, "traceback": error.traceback}
-
-
-def _run_record(row: Any) -> RunRecord:
-    steps = tuple(row[3])
-    return RunRecord(row[0], RunStatus(row[1]), row[2], steps, row[4], row[5], row[6], row[7])
-
-
-def _step_record(row: Any) -> StepRecord:
-    error = None if row[8] is None else ErrorInfo(row[8], row[9] or "", row[10] or "")
-    key, times = (row[0], row[1], row[2], StepStatus(row[3])), (row[4], row[5], row[6])
-    return StepRecord(*key, *times, row[7], error, row[11], json.loads(row[12]))
-
-
-def _location(row: Any) -> CodeLocationRecord:
-    return CodeLocationRecord(
-        name=row[0], definitions_hash=row[1], snapshot=json.loads(row[2]), updated_at=row[3]
-    )
-
-
-def _materialization(row: Any) -> Materialization:
-    return Materialization(row[0], row[1], row[2], row[3], json.loads(row[4]))
 
 
 async def open_postgres_storage(

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from upstream.protocol import ErrorInfo
+from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.migrations import migrate
 from upstream.storage.records import (
@@ -224,7 +224,7 @@ class SqliteStorage:
         if limit is not None:
             sql, params = sql + " LIMIT ?", (*params, limit)
         rows = await self._run("reading runs", lambda c: c.execute(sql, params).fetchall())
-        return [_run_record(row) for row in rows]
+        return [convert.run_record(row, json.loads(row[3])) for row in rows]
 
     async def wait_for_queued_runs(self) -> None:
         await anyio.sleep(_POLL_SECONDS)
@@ -244,12 +244,12 @@ class SqliteStorage:
         row = await self._run(
             "reading a code location", lambda c: c.execute(sql, (name,)).fetchone()
         )
-        return None if row is None else _location(row)
+        return None if row is None else convert.location(row)
 
     async def list_code_locations(self) -> list[CodeLocationRecord]:
         sql = _LOCATION_COLUMNS + " ORDER BY l.name"
         rows = await self._run("reading code locations", lambda c: c.execute(sql).fetchall())
-        return [_location(row) for row in rows]
+        return [convert.location(row) for row in rows]
 
     async def get_snapshot(self, definitions_hash: str) -> dict[str, Any] | None:
         sql = "SELECT snapshot FROM snapshots WHERE definitions_hash = ?"
@@ -305,7 +305,7 @@ class SqliteStorage:
     async def get_run(self, run_id: str) -> RunRecord | None:
         sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?"
         row = await self._run("reading a run", lambda c: c.execute(sql, (run_id,)).fetchone())
-        return None if row is None else _run_record(row)
+        return None if row is None else convert.run_record(row, json.loads(row[3]))
 
     async def find_run_ids(self, prefix: str) -> list[str]:
         # A range on the primary key, not LIKE: LIKE is case-insensitive and skips the index.
@@ -322,12 +322,12 @@ class SqliteStorage:
             f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at DESC, run_id DESC LIMIT ?"
         )
         rows = await self._run("listing runs", lambda c: c.execute(sql, params).fetchall())
-        return [_run_record(row) for row in rows]
+        return [convert.run_record(row, json.loads(row[3])) for row in rows]
 
     async def get_steps(self, run_id: str) -> list[StepRecord]:
         sql = f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY seq"
         rows = await self._run("reading steps", lambda c: c.execute(sql, (run_id,)).fetchall())
-        return [_step_record(row) for row in rows]
+        return [convert.step_record(row) for row in rows]
 
     async def get_events(self, run_id: str, after_id: int = 0) -> list[EventRecord]:
         sql = (
@@ -353,7 +353,7 @@ class SqliteStorage:
             return rows
 
         rows = await self._run("reading the asset catalog", read)
-        return {row[0]: _materialization(row) for row in rows}
+        return {row[0]: convert.materialization(row) for row in rows}
 
     async def materializations(self, asset_key: str, limit: int = 100) -> list[Materialization]:
         sql = (
@@ -362,7 +362,7 @@ class SqliteStorage:
         )
         params = (asset_key, limit)
         rows = await self._run("reading asset history", lambda c: c.execute(sql, params).fetchall())
-        return [_materialization(row) for row in rows]
+        return [convert.materialization(row) for row in rows]
 
     async def close(self) -> None:
         """Close the connection (after any call in flight); a second close does nothing."""
@@ -413,7 +413,7 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
             data = f'{{"attempt":{o.attempt},"duration":{_dumps(duration)},"metadata":{metadata}}}'
             events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
         elif o.status is StepStatus.FAILURE:
-            info = None if error is None else _error_dict(error)
+            info = None if error is None else convert.error_dict(error)
             data = _dumps({"attempt": o.attempt, "error": info})
             events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
         else:
@@ -426,31 +426,6 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
         cursor.executemany(_INSERT_MATERIALIZATION, catalog)
         cursor.execute(_UPDATE_LATEST, (before,))
     return accepted
-
-
-def _error_dict(error: ErrorInfo) -> dict[str, str]:
-    return {"type": error.type, "message": error.message, "traceback": error.traceback}
-
-
-def _run_record(row: Any) -> RunRecord:
-    steps = tuple(json.loads(row[3]))
-    return RunRecord(row[0], RunStatus(row[1]), row[2], steps, row[4], row[5], row[6], row[7])
-
-
-def _step_record(row: Any) -> StepRecord:
-    error = None if row[8] is None else ErrorInfo(row[8], row[9] or "", row[10] or "")
-    key, times = (row[0], row[1], row[2], StepStatus(row[3])), (row[4], row[5], row[6])
-    return StepRecord(*key, *times, row[7], error, row[11], json.loads(row[12]))
-
-
-def _location(row: Any) -> CodeLocationRecord:
-    return CodeLocationRecord(
-        name=row[0], definitions_hash=row[1], snapshot=json.loads(row[2]), updated_at=row[3]
-    )
-
-
-def _materialization(row: Any) -> Materialization:
-    return Materialization(row[0], row[1], row[2], row[3], json.loads(row[4]))
 
 
 def _translate(exc: sqlite3.Error, where: str, action: str) -> StorageError:
