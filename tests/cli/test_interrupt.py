@@ -49,7 +49,8 @@ def test_an_interrupted_run_is_recorded_as_canceled(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert err.strip().splitlines() == [
-        "error: interrupted; an unfinished run is recorded as CANCELED"
+        "error: interrupted; an embedded run is recorded as CANCELED, "
+        "a run on a cluster goes on (see `upstream runs list`)"
     ]
     listed = subprocess.run(
         [*command, "runs", "list", "--json"],

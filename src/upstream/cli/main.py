@@ -69,7 +69,11 @@ def handles_errors(fn: F) -> F:
         except Failed:
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("error: interrupted; an unfinished run is recorded as CANCELED", err=True)
+            click.echo(
+                "error: interrupted; an embedded run is recorded as CANCELED, "
+                "a run on a cluster goes on (see `upstream runs list`)",
+                err=True,
+            )
             sys.exit(130)
         except (UpstreamError, FileExistsError, ValueError) as exc:
             _fail(str(exc), verbose, 2)

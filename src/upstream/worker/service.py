@@ -110,14 +110,14 @@ class Worker:
                 if result.error is not None:
                     mark_failed(span, result.error, exception)
                 headers = headers_for(span)  # the result continues the step's trace
-            await self._transport.publish_result(encode(result), headers=headers)
             try:
+                await self._transport.publish_result(encode(result), headers=headers)
                 await delivery.ack()  # only now is the result safe
             except TransportError as exc:
-                # The broker lost the connection: it redelivers the task, and the repeated
-                # result is recorded once. Nothing to do but carry on.
+                # The broker lost the connection: the unacked task goes back to the queue and
+                # runs again; its repeated result is recorded once. The worker carries on.
                 log.warning(
-                    "task.ack_failed", run_id=task.run_id, step=task.step_key, reason=str(exc)
+                    "task.unsettled", run_id=task.run_id, step=task.step_key, reason=str(exc)
                 )
         finally:
             slots.release()
