@@ -110,3 +110,20 @@ async def test_finish_run_refuses_a_status_that_is_not_final(
     await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a",)))
     with pytest.raises(ValueError, match="final status"):
         await storage.finish_run("r1", status, 2.0)
+
+
+async def test_outcomes_and_the_steps_they_made_ready_are_one_write(storage: RunStorage) -> None:
+    """The coordinator records a burst and the steps it made ready in one transaction."""
+    await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a", "b", "c")))
+    await storage.record_queued("r1", [("a", 1)], 1.0)
+    success = StepOutcome("r1", "a", 1, StepStatus.SUCCESS, 1.0, 2.0)
+    assert await storage.record_outcomes([success], [("r1", "b", 1), ("r1", "c", 1)], 2.5) == [True]
+    steps = {s.step_key: (s.status, s.queued_at) for s in await storage.get_steps("r1")}
+    assert steps == {
+        "a": (StepStatus.SUCCESS, 1.0),
+        "b": (StepStatus.QUEUED, 2.5),
+        "c": (StepStatus.QUEUED, 2.5),
+    }
+    # a redelivered burst changes nothing, the queue markers included
+    assert await storage.record_outcomes([success], [("r1", "b", 1)], 9.0) == [False]
+    assert {s.step_key: s.queued_at for s in await storage.get_steps("r1")}["b"] == 2.5

@@ -183,7 +183,8 @@ class Coordinator:
                         )
                     )
         if outcomes:
-            recorded = await self._storage.record_outcomes(outcomes)
+            queued = [(run_id, step, 1) for run_id, steps in ready.items() for step in steps]
+            recorded = await self._storage.record_outcomes(outcomes, queued, time.time())
             for outcome, new in zip(outcomes, recorded, strict=True):
                 if new:
                     self._end_step_span(outcome)
@@ -195,7 +196,7 @@ class Coordinator:
             except TransportError as exc:  # redelivered later; recording it again is a no-op
                 log.warning("result.ack_failed", reason=str(exc))
         for run_id, steps in ready.items():
-            await self._dispatch(self._runs[run_id], steps)
+            await self._publish(self._runs[run_id], steps)  # recorded QUEUED just above
         for run_id in {o.run_id for o in outcomes}:
             await self._finish_if_complete(self._runs[run_id])
 
@@ -221,9 +222,15 @@ class Coordinator:
         span.end()
 
     async def _dispatch(self, handle: RunHandle, steps: Sequence[str]) -> None:
+        """Record `steps` as QUEUED, then publish them."""
         if not steps:
             return
         await self._storage.record_queued(handle.run_id, [(s, 1) for s in steps], time.time())
+        await self._publish(handle, steps)
+
+    async def _publish(self, handle: RunHandle, steps: Sequence[str]) -> None:
+        if not steps:
+            return
         run = handle.run
         outgoing = []
         for step in steps:

@@ -6,10 +6,12 @@ escapes, so a service loop keeps serving whatever user code does.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -35,6 +37,13 @@ __all__ = ["InputLoadError", "StepLogger", "execute_step"]
 # The API only: without a configured SDK these spans are no-ops. Children of the worker's
 # `execute <asset>` span: where a step's time goes.
 _tracer = trace.get_tracer("upstream.execution")
+
+
+def _span(name: str) -> AbstractContextManager[object]:
+    """A child span when a tracer provider is installed; nothing at all otherwise."""
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return contextlib.nullcontext()
+    return _tracer.start_as_current_span(name)
 
 
 # Frames from these directories lead up to the user's code; a traceback starts after them.
@@ -139,7 +148,7 @@ async def execute_step(
     logger = StepLogger(log_sink)
     try:
         asset = definitions.get_asset(key)
-        with _tracer.start_as_current_span("load inputs"):
+        with _span("load inputs"):
             kwargs = await _load_inputs(definitions, key, run_id, default_io_manager)
         resources: Mapping[str, Any] = definitions.resources
         for name in definitions.resource_params(key):
@@ -151,7 +160,7 @@ async def execute_step(
                 run_id=run_id, asset_key=key, log=logger, resources=resources, attempt=attempt
             )
             args = (context,)
-        with _tracer.start_as_current_span("compute"):
+        with _span("compute"):
             if asset.is_async:
                 value = await asset.fn(*args, **kwargs)
             else:
@@ -167,7 +176,7 @@ async def execute_step(
         if store:
             manager = io_manager_for(definitions, asset, default_io_manager)
             output = OutputContext(asset_key=key, run_id=run_id, definition_metadata=asset.metadata)
-            with _tracer.start_as_current_span("store output"):
+            with _span("store output"):
                 await _call_io(manager, functools.partial(manager.handle_output, output, value))
             metadata.update(output.metadata)
         return StepResult(

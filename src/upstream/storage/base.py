@@ -72,8 +72,17 @@ class RunStorage(Protocol):
         """Insert (step_key, attempt) rows as QUEUED, in one transaction; repeats are ignored."""
         ...
 
-    async def record_outcomes(self, outcomes: Sequence[StepOutcome]) -> list[bool]:
+    async def record_outcomes(
+        self,
+        outcomes: Sequence[StepOutcome],
+        queued: Sequence[tuple[str, str, int]] = (),
+        queued_at: float = 0.0,
+    ) -> list[bool]:
         """Record final outcomes in one transaction; True where newly recorded.
+
+        `queued` (run_id, step_key, attempt) are the steps those outcomes made ready: they
+        are inserted QUEUED (at `queued_at`) in the same transaction, as `record_queued`
+        would, saving the coordinator a second round trip per burst.
 
         For each new outcome: the step row becomes final, a STEP_* event is appended, each
         log line becomes a LOG event, and a success adds an ASSET_MATERIALIZATION event and a

@@ -313,11 +313,19 @@ class PostgresStorage:
         async with self._transaction("recording queued steps", [run_id]) as conn:
             await conn.execute(_INSERT_QUEUED, run_id, keys, attempts, queued_at)
 
-    async def record_outcomes(self, outcomes: Sequence[StepOutcome]) -> list[bool]:
+    async def record_outcomes(
+        self,
+        outcomes: Sequence[StepOutcome],
+        queued: Sequence[tuple[str, str, int]] = (),
+        queued_at: float = 0.0,
+    ) -> list[bool]:
         for outcome in outcomes:
             if outcome.status is StepStatus.QUEUED:
                 raise ValueError(f"step {outcome.step_key}: an outcome must be final, not QUEUED")
         if not outcomes:
+            for run_id in dict.fromkeys(run for run, _, _ in queued):
+                steps = [(key, attempt) for run, key, attempt in queued if run == run_id]
+                await self.record_queued(run_id, steps, queued_at)
             return []
         # One upsert may not touch a row twice, so only each key's first outcome is sent: a
         # later duplicate in the batch is never new, whatever becomes of the first.
@@ -326,11 +334,16 @@ class PostgresStorage:
             first.setdefault((o.run_id, o.step_key, o.attempt), i)
         batch = [(outcomes[i], dumps(outcomes[i].metadata)) for i in first.values()]
         rows = [_outcome_row(o, metadata) for o, metadata in batch]
-        async with self._transaction("recording step outcomes", (o.run_id for o, _ in batch)) as c:
+        runs = {o.run_id for o, _ in batch} | {run for run, _, _ in queued}
+        async with self._transaction("recording step outcomes", sorted(runs)) as c:
             new = {(r[0], r[1], r[2]) for r in await c.fetch(_UPSERT_OUTCOMES, *_columns(rows, 12))}
             chosen = [(o, m) for o, m in batch if (o.run_id, o.step_key, o.attempt) in new]
             if chosen:
                 await c.execute(_APPEND, *_appended(chosen))
+            for run_id in dict.fromkeys(run for run, _, _ in queued):
+                steps = [(key, attempt) for run, key, attempt in queued if run == run_id]
+                keys, attempts = [k for k, _ in steps], [a for _, a in steps]
+                await c.execute(_INSERT_QUEUED, run_id, keys, attempts, queued_at)
         return [first[k] == i and k in new for i, k in enumerate(_keys(outcomes))]
 
     async def get_run(self, run_id: str) -> RunRecord | None:

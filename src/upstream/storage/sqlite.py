@@ -294,13 +294,27 @@ class SqliteStorage:
 
         await self._write("recording queued steps", write)
 
-    async def record_outcomes(self, outcomes: Sequence[StepOutcome]) -> list[bool]:
+    async def record_outcomes(
+        self,
+        outcomes: Sequence[StepOutcome],
+        queued: Sequence[tuple[str, str, int]] = (),
+        queued_at: float = 0.0,
+    ) -> list[bool]:
         for outcome in outcomes:
             if outcome.status is StepStatus.QUEUED:
                 raise ValueError(f"step {outcome.step_key}: an outcome must be final, not QUEUED")
-        if not outcomes:
+        if not outcomes and not queued:
             return []
-        return await self._write("recording step outcomes", lambda c: _record(c, outcomes))
+        ready = [
+            (run, key, attempt, StepStatus.QUEUED.value, queued_at) for run, key, attempt in queued
+        ]
+
+        def write(conn: sqlite3.Connection) -> list[bool]:
+            recorded = _record(conn, outcomes) if outcomes else []
+            conn.executemany(_INSERT_QUEUED, ready)
+            return recorded
+
+        return await self._write("recording step outcomes", write)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?"

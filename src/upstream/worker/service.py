@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from opentelemetry.trace import SpanKind
 
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.io_manager import IOManager
@@ -21,7 +20,7 @@ from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_task, encode
 from upstream.tracing import get_logger
-from upstream.tracing.spans import context_from_headers, headers_for, mark_failed, tracer
+from upstream.tracing.spans import context_from_headers, current_span, headers_for, mark_failed
 from upstream.transport.base import Delivery, Transport, TransportError
 
 __all__ = ["Worker", "WorkerSettings"]
@@ -93,11 +92,10 @@ class Worker:
                 log.warning("task.rejected", reason=str(exc))
                 await delivery.reject(str(exc))
                 return
-            with tracer.start_as_current_span(
+            with current_span(
                 f"execute {task.asset_key}",
-                context=context_from_headers(delivery.headers),
-                kind=SpanKind.CONSUMER,
-                attributes={
+                context_from_headers(delivery.headers),
+                {
                     "upstream.run_id": task.run_id,
                     "upstream.asset_key": task.asset_key,
                     "upstream.attempt": task.attempt,
