@@ -264,3 +264,67 @@ async def test_drain_finishes_the_task_in_flight_and_takes_no_more() -> None:
     await transport.aclose()
     results = [decode_result(d.body) async for batch in transport.results() for d in batch]
     assert [r.status for r in results] == ["success"]  # one result: the second never ran
+
+
+class _GatedCommits:
+    """Storage whose commits wait for a gate: later bursts are decided behind the first."""
+
+    def __init__(self, inner: SqliteStorage) -> None:
+        self._inner = inner
+        self.gate = anyio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def record_outcomes(self, *args: Any, **kwargs: Any) -> list[bool]:
+        await self.gate.wait()
+        return await self._inner.record_outcomes(*args, **kwargs)
+
+
+async def test_a_run_ends_only_after_its_last_outcome_is_committed(
+    storage: SqliteStorage,
+) -> None:
+    """Pipelined: every step can be decided while the first commit is still waiting; the
+    run still ends after, not before, the last outcome is in the store."""
+
+    @asset
+    def source() -> int:
+        return 1
+
+    @asset
+    def left(source: int) -> int:
+        raise ValueError("boom")
+
+    @asset
+    def right(source: int) -> int:
+        return source
+
+    defs = Definitions([source, left, right])
+    gated = _GatedCommits(storage)
+    transport = MemoryTransport()
+    coordinator = Coordinator(gated, transport)  # type: ignore[arg-type]
+    worker = Worker(
+        defs,
+        transport,
+        WorkerSettings(LOCATION, "w1", concurrency=4),
+        default_io_manager=InMemoryIOManager(),
+    )
+    async with anyio.create_task_group() as group:
+        group.start_soon(coordinator.serve)
+        group.start_soon(worker.serve)
+        handle = await coordinator.submit(
+            build_plan(defs.graph), code_location=LOCATION, definitions_hash=defs.hash
+        )
+        with anyio.fail_after(10):
+            while not handle.tracker.complete:  # noqa: ASYNC110 - a pure object, no event
+                await anyio.sleep(0.01)
+        gated.gate.set()
+        record = await handle.wait()
+        steps = {s.step_key: s.status for s in await storage.get_steps(record.run_id)}
+        await transport.aclose()
+    assert record.status is RunStatus.FAILURE
+    assert steps == {
+        "source": StepStatus.SUCCESS,
+        "left": StepStatus.FAILURE,
+        "right": StepStatus.SUCCESS,
+    }

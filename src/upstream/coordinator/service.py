@@ -7,12 +7,14 @@ next ready steps. It never imports user code: it needs only plans and the transp
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
 from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
 from upstream.planning.plan import Plan
@@ -48,6 +50,7 @@ class RunHandle:
     record: RunRecord | None = None
     span: Span = INVALID_SPAN  # the `run` span, from adoption to the end
     step_spans: dict[str, Span] = field(default_factory=dict)  # publish -> recorded result
+    uncommitted: int = 0  # outcomes decided but not yet committed: the run may not end yet
 
     @property
     def run_id(self) -> str:
@@ -140,15 +143,40 @@ class Coordinator:
         return handle
 
     async def serve(self) -> None:
-        """Consume results until the transport closes."""
-        async for batch in self._transport.results():
-            await self.handle_results(batch)
+        """Consume results until the transport closes, pipelined: each burst is decided and
+        what it made ready is published at once, while a writer task commits whatever has
+        piled up in one transaction and only then acks it. Bursts so grow with the load.
+        A step published before its parent's outcome is committed may run twice after a
+        crash; its result is recorded once (at-least-once execution, DESIGN.md)."""
+        send, receive = anyio.create_memory_object_stream[_Burst](math.inf)
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._write, receive)
+            async with send:
+                async for batch in self._transport.results():
+                    burst = await self._decide(batch)
+                    await self._publish_ready(burst)
+                    send.send_nowait(burst)
 
     async def handle_results(self, batch: Sequence[Delivery]) -> None:
-        """Record a burst of results in one transaction, ack them, publish the next steps."""
-        outcomes: list[StepOutcome] = []
-        ready: dict[str, list[str]] = {}
-        to_ack: list[Delivery] = []
+        """Decide, publish and commit one burst, in that order (`serve` pipelines them)."""
+        burst = await self._decide(batch)
+        await self._publish_ready(burst)
+        await self._commit([burst])
+
+    async def _write(self, receive: MemoryObjectReceiveStream[_Burst]) -> None:
+        async with receive:
+            async for first in receive:
+                bursts = [first]
+                while True:
+                    try:
+                        bursts.append(receive.receive_nowait())
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
+                await self._commit(bursts)
+
+    async def _decide(self, batch: Sequence[Delivery]) -> _Burst:
+        """Decode, feed the trackers, and say what to record, publish and ack."""
+        burst = _Burst()
         for delivery in batch:
             try:
                 result = decode_result(delivery.body)
@@ -159,21 +187,22 @@ class Coordinator:
             handle = self._runs.get(result.run_id)
             if handle is None or result.step_key not in handle.plan.parents:
                 if handle is None and await self._finished_earlier(result.run_id):
-                    to_ack.append(delivery)  # a late duplicate of a finished run: harmless
+                    burst.to_ack.append(delivery)  # a late duplicate of a finished run
                     continue
                 reason = f"result for unknown run {result.run_id!r} step {result.step_key!r}"
                 log.warning("result.rejected", reason=reason)
                 await delivery.reject(reason)
                 continue
-            to_ack.append(delivery)
-            outcomes.append(_outcome(result))
+            burst.to_ack.append(delivery)
+            burst.outcomes.append(_outcome(result))
+            handle.uncommitted += 1
             if result.status == "success":
-                ready.setdefault(handle.run_id, []).extend(
-                    handle.tracker.succeeded(result.step_key)
-                )
+                for step in handle.tracker.succeeded(result.step_key):
+                    burst.ready.append((handle.run_id, step))
             else:
                 for skip in handle.tracker.failed(result.step_key):
-                    outcomes.append(
+                    handle.uncommitted += 1
+                    burst.outcomes.append(
                         StepOutcome(
                             run_id=handle.run_id,
                             step_key=skip.step,
@@ -182,23 +211,39 @@ class Coordinator:
                             skip_reason=f"upstream {skip.because_of!r} failed",
                         )
                     )
+        return burst
+
+    async def _publish_ready(self, burst: _Burst) -> None:
+        by_run: dict[str, list[str]] = {}
+        for run_id, step in burst.ready:
+            by_run.setdefault(run_id, []).append(step)
+        for run_id, steps in by_run.items():
+            await self._publish(self._runs[run_id], steps)  # recorded QUEUED on commit
+
+    async def _commit(self, bursts: Sequence[_Burst]) -> None:
+        """One transaction for the outcomes and queue markers of `bursts`, then the acks,
+        then the runs they completed."""
+        outcomes = [o for burst in bursts for o in burst.outcomes]
         if outcomes:
-            queued = [(run_id, step, 1) for run_id, steps in ready.items() for step in steps]
+            queued = [(run_id, step, 1) for burst in bursts for run_id, step in burst.ready]
             recorded = await self._storage.record_outcomes(outcomes, queued, time.time())
             for outcome, new in zip(outcomes, recorded, strict=True):
                 if new:
                     self._end_step_span(outcome)
                     if self._observer is not None:
                         self._observer(outcome)
-        for delivery in to_ack:
-            try:
-                await delivery.ack()
-            except TransportError as exc:  # redelivered later; recording it again is a no-op
-                log.warning("result.ack_failed", reason=str(exc))
-        for run_id, steps in ready.items():
-            await self._publish(self._runs[run_id], steps)  # recorded QUEUED just above
-        for run_id in {o.run_id for o in outcomes}:
-            await self._finish_if_complete(self._runs[run_id])
+                if (handle := self._runs.get(outcome.run_id)) is not None:
+                    handle.uncommitted -= 1
+        for burst in bursts:
+            for delivery in burst.to_ack:
+                try:
+                    await delivery.ack()
+                except TransportError as exc:  # redelivered later; recording it is a no-op
+                    log.warning("result.ack_failed", reason=str(exc))
+        for run_id in dict.fromkeys(o.run_id for o in outcomes):
+            handle = self._runs.get(run_id)
+            if handle is not None:  # None: finished by an earlier commit
+                await self._finish_if_complete(handle)
 
     async def _finished_earlier(self, run_id: str) -> bool:
         """True for a run that ended, here or in an earlier life of the coordinator."""
@@ -252,7 +297,8 @@ class Coordinator:
         await self._transport.publish_tasks(outgoing)
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
-        if not handle.tracker.complete or handle.record is not None:
+        """End the run once every step is decided and every outcome committed."""
+        if not handle.tracker.complete or handle.uncommitted or handle.record is not None:
             return
         status = RunStatus.FAILURE if handle.tracker.failed_steps else RunStatus.SUCCESS
         ended = time.time()
@@ -265,6 +311,15 @@ class Coordinator:
         self._done.add(handle.run_id)
         log.info("run.finished", run_id=handle.run_id, status=str(status))
         handle.finished.set()
+
+
+@dataclass
+class _Burst:
+    """A burst of results, decided: what to record, what became ready, what to ack."""
+
+    outcomes: list[StepOutcome] = field(default_factory=list)
+    ready: list[tuple[str, str]] = field(default_factory=list)  # (run_id, step)
+    to_ack: list[Delivery] = field(default_factory=list)
 
 
 def _outcome(result: ResultMessage) -> StepOutcome:
