@@ -21,8 +21,7 @@ import anyio
 from upstream.cli.loading import CodeLocation
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.embedded import upstream_home
 from upstream.execution.io_managers import FilesystemIOManager
 from upstream.storage.base import EventType, RunStorage, StorageError
@@ -98,37 +97,27 @@ async def run_worker(
     )
     rabbit = settings.rabbit(task_queue=queue, prefetch=concurrency)
     with traced("upstream-worker", **{"upstream.worker_id": worker_id}):
-        await _serve_tasks(rabbit, definitions, location, worker_id, concurrency, queue, io)
+        async with await open_rabbit_transport(
+            rabbit, consume_tasks=True, consume_results=False
+        ) as transport:
+            worker = Worker(
+                definitions,
+                transport,
+                WorkerSettings(location.name, worker_id, concurrency),
+                default_io_manager=io,
+            )
+            log.info(
+                "worker.ready",
+                worker_id=worker_id,
+                code_location=location.name,
+                queue=queue,
+                definitions_hash=definitions.hash,
+            )
+            async with anyio.create_task_group() as group:
+                group.start_soon(_until_signalled, worker.drain)
+                await worker.serve()
+                group.cancel_scope.cancel()
     log.info("worker.stopped", worker_id=worker_id)
-
-
-async def _serve_tasks(
-    rabbit: RabbitSettings,
-    definitions: Definitions,
-    location: CodeLocation,
-    worker_id: str,
-    concurrency: int,
-    queue: str,
-    io: IOManager,
-) -> None:
-    async with await open_rabbit_transport(rabbit, consume_tasks=True, consume_results=False) as t:
-        worker = Worker(
-            definitions,
-            t,
-            WorkerSettings(location.name, worker_id, concurrency),
-            default_io_manager=io,
-        )
-        log.info(
-            "worker.ready",
-            worker_id=worker_id,
-            code_location=location.name,
-            queue=queue,
-            definitions_hash=definitions.hash,
-        )
-        async with anyio.create_task_group() as group:
-            group.start_soon(_until_signalled, worker.drain)
-            await worker.serve()
-            group.cancel_scope.cancel()
 
 
 async def run_coordinator(settings: ClusterSettings) -> None:
