@@ -68,6 +68,8 @@ def handles_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except Failed:
             sys.exit(1)
+        except click.UsageError:
+            raise  # main() prints it as one line
         except KeyboardInterrupt:
             click.echo(
                 "error: interrupted; an embedded run is recorded as CANCELED, "
