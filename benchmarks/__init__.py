@@ -1,0 +1,1 @@
+"""Benchmarks: the same graphs timed on upstream, Dagster and Celery (see README.md)."""
