@@ -424,33 +424,16 @@ def _outcome_row(o: StepOutcome, metadata: str) -> tuple[Any, ...]:
 def _appended(chosen: list[tuple[StepOutcome, str]]) -> list[list[Any]]:
     """The events and catalog rows of newly recorded outcomes, as `_APPEND`'s ten arrays.
 
-    Per outcome: its LOG events, then ASSET_MATERIALIZATION and STEP_SUCCESS for a success
-    (or STEP_FAILURE / STEP_SKIPPED), exactly as the SQLite adapter writes them.
+    What each outcome appends, and in which order, is `rows.outcome_rows`, shared with SQLite.
     """
     events: list[tuple[str, str, float, str, str]] = []
     catalog: list[tuple[str, str, float, float | None, str]] = []
     now = time.time()
     for o, metadata in chosen:
-        when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
-        for line in o.logs:
-            data = dumps({"level": line.level, "message": line.message})
-            events.append((o.run_id, o.step_key, line.timestamp, EventType.LOG, data))
-        if o.status is StepStatus.SUCCESS:
-            duration: float | None = None
-            if o.started_at is not None and o.ended_at is not None:
-                duration = o.ended_at - o.started_at
-            catalog.append((o.step_key, o.run_id, when, duration, metadata))
-            data = f'{{"asset_key":{dumps(o.step_key)},"metadata":{metadata}}}'
-            events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
-            data = f'{{"attempt":{o.attempt},"duration":{dumps(duration)},"metadata":{metadata}}}'
-            events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
-        elif o.status is StepStatus.FAILURE:
-            info = None if o.error is None else convert.error_dict(o.error)
-            data = dumps({"attempt": o.attempt, "error": info})
-            events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
-        else:
-            data = dumps({"attempt": o.attempt, "reason": o.skip_reason})
-            events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
+        appended, materialized = convert.outcome_rows(o, metadata, dumps, now)
+        events.extend(appended)
+        if materialized is not None:
+            catalog.append(materialized)
     return _columns(events, 5) + _columns(catalog, 5)
 
 

@@ -4,20 +4,29 @@ same order, so one set of converters serves both."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from upstream.execution.records import ErrorInfo
+from upstream.storage.base import EventType
 from upstream.storage.records import (
     CodeLocationRecord,
     Materialization,
     RunRecord,
     RunStatus,
+    StepOutcome,
     StepRecord,
     StepStatus,
 )
 
-__all__ = ["error_dict", "location", "materialization", "run_record", "step_record"]
+__all__ = [
+    "error_dict",
+    "location",
+    "materialization",
+    "outcome_rows",
+    "run_record",
+    "step_record",
+]
 
 
 def error_dict(error: ErrorInfo) -> dict[str, str]:
@@ -45,3 +54,38 @@ def location(row: Any) -> CodeLocationRecord:
 
 def materialization(row: Any) -> Materialization:
     return Materialization(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+
+EventRow = tuple[str, str, float, str, str]  # run_id, step_key, timestamp, type, data (JSON)
+CatalogRow = tuple[str, str, float, float | None, str]  # asset, run, time, duration, metadata
+
+
+def outcome_rows(
+    o: StepOutcome, metadata: str, dumps: Callable[[Any], str], now: float
+) -> tuple[list[EventRow], CatalogRow | None]:
+    """What one newly recorded outcome appends: its LOG events, then ASSET_MATERIALIZATION
+    and STEP_SUCCESS for a success (or STEP_FAILURE / STEP_SKIPPED), and a catalog row for
+    a success. One definition, so the event log reads the same on every adapter.
+    `metadata` is the outcome's metadata already encoded with `dumps`."""
+    events: list[EventRow] = []
+    when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
+    for line in o.logs:
+        data = dumps({"level": line.level, "message": line.message})
+        events.append((o.run_id, o.step_key, line.timestamp, EventType.LOG, data))
+    if o.status is StepStatus.SUCCESS:
+        duration: float | None = None
+        if o.started_at is not None and o.ended_at is not None:
+            duration = o.ended_at - o.started_at
+        data = f'{{"asset_key":{dumps(o.step_key)},"metadata":{metadata}}}'
+        events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
+        data = f'{{"attempt":{o.attempt},"duration":{dumps(duration)},"metadata":{metadata}}}'
+        events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
+        return events, (o.step_key, o.run_id, when, duration, metadata)
+    if o.status is StepStatus.FAILURE:
+        info = None if o.error is None else error_dict(o.error)
+        data = dumps({"attempt": o.attempt, "error": info})
+        events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
+    else:
+        data = dumps({"attempt": o.attempt, "reason": o.skip_reason})
+        events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
+    return events, None

@@ -413,26 +413,10 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
         accepted.append(is_new)
         if not is_new:
             continue
-        when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
-        for line in o.logs:
-            data = _dumps({"level": line.level, "message": line.message})
-            events.append((o.run_id, o.step_key, line.timestamp, EventType.LOG, data))
-        if o.status is StepStatus.SUCCESS:
-            duration: float | None = None
-            if o.started_at is not None and o.ended_at is not None:
-                duration = o.ended_at - o.started_at
-            catalog.append((o.step_key, o.run_id, when, duration, metadata))
-            data = f'{{"asset_key":{_dumps(o.step_key)},"metadata":{metadata}}}'
-            events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
-            data = f'{{"attempt":{o.attempt},"duration":{_dumps(duration)},"metadata":{metadata}}}'
-            events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
-        elif o.status is StepStatus.FAILURE:
-            info = None if error is None else convert.error_dict(error)
-            data = _dumps({"attempt": o.attempt, "error": info})
-            events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
-        else:
-            data = _dumps({"attempt": o.attempt, "reason": o.skip_reason})
-            events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
+        appended, materialized = convert.outcome_rows(o, metadata, _dumps, now)
+        events.extend(appended)
+        if materialized is not None:
+            catalog.append(materialized)
     if events:
         cursor.executemany(_INSERT_EVENT, events)
     if catalog:
