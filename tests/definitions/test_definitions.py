@@ -485,21 +485,6 @@ def test_asset_in_to_a_missing_key_names_the_parameter_and_the_key() -> None:
     assert "did you mean 'sales/raw_orders'?" in message
 
 
-def test_asset_in_to_a_missing_key_is_refused_with_a_close_match() -> None:
-    """A pinned key that no asset produces is refused, suggesting the close key."""
-
-    @asset(key_prefix="sales")
-    def raw_orders() -> list[int]:
-        return [1]
-
-    @asset(ins={"orders": AssetIn(key="sales/raw_ordrs")})
-    def report(orders: list[int]) -> int:
-        return 0
-
-    with pytest.raises(MissingUpstream, match=r"did you mean 'sales/raw_orders'\?"):
-        Definitions([raw_orders, report])
-
-
 def test_a_pinned_key_is_not_satisfied_by_a_resource() -> None:
     """`AssetIn` always means an asset: a resource of the parameter's name does not count."""
 
