@@ -102,11 +102,11 @@ async def test_waiting_for_queued_runs_returns(storage: RunStorage) -> None:
         await storage.wait_for_queued_runs()
 
 
-@pytest.mark.parametrize("status", [RunStatus.STARTED, RunStatus.QUEUED])
+@pytest.mark.parametrize("status", [RunStatus.STARTED, RunStatus.QUEUED, RunStatus.CANCELING])
 async def test_finish_run_refuses_a_status_that_is_not_final(
     storage: RunStorage, status: RunStatus
 ) -> None:
-    """STARTED and QUEUED are not endings."""
+    """STARTED, QUEUED and CANCELING are not endings."""
     await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a",)))
     with pytest.raises(ValueError, match="final status"):
         await storage.finish_run("r1", status, 2.0)
@@ -127,3 +127,95 @@ async def test_outcomes_and_the_steps_they_made_ready_are_one_write(storage: Run
     # a redelivered burst changes nothing, the queue markers included
     assert await storage.record_outcomes([success], [("r1", "b", 1)], 9.0) == [False]
     assert {s.step_key: s.queued_at for s in await storage.get_steps("r1")}["b"] == 2.5
+
+
+# --- Cancellation: request_cancel, and the CANCELING runs a coordinator must end ------------
+
+
+async def test_canceling_a_queued_run_ends_it_before_it_starts(storage: RunStorage) -> None:
+    """Nothing of a QUEUED run is in flight: it is CANCELED at once, says why, and no
+    coordinator can claim it afterwards."""
+    await storage.create_run(_run("q1", RunStatus.QUEUED, 1.0))
+    assert await storage.request_cancel("q1", 4.0) is RunStatus.CANCELED
+    run = await storage.get_run("q1")
+    assert run is not None and (run.status, run.ended_at) == (RunStatus.CANCELED, 4.0)
+    *_, last = await storage.get_events("q1")
+    assert (last.type, last.timestamp) == (EventType.RUN_CANCELED, 4.0)
+    assert last.data == {"message": "canceled before it started"}
+    assert await storage.queued_runs() == []
+    assert await storage.start_run("q1", ["a"]) is False
+    assert await storage.unfinished_runs() == []
+
+
+async def test_canceling_a_started_run_waits_for_its_steps(storage: RunStorage) -> None:
+    """A STARTED run becomes CANCELING (not final, still resumable) until its coordinator
+    ends it CANCELED with finish_run."""
+    await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a",)))
+    assert await storage.request_cancel("r1", 3.0) is RunStatus.CANCELING
+    run = await storage.get_run("r1")
+    assert run is not None and (run.status, run.ended_at) == (RunStatus.CANCELING, None)
+    *_, last = await storage.get_events("r1")
+    assert (last.type, last.timestamp, last.data) == (EventType.RUN_CANCELING, 3.0, {})
+    assert [r.run_id for r in await storage.list_runs(status=RunStatus.CANCELING)] == ["r1"]
+    assert [r.run_id for r in await storage.unfinished_runs()] == ["r1"]
+
+    await storage.finish_run("r1", RunStatus.CANCELED, 5.0, message="canceled by alice")
+    run = await storage.get_run("r1")
+    assert run is not None and (run.status, run.ended_at) == (RunStatus.CANCELED, 5.0)
+    kinds = [e.type for e in await storage.get_events("r1")]
+    assert kinds == [EventType.RUN_STARTED, EventType.RUN_CANCELING, EventType.RUN_CANCELED]
+    assert (await storage.get_events("r1"))[-1].data == {"message": "canceled by alice"}
+    assert await storage.unfinished_runs() == []
+
+
+async def test_a_repeated_cancel_and_a_finished_run_change_nothing(storage: RunStorage) -> None:
+    """A run already CANCELING, CANCELED or otherwise final keeps its status, end time and
+    events; an unknown run is None."""
+    await storage.create_run(_run("q1", RunStatus.QUEUED, 1.0))
+    await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a",)))
+    await storage.create_run(_run("done", RunStatus.STARTED, 1.0, ("a",)))
+    await storage.finish_run("done", RunStatus.SUCCESS, 2.0)
+    await storage.request_cancel("q1", 3.0)
+    await storage.request_cancel("r1", 3.0)
+    before = {run_id: await storage.get_events(run_id) for run_id in ("q1", "r1", "done")}
+
+    assert await storage.request_cancel("q1", 9.0) is RunStatus.CANCELED
+    assert await storage.request_cancel("r1", 9.0) is RunStatus.CANCELING
+    assert await storage.request_cancel("done", 9.0) is RunStatus.SUCCESS
+    assert await storage.request_cancel("ghost", 9.0) is None
+    assert {run_id: await storage.get_events(run_id) for run_id in before} == before
+    ended = {r.run_id: (r.status, r.ended_at) for r in await storage.list_runs()}
+    assert ended == {
+        "q1": (RunStatus.CANCELED, 3.0),
+        "r1": (RunStatus.CANCELING, None),
+        "done": (RunStatus.SUCCESS, 2.0),
+    }
+    assert await storage.get_run("ghost") is None
+
+
+async def test_concurrent_cancels_act_once(storage: RunStorage) -> None:
+    """Of several callers canceling one run at once, one moves it; all see the same status."""
+    await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a",)))
+    answers: list[RunStatus | None] = []
+
+    async def cancel() -> None:
+        answers.append(await storage.request_cancel("r1", 2.0))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(cancel)
+    assert answers == [RunStatus.CANCELING] * 5
+    kinds = [e.type for e in await storage.get_events("r1")]
+    assert kinds == [EventType.RUN_STARTED, EventType.RUN_CANCELING]
+
+
+async def test_unfinished_runs_include_canceling_ones_oldest_first(storage: RunStorage) -> None:
+    """A new coordinator resumes STARTED and CANCELING runs alike, in submission order."""
+    await storage.create_run(_run("s2", RunStatus.STARTED, 3.0, ("a",)))
+    await storage.create_run(_run("c1", RunStatus.STARTED, 2.0, ("a",)))
+    await storage.create_run(_run("q1", RunStatus.QUEUED, 1.0))
+    await storage.create_run(_run("s0", RunStatus.STARTED, 0.5, ("a",)))
+    await storage.request_cancel("c1", 4.0)
+    await storage.finish_run("s0", RunStatus.FAILURE, 5.0)
+    assert [r.run_id for r in await storage.unfinished_runs()] == ["c1", "s2"]
+    assert [r.run_id for r in await storage.queued_runs()] == ["q1"]

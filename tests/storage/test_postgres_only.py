@@ -10,6 +10,7 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
 from upstream.protocol import ErrorInfo, LogLine
+from upstream.storage import pg_migrations
 from upstream.storage.base import EventType, StorageError
 from upstream.storage.pg_migrations import LATEST_VERSION, quote_ident
 from upstream.storage.postgres import PostgresStorage, open_postgres_storage
@@ -67,6 +68,35 @@ async def test_two_processes_opening_a_fresh_schema_both_succeed(pg_schema: str)
     finally:
         for storage in opened:
             await storage.close()
+
+
+async def test_a_version_1_schema_is_upgraded_in_place(
+    pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schema written before the asset-states index (version 1) gains it (2) on open, its
+    data kept."""
+    assert LATEST_VERSION == 2
+    with monkeypatch.context() as older:
+        older.setattr(pg_migrations, "MIGRATIONS", pg_migrations.MIGRATIONS[:1])
+        older.setattr(pg_migrations, "LATEST_VERSION", 1)
+        async with await open_postgres_storage(PG_URL, schema=pg_schema) as storage:
+            await storage.create_run(make_run("run-1"))
+            await storage.record_queued("run-1", [("asset_0", 1)], T0)
+        assert [v for v, _ in await versions(pg_schema)] == [1]
+
+    async with await open_postgres_storage(PG_URL, schema=pg_schema) as upgraded:
+        states = await upgraded.asset_states()
+        assert {key: s.run_status for key, s in states.items()} == {"asset_0": RunStatus.STARTED}
+    assert [v for v, _ in await versions(pg_schema)] == [1, 2]
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        index = await conn.fetchval(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'steps_by_key'",
+            pg_schema,
+        )
+    finally:
+        await conn.close()
+    assert index is not None and "(step_key, seq DESC)" in index
 
 
 async def test_a_schema_from_a_newer_upstream_is_refused(pg_schema: str) -> None:

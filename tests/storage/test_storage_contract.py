@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from upstream.protocol import ErrorInfo, LogLine
+from upstream.storage import migrations
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.migrations import LATEST_VERSION
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
+from upstream.storage.sqlite_sql import asset_states
 
 T0 = 1_700_000_000.0
 ERROR = ErrorInfo("ValueError", "bad row 3", "Traceback (most recent call last):\n  ...")
@@ -260,6 +262,57 @@ async def test_materialization_history_is_newest_first(storage: RunStorage) -> N
     assert await storage.materializations("unknown") == []
 
 
+async def test_asset_states_show_each_assets_newest_attempt_and_its_run(
+    storage: RunStorage,
+) -> None:
+    """Across runs, each asset shows its last queued (or skipped) attempt, retries included,
+    with that run's status; an asset untouched by a later run keeps its older row."""
+    await storage.create_run(make_run("run-1", created_at=T0, steps=3))
+    await storage.record_queued("run-1", [("a", 1), ("b", 1), ("c", 1)], T0)
+    failure = StepOutcome("run-1", "c", 1, StepStatus.FAILURE, T0, T0 + 1, error=ERROR)
+    await storage.record_outcomes([success("a", "run-1"), success("b", "run-1"), failure])
+    await storage.finish_run("run-1", RunStatus.FAILURE, T0 + 3)
+
+    await storage.create_run(make_run("run-2", created_at=T0 + 10, steps=3))
+    await storage.record_queued("run-2", [("a", 1), ("c", 1)], T0 + 10)
+    await storage.record_outcomes([StepOutcome("run-2", "c", 1, StepStatus.FAILURE, error=ERROR)])
+    await storage.record_queued("run-2", [("c", 2)], T0 + 12)  # a retry: newer than attempt 1
+    skipped = StepOutcome("run-2", "d", 1, StepStatus.SKIPPED, skip_reason="c failed")
+    await storage.record_outcomes([skipped])
+
+    states = await storage.asset_states()
+    assert {key: (s.step.run_id, s.step.attempt, s.step.status) for key, s in states.items()} == {
+        "a": ("run-2", 1, StepStatus.QUEUED),
+        "b": ("run-1", 1, StepStatus.SUCCESS),
+        "c": ("run-2", 2, StepStatus.QUEUED),
+        "d": ("run-2", 1, StepStatus.SKIPPED),
+    }
+    assert {key: s.run_status for key, s in states.items()} == {
+        "a": RunStatus.STARTED,
+        "b": RunStatus.FAILURE,
+        "c": RunStatus.STARTED,
+        "d": RunStatus.STARTED,
+    }
+    (run_1_b,) = [s for s in await storage.get_steps("run-1") if s.step_key == "b"]
+    assert states["b"].step == run_1_b  # the whole row, metadata and times included
+
+    await storage.request_cancel("run-2", T0 + 20)
+    only = await storage.asset_states(["b", "c", "c", "never-queued"])
+    assert {key: (s.step.run_id, s.run_status) for key, s in only.items()} == {
+        "b": ("run-1", RunStatus.FAILURE),
+        "c": ("run-2", RunStatus.CANCELING),
+    }
+    assert await storage.asset_states([]) == {}
+
+
+async def test_asset_states_of_an_empty_store_are_empty(storage: RunStorage) -> None:
+    """No step ever queued: no state, whether asked for all assets or for some."""
+    assert await storage.asset_states() == {}
+    assert await storage.asset_states(["a"]) == {}
+    await storage.create_run(make_run())
+    assert await storage.asset_states() == {}
+
+
 async def test_finish_run_sets_the_status_once(storage: RunStorage) -> None:
     """A second finish_run, even with another status, changes nothing and adds no event."""
     await storage.create_run(make_run())
@@ -322,6 +375,30 @@ async def test_a_reopened_file_keeps_everything(tmp_path: Path) -> None:
         versions = conn.execute("SELECT version FROM schema_version").fetchall()
     conn.close()
     assert versions == [(v,) for v in range(1, LATEST_VERSION + 1)]
+
+
+async def test_a_version_2_file_is_upgraded_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file written before the asset-states index (schema 2) gains it (3) on open, data
+    kept, and the index serves `asset_states`: no scan of every step row."""
+    assert LATEST_VERSION == 3
+    path = tmp_path / "upstream.db"
+    with monkeypatch.context() as older:
+        older.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+        older.setattr(migrations, "LATEST_VERSION", 2)
+        async with await open_sqlite_storage(path) as storage:
+            await storage.create_run(make_run())
+            await storage.record_outcomes([success("asset_0", rows=1)])
+
+    async with await open_sqlite_storage(path) as upgraded:
+        assert list(await upgraded.asset_states()) == ["asset_0"]
+    with sqlite3.connect(path) as conn:
+        versions = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {asset_states(None)}").fetchall()
+    conn.close()
+    assert versions == [(1,), (2,), (3,)]
+    assert any("COVERING INDEX steps_by_key" in row[3] for row in plan), plan
 
 
 async def test_a_database_from_a_newer_upstream_is_refused(tmp_path: Path) -> None:

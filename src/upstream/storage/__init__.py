@@ -4,6 +4,7 @@ asyncpg."""
 
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.records import (
+    AssetState,
     CodeLocationRecord,
     EventRecord,
     Materialization,
@@ -16,6 +17,7 @@ from upstream.storage.records import (
 from upstream.storage.sqlite import SqliteStorage, open_sqlite_storage
 
 __all__ = [
+    "AssetState",
     "CodeLocationRecord",
     "EventRecord",
     "EventType",

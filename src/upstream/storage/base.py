@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from upstream.definitions.errors import UpstreamError
 from upstream.storage.records import (
+    AssetState,
     CodeLocationRecord,
     EventRecord,
     Materialization,
@@ -32,6 +33,7 @@ class EventType:
 
     RUN_QUEUED = "RUN_QUEUED"
     RUN_STARTED = "RUN_STARTED"
+    RUN_CANCELING = "RUN_CANCELING"
     RUN_SUCCESS = "RUN_SUCCESS"
     RUN_FAILURE = "RUN_FAILURE"
     RUN_CANCELED = "RUN_CANCELED"
@@ -62,8 +64,20 @@ class RunStorage(Protocol):
     async def finish_run(
         self, run_id: str, status: RunStatus, ended_at: float, message: str | None = None
     ) -> None:
-        """Set the final status once (from QUEUED or STARTED) and append RUN_SUCCESS /
-        RUN_FAILURE / RUN_CANCELED, with `message` (why) in its data when given."""
+        """Set the final status once (from QUEUED, STARTED or CANCELING) and append
+        RUN_SUCCESS / RUN_FAILURE / RUN_CANCELED, with `message` (why) in its data when given."""
+        ...
+
+    async def request_cancel(self, run_id: str, at: float) -> RunStatus | None:
+        """Ask a run to stop; return its status after the call, None if there is no such run.
+
+        A QUEUED run has nothing in flight, so it becomes CANCELED at once (`ended_at` = `at`,
+        a RUN_CANCELED event with {"message": "canceled before it started"}); no coordinator
+        can start it afterwards. A STARTED run becomes CANCELING (a RUN_CANCELING event): its
+        coordinator launches nothing more and ends it with `finish_run(CANCELED)` once the
+        steps in flight have reported. A run already CANCELING or final is left unchanged.
+        One transaction and a conditional update: of two concurrent callers only one acts.
+        """
         ...
 
     async def record_queued(
@@ -118,8 +132,19 @@ class RunStorage(Protocol):
         """An asset's history, newest first."""
         ...
 
+    async def asset_states(self, asset_keys: Sequence[str] | None = None) -> dict[str, AssetState]:
+        """The newest step attempt of each asset (of `asset_keys`, or of every asset ever
+        queued) across all runs, newest by insertion (queue) order, with its run's status:
+        what the web UI's live graph shows. Step keys are asset key strings.
+
+        An index on (step_key, seq) makes this one pass over it, not a scan and sort of every
+        step ever run: thousands of assets with long histories answer in milliseconds.
+        """
+        ...
+
     async def unfinished_runs(self) -> list[RunRecord]:
-        """STARTED runs, oldest first: what a new active coordinator must resume."""
+        """STARTED and CANCELING runs, oldest first: what a new active coordinator must
+        resume (a CANCELING one only to wait for its steps in flight and end it CANCELED)."""
         ...
 
     async def queued_runs(self, limit: int = 100) -> list[RunRecord]:

@@ -85,7 +85,11 @@ _V2 = (
     "CREATE INDEX runs_by_status ON runs (status, created_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# The live asset graph (`asset_states`): each step key's newest row, found by one pass
+# over this index (max(seq) per key) instead of a scan and sort of every step ever run.
+_V3 = ("CREATE INDEX steps_by_key ON steps (step_key, seq)",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -112,7 +112,11 @@ _V1 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# The live asset graph (`asset_states`): each step key's newest row is the first of its
+# key in this index (seq descending), so DISTINCT ON reads it in order without a sort.
+_V2 = ("CREATE INDEX steps_by_key ON steps (step_key, seq DESC)",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -32,6 +32,7 @@ from upstream.storage.pg_migrations import (
     text_value,
 )
 from upstream.storage.records import (
+    AssetState,
     CodeLocationRecord,
     EventRecord,
     Materialization,
@@ -61,8 +62,15 @@ _START_RUN = (
 )
 _FINISH_RUN = (
     "UPDATE runs SET status = $1, ended_at = $2 WHERE run_id = $3"
-    " AND status IN ('QUEUED', 'STARTED') RETURNING run_id"
+    " AND status IN ('QUEUED', 'STARTED', 'CANCELING') RETURNING run_id"
 )
+# A QUEUED run has nothing in flight and ends now; a STARTED one waits for its steps. The
+# WHERE is the claim (rechecked after a concurrent update): only one of two cancels acts.
+_CANCEL_RUN = """UPDATE runs SET
+    status = CASE status WHEN 'QUEUED' THEN 'CANCELED' ELSE 'CANCELING' END,
+    ended_at = CASE status WHEN 'QUEUED' THEN $2 ELSE ended_at END
+WHERE run_id = $1 AND status IN ('QUEUED', 'STARTED') RETURNING status"""
+_RESUMABLE = [RunStatus.STARTED.value, RunStatus.CANCELING.value]  # `unfinished_runs`
 _INSERT_EVENT = (
     "INSERT INTO events (run_id, step_key, timestamp, type, data) VALUES ($1, $2, $3, $4, $5)"
 )
@@ -109,6 +117,16 @@ _LATEST = (
     " FROM asset_latest AS l JOIN materializations AS m ON m.id = l.materialization_id"
 )
 _LATEST_OF = _LATEST + " WHERE l.asset_key = ANY($1::text[])"
+# Each key's newest row, the first of its key in steps_by_key (step_key, seq DESC), and its
+# run's status. Two statements, not "$1 IS NULL OR ...": a cached generic plan for that
+# would scan every key even when asked for three.
+_ASSET_STATES = (
+    f"SELECT {', '.join(f's.{c}' for c in _STEP_COLUMNS.split(', '))}, r.status"
+    " FROM (SELECT DISTINCT ON (step_key) * FROM steps{} ORDER BY step_key, seq DESC) AS s"
+    " JOIN runs AS r ON r.run_id = s.run_id"
+)
+_ALL_ASSET_STATES = _ASSET_STATES.format("")
+_ASSET_STATES_OF = _ASSET_STATES.format(" WHERE step_key = ANY($1::text[])")
 _UPSERT_LOCATION = (
     "INSERT INTO code_locations (name, definitions_hash, updated_at) VALUES ($1, $2, $3)"
     " ON CONFLICT (name) DO UPDATE SET definitions_hash = excluded.definitions_hash,"
@@ -223,15 +241,27 @@ class PostgresStorage:
             if await conn.fetchval(_FINISH_RUN, status.value, ended_at, run_id) is not None:
                 await conn.execute(_INSERT_EVENT, run_id, None, ended_at, _RUN_EVENTS[status], data)
 
+    async def request_cancel(self, run_id: str, at: float) -> RunStatus | None:
+        async with self._transaction("canceling a run", [run_id]) as conn:
+            changed = await conn.fetchval(_CANCEL_RUN, run_id, at)
+            if changed is None:
+                now = await conn.fetchval("SELECT status FROM runs WHERE run_id = $1", run_id)
+                return None if now is None else RunStatus(now)
+            status = RunStatus(changed)
+            kind, data = convert.cancel_event(status, dumps)
+            await conn.execute(_INSERT_EVENT, run_id, None, at, kind, data)
+            return status
+
     async def unfinished_runs(self) -> list[RunRecord]:
-        return await self._runs_with_status(RunStatus.STARTED, None)
+        return await self._runs_with_status(_RESUMABLE, None)
 
     async def queued_runs(self, limit: int = 100) -> list[RunRecord]:
-        return await self._runs_with_status(RunStatus.QUEUED, limit)
+        return await self._runs_with_status([RunStatus.QUEUED.value], limit)
 
-    async def _runs_with_status(self, status: RunStatus, limit: int | None) -> list[RunRecord]:
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = $1 ORDER BY created_at, run_id"
-        rows = await self._fetch("reading runs", sql + " LIMIT $2", status.value, limit)
+    async def _runs_with_status(self, statuses: list[str], limit: int | None) -> list[RunRecord]:
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = ANY($1::text[])"
+        sql += " ORDER BY created_at, run_id LIMIT $2"
+        rows = await self._fetch("reading runs", sql, statuses, limit)
         return [convert.run_record(row, row[3]) for row in rows]  # LIMIT NULL: no limit
 
     async def wait_for_queued_runs(self) -> None:
@@ -392,6 +422,15 @@ class PostgresStorage:
         )
         rows = await self._fetch("reading asset history", sql, asset_key, limit)
         return [convert.materialization(row) for row in rows]
+
+    async def asset_states(self, asset_keys: Sequence[str] | None = None) -> dict[str, AssetState]:
+        sql, args = (
+            (_ALL_ASSET_STATES, ())
+            if asset_keys is None
+            else (_ASSET_STATES_OF, (list(asset_keys),))
+        )
+        rows = await self._fetch("reading asset states", sql, *args)
+        return {row[1]: convert.asset_state(row) for row in rows}
 
     async def close(self) -> None:
         """Close the listener and the pool (after calls in flight); a second close is a no-op."""

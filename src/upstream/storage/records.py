@@ -9,6 +9,7 @@ from typing import Any
 from upstream.protocol import ErrorInfo, LogLine
 
 __all__ = [
+    "AssetState",
     "CodeLocationRecord",
     "EventRecord",
     "Materialization",
@@ -23,9 +24,12 @@ __all__ = [
 class RunStatus(StrEnum):
     QUEUED = "QUEUED"  # submitted to a cluster; no coordinator has planned it yet
     STARTED = "STARTED"
+    # Asked to stop (`request_cancel`): no new steps launch; it ends CANCELED once the steps
+    # in flight have reported. Not final: a coordinator taking over must finish it.
+    CANCELING = "CANCELING"
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
-    CANCELED = "CANCELED"  # stopped before the end (an interrupted embedded run)
+    CANCELED = "CANCELED"  # stopped before the end (interrupted, or canceled on request)
 
 
 class StepStatus(StrEnum):
@@ -71,6 +75,19 @@ class StepRecord:
     error: ErrorInfo | None = None
     skip_reason: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AssetState:
+    """Where an asset stands now: the newest attempt of its step, whichever run queued it,
+    and that run's status (a QUEUED step of a CANCELING run will never run, for instance).
+
+    This is what a live graph colours a node by; the catalog (`Materialization`) only knows
+    the last success.
+    """
+
+    step: StepRecord
+    run_status: RunStatus
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ One connection is used by one worker thread at a time (a `CapacityLimiter` of 1)
 query never blocks the loop and sqlite3 never sees two threads at once. Every write is one
 transaction in one thread hop; batches go through `executemany` on cached statements.
 
-Event `data` by type: RUN_STARTED {selection}; RUN_SUCCESS / RUN_FAILURE {};
-STEP_SUCCESS {attempt, duration, metadata}; STEP_FAILURE {attempt, error: {type, message,
-traceback}}; STEP_SKIPPED {attempt, reason}; ASSET_MATERIALIZATION {asset_key, metadata};
-LOG {level, message}. A success appends its LOG events, then ASSET_MATERIALIZATION, then
-STEP_SUCCESS, so the log reads in the order things happened.
+Event `data` by type: RUN_STARTED {selection}; RUN_CANCELING {}; RUN_SUCCESS / RUN_FAILURE
+/ RUN_CANCELED {message} when there is a why (a QUEUED run canceled says it never started),
+else {}; STEP_SUCCESS {attempt, duration, metadata}; STEP_FAILURE {attempt, error: {type,
+message, traceback}}; STEP_SKIPPED {attempt, reason}; ASSET_MATERIALIZATION {asset_key,
+metadata}; LOG {level, message}. A success appends its LOG events, then
+ASSET_MATERIALIZATION, then STEP_SUCCESS, so the log reads in the order things happened.
+The SQL itself is in `sqlite_sql`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.migrations import migrate
 from upstream.storage.records import (
+    AssetState,
     CodeLocationRecord,
     EventRecord,
     Materialization,
@@ -40,6 +43,25 @@ from upstream.storage.records import (
     StepRecord,
     StepStatus,
 )
+from upstream.storage.sqlite_sql import (
+    CANCEL_RUN,
+    FINISH_RUN,
+    INSERT_EVENT,
+    INSERT_MATERIALIZATION,
+    INSERT_QUEUED,
+    INSERT_RUN,
+    INSERT_SNAPSHOT,
+    LATEST,
+    LOCATION_COLUMNS,
+    RUN_COLUMNS,
+    RUN_STATUS,
+    START_RUN,
+    STEP_COLUMNS,
+    UPDATE_LATEST,
+    UPSERT_LOCATION,
+    UPSERT_OUTCOME,
+    asset_states,
+)
 
 __all__ = ["SqliteStorage", "open_sqlite_storage"]
 
@@ -48,67 +70,8 @@ T = TypeVar("T")
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500  # bound parameters per IN (...) list, well under every SQLite build's limit
 
-_INSERT_RUN = (
-    "INSERT INTO runs (run_id, status, selection, steps, code_location, definitions_hash,"
-    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"
-)
-_FINISH_RUN = (
-    "UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ? AND status IN ('QUEUED', 'STARTED')"
-)
-_START_RUN = "UPDATE runs SET status = 'STARTED', steps = ? WHERE run_id = ? AND status = 'QUEUED'"
-_UPSERT_LOCATION = (
-    "INSERT INTO code_locations (name, definitions_hash, updated_at) VALUES (?, ?, ?)"
-    " ON CONFLICT (name) DO UPDATE SET definitions_hash = excluded.definitions_hash,"
-    " updated_at = excluded.updated_at"
-)
-_INSERT_SNAPSHOT = (
-    "INSERT INTO snapshots (definitions_hash, snapshot, created_at) VALUES (?, ?, ?)"
-    " ON CONFLICT (definitions_hash) DO NOTHING"
-)
-_LOCATION_COLUMNS = (
-    "SELECT l.name, l.definitions_hash, s.snapshot, l.updated_at FROM code_locations l"
-    " JOIN snapshots s ON s.definitions_hash = l.definitions_hash"
-)
 _POLL_SECONDS = 0.5  # SQLite has no notifications: waiting for queued runs polls
-_RUN_COLUMNS = (
-    "run_id, status, selection, steps, code_location, definitions_hash, created_at, ended_at"
-)
-_INSERT_QUEUED = (
-    "INSERT INTO steps (run_id, step_key, attempt, status, queued_at) VALUES (?, ?, ?, ?, ?)"
-    " ON CONFLICT (run_id, step_key, attempt) DO NOTHING"
-)
-# The WHERE makes a final row immovable: rowcount 0 then means "already recorded".
-_UPSERT_OUTCOME = """INSERT INTO steps (run_id, step_key, attempt, status, started_at, ended_at,
-    worker_id, error_type, error_message, error_traceback, skip_reason, metadata)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET
-    status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
-    worker_id = excluded.worker_id, error_type = excluded.error_type,
-    error_message = excluded.error_message, error_traceback = excluded.error_traceback,
-    skip_reason = excluded.skip_reason, metadata = excluded.metadata
-WHERE steps.status = 'QUEUED'"""
-_STEP_COLUMNS = (
-    "run_id, step_key, attempt, status, queued_at, started_at, ended_at, worker_id,"
-    " error_type, error_message, error_traceback, skip_reason, metadata"
-)
-_INSERT_EVENT = (
-    "INSERT INTO events (run_id, step_key, timestamp, type, data) VALUES (?, ?, ?, ?, ?)"
-)
-_INSERT_MATERIALIZATION = (
-    "INSERT INTO materializations (asset_key, run_id, timestamp, duration, metadata)"
-    " VALUES (?, ?, ?, ?, ?)"
-)
-# Point each asset touched by this batch at its newest row; ids only grow (AUTOINCREMENT).
-# NOT INDEXED keeps the planner on the rowid range instead of scanning the asset index.
-_UPDATE_LATEST = """INSERT INTO asset_latest (asset_key, materialization_id)
-SELECT asset_key, max(id) FROM materializations NOT INDEXED WHERE id > ? GROUP BY asset_key
-ON CONFLICT (asset_key) DO UPDATE SET materialization_id = excluded.materialization_id
-WHERE excluded.materialization_id > asset_latest.materialization_id"""
-_LATEST = (
-    "SELECT m.asset_key, m.run_id, m.timestamp, m.duration, m.metadata"
-    " FROM asset_latest AS l JOIN materializations AS m ON m.id = l.materialization_id"
-)
-
+_RESUMABLE = (RunStatus.STARTED, RunStatus.CANCELING)  # what `unfinished_runs` returns
 
 _RUN_EVENTS = {
     RunStatus.SUCCESS: EventType.RUN_SUCCESS,
@@ -182,8 +145,8 @@ class SqliteStorage:
         event = (run.run_id, None, run.created_at, kind, _dumps({"selection": run.selection}))
 
         def write(conn: sqlite3.Connection) -> None:
-            if conn.execute(_INSERT_RUN, row).rowcount == 1:
-                conn.execute(_INSERT_EVENT, event)
+            if conn.execute(INSERT_RUN, row).rowcount == 1:
+                conn.execute(INSERT_EVENT, event)
 
         await self._write("creating a run", write)
 
@@ -191,9 +154,9 @@ class SqliteStorage:
         now = time.time()
 
         def write(conn: sqlite3.Connection) -> bool:
-            if conn.execute(_START_RUN, (_dumps(list(steps)), run_id)).rowcount != 1:
+            if conn.execute(START_RUN, (_dumps(list(steps)), run_id)).rowcount != 1:
                 return False
-            conn.execute(_INSERT_EVENT, (run_id, None, now, EventType.RUN_STARTED, "{}"))
+            conn.execute(INSERT_EVENT, (run_id, None, now, EventType.RUN_STARTED, "{}"))
             return True
 
         return await self._write("starting a queued run", write)
@@ -207,20 +170,39 @@ class SqliteStorage:
         data = _dumps({"message": message} if message is not None else {})
 
         def write(conn: sqlite3.Connection) -> None:
-            if conn.execute(_FINISH_RUN, (status.value, ended_at, run_id)).rowcount == 1:
-                conn.execute(_INSERT_EVENT, (run_id, None, ended_at, kind, data))
+            if conn.execute(FINISH_RUN, (status.value, ended_at, run_id)).rowcount == 1:
+                conn.execute(INSERT_EVENT, (run_id, None, ended_at, kind, data))
 
         await self._write("finishing a run", write)
 
+    async def request_cancel(self, run_id: str, at: float) -> RunStatus | None:
+        def write(conn: sqlite3.Connection) -> RunStatus | None:
+            changed = conn.execute(CANCEL_RUN, (at, run_id)).rowcount == 1
+            row = conn.execute(RUN_STATUS, (run_id,)).fetchone()
+            if row is None:
+                return None
+            status = RunStatus(row[0])
+            if changed:
+                kind, data = convert.cancel_event(status, _dumps)
+                conn.execute(INSERT_EVENT, (run_id, None, at, kind, data))
+            return status
+
+        return await self._write("canceling a run", write)
+
     async def unfinished_runs(self) -> list[RunRecord]:
-        return await self._runs_with_status(RunStatus.STARTED, None)
+        return await self._runs_with_status(_RESUMABLE, None)
 
     async def queued_runs(self, limit: int = 100) -> list[RunRecord]:
-        return await self._runs_with_status(RunStatus.QUEUED, limit)
+        return await self._runs_with_status((RunStatus.QUEUED,), limit)
 
-    async def _runs_with_status(self, status: RunStatus, limit: int | None) -> list[RunRecord]:
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = ? ORDER BY created_at, run_id"
-        params: tuple[Any, ...] = (status.value,)
+    async def _runs_with_status(
+        self, statuses: Sequence[RunStatus], limit: int | None
+    ) -> list[RunRecord]:
+        marks = ", ".join("?" * len(statuses))
+        sql = (
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE status IN ({marks}) ORDER BY created_at, run_id"
+        )
+        params: tuple[Any, ...] = tuple(status.value for status in statuses)
         if limit is not None:
             sql, params = sql + " LIMIT ?", (*params, limit)
         rows = await self._run("reading runs", lambda c: c.execute(sql, params).fetchall())
@@ -234,20 +216,20 @@ class SqliteStorage:
         row = (location.name, location.definitions_hash, location.updated_at)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(_INSERT_SNAPSHOT, snapshot)
-            conn.execute(_UPSERT_LOCATION, row)
+            conn.execute(INSERT_SNAPSHOT, snapshot)
+            conn.execute(UPSERT_LOCATION, row)
 
         await self._write("registering a code location", write)
 
     async def get_code_location(self, name: str) -> CodeLocationRecord | None:
-        sql = _LOCATION_COLUMNS + " WHERE l.name = ?"
+        sql = LOCATION_COLUMNS + " WHERE l.name = ?"
         row = await self._run(
             "reading a code location", lambda c: c.execute(sql, (name,)).fetchone()
         )
         return None if row is None else convert.location(row)
 
     async def list_code_locations(self) -> list[CodeLocationRecord]:
-        sql = _LOCATION_COLUMNS + " ORDER BY l.name"
+        sql = LOCATION_COLUMNS + " ORDER BY l.name"
         rows = await self._run("reading code locations", lambda c: c.execute(sql).fetchall())
         return [convert.location(row) for row in rows]
 
@@ -290,7 +272,7 @@ class SqliteStorage:
             return
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.executemany(_INSERT_QUEUED, rows)
+            conn.executemany(INSERT_QUEUED, rows)
 
         await self._write("recording queued steps", write)
 
@@ -311,13 +293,13 @@ class SqliteStorage:
 
         def write(conn: sqlite3.Connection) -> list[bool]:
             recorded = _record(conn, outcomes) if outcomes else []
-            conn.executemany(_INSERT_QUEUED, ready)
+            conn.executemany(INSERT_QUEUED, ready)
             return recorded
 
         return await self._write("recording step outcomes", write)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?"
+        sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?"
         row = await self._run("reading a run", lambda c: c.execute(sql, (run_id,)).fetchone())
         return None if row is None else convert.run_record(row, json.loads(row[3]))
 
@@ -333,13 +315,13 @@ class SqliteStorage:
             ("", (limit,)) if status is None else ("WHERE status = ?", (status.value, limit))
         )
         sql = (
-            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at DESC, run_id DESC LIMIT ?"
+            f"SELECT {RUN_COLUMNS} FROM runs {where} ORDER BY created_at DESC, run_id DESC LIMIT ?"
         )
         rows = await self._run("listing runs", lambda c: c.execute(sql, params).fetchall())
         return [convert.run_record(row, json.loads(row[3])) for row in rows]
 
     async def get_steps(self, run_id: str) -> list[StepRecord]:
-        sql = f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY seq"
+        sql = f"SELECT {STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY seq"
         rows = await self._run("reading steps", lambda c: c.execute(sql, (run_id,)).fetchall())
         return [convert.step_record(row) for row in rows]
 
@@ -357,13 +339,13 @@ class SqliteStorage:
     ) -> dict[str, Materialization]:
         def read(conn: sqlite3.Connection) -> list[Any]:
             if asset_keys is None:
-                return conn.execute(_LATEST).fetchall()
+                return conn.execute(LATEST).fetchall()
             keys = list(dict.fromkeys(asset_keys))
             rows: list[Any] = []
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
                 marks = ", ".join("?" * len(chunk))
-                rows += conn.execute(f"{_LATEST} WHERE l.asset_key IN ({marks})", chunk).fetchall()
+                rows += conn.execute(f"{LATEST} WHERE l.asset_key IN ({marks})", chunk).fetchall()
             return rows
 
         rows = await self._run("reading the asset catalog", read)
@@ -377,6 +359,20 @@ class SqliteStorage:
         params = (asset_key, limit)
         rows = await self._run("reading asset history", lambda c: c.execute(sql, params).fetchall())
         return [convert.materialization(row) for row in rows]
+
+    async def asset_states(self, asset_keys: Sequence[str] | None = None) -> dict[str, AssetState]:
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            if asset_keys is None:
+                return conn.execute(asset_states(None)).fetchall()
+            keys = list(dict.fromkeys(asset_keys))
+            rows: list[Any] = []
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                rows += conn.execute(asset_states(len(chunk)), chunk).fetchall()
+            return rows
+
+        rows = await self._run("reading asset states", read)
+        return {row[1]: convert.asset_state(row) for row in rows}
 
     async def close(self) -> None:
         """Close the connection (after any call in flight); a second close does nothing."""
@@ -408,7 +404,7 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
         metadata = _dumps(o.metadata)
         err = (None, None, None) if error is None else (error.type, error.message, error.traceback)
         key = (o.run_id, o.step_key, o.attempt, o.status.value, o.started_at, o.ended_at)
-        cursor.execute(_UPSERT_OUTCOME, (*key, o.worker_id, *err, o.skip_reason, metadata))
+        cursor.execute(UPSERT_OUTCOME, (*key, o.worker_id, *err, o.skip_reason, metadata))
         is_new = cursor.rowcount == 1
         accepted.append(is_new)
         if not is_new:
@@ -418,11 +414,11 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
         if materialized is not None:
             catalog.append(materialized)
     if events:
-        cursor.executemany(_INSERT_EVENT, events)
+        cursor.executemany(INSERT_EVENT, events)
     if catalog:
         (before,) = cursor.execute("SELECT coalesce(max(id), 0) FROM materializations").fetchone()
-        cursor.executemany(_INSERT_MATERIALIZATION, catalog)
-        cursor.execute(_UPDATE_LATEST, (before,))
+        cursor.executemany(INSERT_MATERIALIZATION, catalog)
+        cursor.execute(UPDATE_LATEST, (before,))
     return accepted
 
 
