@@ -147,3 +147,15 @@ def test_replaying_recorded_outcomes_leaves_what_must_be_published_again() -> No
     assert ready.in_flight == ["right"]
     assert ready.succeeded("right") == ["report"]
     assert ready.in_flight == ["report"]
+
+
+def test_cancel_skips_every_unstarted_step_and_keeps_those_in_flight() -> None:
+    ready = ReadySet({"a": [], "b": ["a"], "c": ["b"], "d": []})
+    assert sorted(ready.initial()) == ["a", "d"]
+    assert sorted(ready.cancel()) == ["b", "c"]
+    assert ready.cancel() == []
+    assert not ready.complete
+    assert ready.succeeded("a") == []  # b was skipped: nothing becomes ready
+    ready.failed("d")
+    assert ready.complete
+    assert ready.skipped_steps == {"b", "c"}

@@ -328,3 +328,33 @@ async def test_a_run_ends_only_after_its_last_outcome_is_committed(
         "left": StepStatus.FAILURE,
         "right": StepStatus.SUCCESS,
     }
+
+
+async def test_a_canceled_run_skips_what_had_not_started_and_ends_canceled(
+    storage: SqliteStorage,
+) -> None:
+    """The step in flight still reports (its result is kept); its children never start."""
+    plan = build_plan(DEFS.graph)
+    coordinator = Coordinator(storage, MemoryTransport())
+    handle = await coordinator.submit(plan, run_id="r1", **WHERE)
+    assert await storage.request_cancel("r1", 1.0) is RunStatus.CANCELING
+
+    assert await coordinator.cancel("r1") is True
+    assert await coordinator.cancel("r1") is False  # asked once is enough
+    steps = {s.step_key: s for s in await storage.get_steps("r1")}
+    assert steps["b"].status is StepStatus.SKIPPED and steps["b"].skip_reason == "run canceled"
+    assert handle.record is None  # `a` is still in flight
+
+    await coordinator.handle_results(
+        [_Delivered(encode(ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")))]
+    )
+    record = await handle.wait()
+    assert record.status is RunStatus.CANCELED
+    steps = {s.step_key: s for s in await storage.get_steps("r1")}
+    assert steps["a"].status is StepStatus.SUCCESS
+    assert [e.type for e in await storage.get_events("r1")][-1] == EventType.RUN_CANCELED
+
+
+async def test_cancel_of_a_run_driven_elsewhere_is_a_no_op(storage: SqliteStorage) -> None:
+    coordinator = Coordinator(storage, MemoryTransport())
+    assert await coordinator.cancel("unknown") is False

@@ -50,6 +50,7 @@ class ClusterCoordinator:
             await self.resume(run)
         while True:
             await self.start_queued()
+            await self.cancel_requested()
             with anyio.move_on_after(_WAKE_EVERY):
                 await self._storage.wait_for_queued_runs()
 
@@ -79,6 +80,11 @@ class ClusterCoordinator:
             if await self._coordinator.start_queued(run, plan) is not None:
                 started += 1
         return started
+
+    async def cancel_requested(self) -> None:
+        """Act on runs asked to stop (`RunStorage.request_cancel`, e.g. from the web UI)."""
+        for run in await self._storage.list_runs(limit=1000, status=RunStatus.CANCELING):
+            await self._coordinator.cancel(run.run_id)
 
     async def plan(self, run: RunRecord) -> Plan:
         """The run's plan from the snapshot registered under its definitions hash."""

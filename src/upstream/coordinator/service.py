@@ -51,6 +51,8 @@ class RunHandle:
     span: Span = INVALID_SPAN  # the `run` span, from adoption to the end
     step_spans: dict[str, Span] = field(default_factory=dict)  # publish -> recorded result
     uncommitted: int = 0  # outcomes decided but not yet committed: the run may not end yet
+    canceled: bool = False  # asked to stop: it launches nothing more and ends CANCELED
+    ending: bool = False  # its end is being recorded (guards concurrent finishers)
 
     @property
     def run_id(self) -> str:
@@ -121,6 +123,25 @@ class Coordinator:
             elif final.get(step) is StepStatus.FAILURE:
                 handle.tracker.failed(step)
         return await self._drive(handle, "run.resumed")
+
+    async def cancel(self, run_id: str) -> bool:
+        """Stop a run this coordinator drives: its unstarted steps are recorded SKIPPED and it
+        ends CANCELED once the steps in flight have reported (their results are kept).
+        False when it does not drive that run (or was asked already)."""
+        handle = self._runs.get(run_id)
+        if handle is None or handle.canceled:
+            return False
+        handle.canceled = True
+        skipped = handle.tracker.cancel()
+        log.info("run.canceling", run_id=run_id, skipped=len(skipped))
+        outcomes = [
+            StepOutcome(run_id, step, 1, StepStatus.SKIPPED, skip_reason="run canceled")
+            for step in skipped
+        ]
+        handle.uncommitted += len(outcomes)
+        await self._commit([_Burst(outcomes=outcomes)])
+        await self._finish_if_complete(handle)
+        return True
 
     async def _drive(self, handle: RunHandle, event: str) -> RunHandle:
         """Adopt the run and publish what is ready (the roots, or what a replay left)."""
@@ -298,9 +319,13 @@ class Coordinator:
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
         """End the run once every step is decided and every outcome committed."""
-        if not handle.tracker.complete or handle.uncommitted or handle.record is not None:
+        if not handle.tracker.complete or handle.uncommitted or handle.ending:
             return
-        status = RunStatus.FAILURE if handle.tracker.failed_steps else RunStatus.SUCCESS
+        handle.ending = True
+        if handle.canceled:
+            status = RunStatus.CANCELED
+        else:
+            status = RunStatus.FAILURE if handle.tracker.failed_steps else RunStatus.SUCCESS
         ended = time.time()
         await self._storage.finish_run(handle.run_id, status, ended)
         if status is not RunStatus.SUCCESS:

@@ -69,6 +69,14 @@ class ReadySet:
             stack.extend(self._children[child])
         return skipped
 
+    def cancel(self) -> list[str]:
+        """Hand out nothing more: every step not yet started is finished as skipped and
+        returned. Steps in flight still report; their successes then make nothing ready."""
+        pending = [s for s in self._waiting if s not in self._started and s not in self._finished]
+        self._finished.update(pending)
+        self._skipped.update(pending)
+        return pending
+
     def _finish(self, step: str) -> bool:
         if step not in self._waiting:
             raise KeyError(f"step {step!r} is not in this plan")
