@@ -100,7 +100,7 @@ async def _read_run(namespace: str, run_id: str) -> RunRecord:
 async def _submit_and_wait(namespace: str, module: Path, limit_s: float) -> RunRecord:
     """Queue a run as `upstream materialize` does, then poll only the run's own row."""
     from upstream.cli.cluster import submit_run
-    from upstream.cli.loading import load_code_location
+    from upstream.embedded.loading import load_code_location
     from upstream.storage.postgres import open_postgres_storage
     from upstream.storage.records import RunStatus
 

@@ -18,16 +18,13 @@ from typing import Any
 
 import anyio
 
-from upstream.cli.loading import CodeLocation
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
-from upstream.embedded import upstream_home
-from upstream.execution.io_managers import FilesystemIOManager
+from upstream.embedded import default_io_manager
+from upstream.embedded.loading import CodeLocation
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.postgres import open_postgres_storage
 from upstream.storage.records import (
-    CodeLocationRecord,
     RunRecord,
     RunStatus,
     StepRecord,
@@ -82,19 +79,10 @@ async def run_worker(
     worker_id = f"{socket.gethostname()}-{os.getpid()}"
     storage = await settings.open_storage()
     try:
-        await storage.register_code_location(
-            CodeLocationRecord(
-                name=location.name,
-                definitions_hash=definitions.hash,
-                snapshot=definitions.graph.to_snapshot(),
-                updated_at=time.time(),
-            )
-        )
+        await storage.register_code_location(location.record())
     finally:
         await storage.close()
-    io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or FilesystemIOManager(
-        upstream_home() / "storage"
-    )
+    io = default_io_manager(definitions)
     rabbit = settings.rabbit(task_queue=queue, prefetch=concurrency)
     with traced("upstream-worker", **{"upstream.worker_id": worker_id}):
         async with await open_rabbit_transport(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,115 +16,42 @@ import anyio
 import click
 
 from upstream.cli.cluster import (
-    DEFAULT_BROKER_URL,
-    DEFAULT_NAMESPACE,
     ClusterSettings,
     follow_run,
     run_coordinator,
     run_worker,
     submit_run,
 )
-from upstream.cli.loading import load_code_location
+from upstream.cli.options import (
+    Failed,
+    broker_option,
+    cluster_settings,
+    code_location_options,
+    handles_errors,
+    state_options,
+    state_path,
+)
 from upstream.cli.progress import FinishedStep, Progress, describe
 from upstream.cli.scaffold import scaffold_project
-from upstream.cli.views import asset_dict, run_dict, seconds, table, when
+from upstream.cli.views import seconds, table, when
 from upstream.definitions.errors import UpstreamError
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
-from upstream.embedded import DEFAULT_CONCURRENCY, run_embedded, upstream_home
-from upstream.execution.io_managers import FilesystemIOManager
+from upstream.embedded import (
+    DEFAULT_CONCURRENCY,
+    default_io_manager,
+    run_embedded,
+    upstream_home,
+)
+from upstream.embedded.loading import load_code_location
 from upstream.planning.plan import build_plan
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.tracing import configure_logging, traced
+from upstream.web.schema import asset_dict, run_dict
 
 __all__ = ["main"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-STATE_FILE = "state.db"
-
-
-class Failed(Exception):
-    """The command ran, and what it ran failed: exit status 1."""
-
-
-def _fail(message: str, verbose: bool, code: int) -> None:
-    if verbose:
-        traceback.print_exc()
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def handles_errors(fn: F) -> F:
-    """Adds `--verbose`; turns our errors into one line on stderr and the right exit status."""
-
-    @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks on errors.")
-    @functools.wraps(fn)
-    def wrapper(*args: Any, verbose: bool, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Failed:
-            sys.exit(1)
-        except click.UsageError:
-            raise  # main() prints it as one line
-        except KeyboardInterrupt:
-            click.echo(
-                "error: interrupted; an embedded run is recorded as CANCELED, "
-                "a run on a cluster goes on (see `upstream runs list`)",
-                err=True,
-            )
-            sys.exit(130)
-        except (UpstreamError, FileExistsError, ValueError) as exc:
-            _fail(str(exc), verbose, 2)
-        except Exception as exc:
-            _fail(f"{type(exc).__name__}: {exc} (rerun with --verbose for details)", verbose, 2)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def code_location_options(fn: F) -> F:
-    fn = click.option("-f", "--file", "file", type=str, help="Python file holding the code.")(fn)
-    return click.option("-m", "--module", "module", type=str, help="Module holding the code.")(fn)
-
-
-def state_options(fn: F) -> F:
-    """--database-url / --namespace: read and write a cluster's PostgreSQL instead of
-    the embedded SQLite state under .upstream/."""
-    fn = click.option(
-        "--namespace",
-        envvar="UPSTREAM_NAMESPACE",
-        default=DEFAULT_NAMESPACE,
-        show_default=True,
-        help="Prefix of queue names and the PostgreSQL schema [env UPSTREAM_NAMESPACE].",
-    )(fn)
-    return click.option(
-        "--database-url",
-        envvar="UPSTREAM_DATABASE_URL",
-        help="PostgreSQL of a cluster; without it, the embedded state [env UPSTREAM_DATABASE_URL].",
-    )(fn)
-
-
-broker_option = click.option(
-    "--broker-url",
-    envvar="UPSTREAM_BROKER_URL",
-    default=DEFAULT_BROKER_URL,
-    show_default=True,
-    help="RabbitMQ [env UPSTREAM_BROKER_URL].",
-)
-
-
-def _state_path() -> Path:
-    return upstream_home() / STATE_FILE
-
-
-def _cluster(
-    database_url: str | None, namespace: str, broker_url: str = DEFAULT_BROKER_URL
-) -> ClusterSettings | None:
-    if not database_url:
-        return None
-    return ClusterSettings(database_url, broker_url, namespace)
 
 
 def _with_storage(
@@ -136,7 +62,7 @@ def _with_storage(
 
     async def go() -> T:
         storage: RunStorage = (
-            await cluster.open_storage() if cluster else await open_sqlite_storage(_state_path())
+            await cluster.open_storage() if cluster else await open_sqlite_storage(state_path())
         )
         try:
             return await fn(storage)
@@ -151,7 +77,7 @@ def _read_storage(
 ) -> T | None:
     """As `_with_storage`, but None when there is no embedded state yet: reading creates
     nothing."""
-    if cluster is None and not _state_path().exists():
+    if cluster is None and not state_path().exists():
         return None
     return _with_storage(cluster, fn)
 
@@ -189,15 +115,14 @@ def materialize(
     """Materialize assets: embedded by default, or on a cluster with --database-url."""
     location = load_code_location(module, file)
     plan = build_plan(location.definitions.graph, selection)  # a bad selection: exit 2 here
-    cluster = _cluster(database_url, namespace)
+    cluster = cluster_settings(database_url, namespace)
     finished: list[FinishedStep] = []
     reason: str | None = None
 
     async def embedded(storage: RunStorage) -> RunRecord:
         definitions = location.definitions
-        io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or FilesystemIOManager(
-            upstream_home() / "storage"
-        )
+        io = default_io_manager(definitions)
+        await storage.register_code_location(location.record())  # for `upstream web`
         with Progress(len(plan)) as progress:
 
             def observe(outcome: StepOutcome) -> None:
@@ -281,7 +206,7 @@ def worker(
     namespace: str,
 ) -> None:
     """Run a worker: register the code location, then take tasks until SIGTERM."""
-    cluster = _cluster(database_url, namespace, broker_url)
+    cluster = cluster_settings(database_url, namespace, broker_url)
     if cluster is None:
         raise click.UsageError("a worker needs --database-url (or UPSTREAM_DATABASE_URL)")
     location = load_code_location(module, file)
@@ -297,7 +222,7 @@ def worker(
 @handles_errors
 def coordinator(broker_url: str, database_url: str | None, namespace: str) -> None:
     """Run the coordinator (a second one waits as a hot standby) until SIGTERM."""
-    cluster = _cluster(database_url, namespace, broker_url)
+    cluster = cluster_settings(database_url, namespace, broker_url)
     if cluster is None:
         raise click.UsageError("the coordinator needs --database-url (or UPSTREAM_DATABASE_URL)")
     configure_logging("INFO")
@@ -324,7 +249,7 @@ def assets_list(
     """Keys, groups, upstreams and last materialization of every asset."""
     graph = load_code_location(module, file).definitions.graph
     keys = [k.to_user_string() for k in graph.keys]
-    cluster = _cluster(database_url, namespace)
+    cluster = cluster_settings(database_url, namespace)
     latest = _read_storage(cluster, lambda s: s.latest_materializations(keys)) or {}
     items = [asset_dict(node, latest.get(node.key.to_user_string())) for node in graph.nodes]
     if as_json:
@@ -360,7 +285,7 @@ def runs_list(
 ) -> None:
     """Recent runs, newest first."""
     wanted = RunStatus(status.upper()) if status else None
-    cluster = _cluster(database_url, namespace)
+    cluster = cluster_settings(database_url, namespace)
     records = _read_storage(cluster, lambda s: s.list_runs(limit=limit, status=wanted)) or []
     if as_json:
         _echo_json([run_dict(r) for r in records])
@@ -400,7 +325,7 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
         assert record is not None  # the id came from the store a moment ago
         return run_dict(record, await storage.get_steps(ids[0]))
 
-    data = _read_storage(_cluster(database_url, namespace), fetch)
+    data = _read_storage(cluster_settings(database_url, namespace), fetch)
     if data is None:
         raise UpstreamError(f"no run {run_id!r}: no runs recorded under {upstream_home()}")
     if as_json:

@@ -8,14 +8,22 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.errors import DefinitionsError, UpstreamError
+from upstream.storage.records import CodeLocationRecord
 
-__all__ = ["CodeLocation", "CodeLocationError", "load_code_location"]
+__all__ = [
+    "CodeLocation",
+    "CodeLocationError",
+    "code_location_files",
+    "forget_code_location",
+    "load_code_location",
+]
 
 
 class CodeLocationError(UpstreamError):
@@ -28,6 +36,15 @@ class CodeLocation:
 
     name: str
     definitions: Definitions
+
+    def record(self) -> CodeLocationRecord:
+        """What a store keeps of it, so a coordinator or `upstream web` needs no import."""
+        return CodeLocationRecord(
+            name=self.name,
+            definitions_hash=self.definitions.hash,
+            snapshot=self.definitions.graph.to_snapshot(),
+            updated_at=time.time(),
+        )
 
 
 def _import_module(name: str) -> ModuleType:
@@ -106,3 +123,55 @@ def load_code_location(module: str | None = None, file: str | None = None) -> Co
         definitions = _find_definitions(_import_file(Path(file)), f"file {file!r}")
         return CodeLocation(str(Path(file).resolve()), definitions)  # same name from any cwd
     raise CodeLocationError("name the code location with -m MODULE or -f FILE (one of them)")
+
+
+def _belongs(name: str, loaded: ModuleType, module: str | None, file: str | None) -> bool:
+    """Is `loaded` part of the user's code location (not upstream, not an installed package)?"""
+    if name == "upstream" or name.startswith("upstream."):
+        return False
+    if module is not None:
+        top = module.split(".")[0]
+        return name == top or name.startswith(top + ".")
+    if file is None:
+        return False
+    if name == f"upstream_code_location_{Path(file).stem}":
+        return True
+    origin = getattr(loaded, "__file__", None)
+    if origin is None:
+        return False
+    path = Path(origin).resolve()
+    installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}
+    if any(path.is_relative_to(root) for root in installed):
+        return False
+    return path.is_relative_to(Path(file).resolve().parent)
+
+
+def forget_code_location(module: str | None = None, file: str | None = None) -> None:
+    """Drop the code location's modules from `sys.modules`, so that loading it again
+    re-imports edited files (what `upstream dev` does on reload)."""
+    for name, loaded in list(sys.modules.items()):
+        if _belongs(name, loaded, module, file):
+            del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def code_location_files(module: str | None = None, file: str | None = None) -> set[Path]:
+    """The source files of the code location that are imported now, plus its entry point:
+    what to watch for changes."""
+    files: set[Path] = set()
+    for name, loaded in list(sys.modules.items()):
+        origin = getattr(loaded, "__file__", None)
+        if origin and _belongs(name, loaded, module, file):
+            files.add(Path(origin).resolve())
+    if file is not None:
+        files.add(Path(file).resolve())
+    elif module is not None:
+        try:
+            spec = importlib.util.find_spec(module)
+        except Exception:  # its package fails to import: watch where it would come from
+            spec = None
+        if spec is not None and spec.origin and Path(spec.origin).exists():
+            files.add(Path(spec.origin).resolve())
+        top = Path.cwd() / module.split(".")[0]
+        files.update(p.resolve() for p in (top.with_suffix(".py"), top / "__init__.py"))
+    return files

@@ -11,11 +11,13 @@ import time
 from pathlib import Path
 
 import anyio
+import anyio.abc
 
 from upstream.coordinator import Coordinator
 from upstream.coordinator.service import OutcomeObserver, RunHandle
 from upstream.definitions.definitions import Definitions
-from upstream.definitions.io_manager import IOManager
+from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.execution.io_managers import FilesystemIOManager
 from upstream.planning.plan import Plan
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
@@ -23,9 +25,18 @@ from upstream.transport.memory import MemoryTransport
 from upstream.worker import Worker, WorkerSettings
 from upstream.worker.service import ExceptionSink
 
-__all__ = ["DEFAULT_CONCURRENCY", "run_embedded", "upstream_home"]
+__all__ = ["DEFAULT_CONCURRENCY", "default_io_manager", "run_embedded", "upstream_home"]
 
 DEFAULT_CONCURRENCY = 8
+
+
+def default_io_manager(definitions: Definitions) -> IOManager:
+    """The definitions' own `io_manager` resource, else pickles under `upstream_home()`:
+    what the CLI's runs, workers and `upstream dev` store values with."""
+    own = definitions.resources.get(DEFAULT_IO_MANAGER_KEY)
+    if isinstance(own, IOManager):
+        return own
+    return FilesystemIOManager(upstream_home() / "storage")
 
 
 def upstream_home() -> Path:
@@ -45,8 +56,10 @@ async def run_embedded(
     observer: OutcomeObserver | None = None,
     on_exception: ExceptionSink | None = None,
     run_id: str | None = None,
+    task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
 ) -> RunRecord:
-    """Run `plan` to the end and return the final run record."""
+    """Run `plan` to the end and return the final run record. Started with
+    `TaskGroup.start`, it reports the run id once the run is recorded."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     transport = MemoryTransport()
@@ -73,6 +86,7 @@ async def run_embedded(
                 definitions_hash=definitions.hash,
                 run_id=run_id,
             )
+            task_status.started(handle.run_id)
             record = await handle.wait()
             await transport.aclose()
     except BaseException:

@@ -1,0 +1,111 @@
+"""Options and error handling shared by every `upstream` command."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from upstream.cli.cluster import DEFAULT_BROKER_URL, DEFAULT_NAMESPACE, ClusterSettings
+from upstream.definitions.errors import UpstreamError
+from upstream.embedded import upstream_home
+
+__all__ = [
+    "Failed",
+    "broker_option",
+    "cluster_settings",
+    "code_location_options",
+    "handles_errors",
+    "state_options",
+    "state_path",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STATE_FILE = "state.db"
+
+
+class Failed(Exception):
+    """The command ran, and what it ran failed: exit status 1."""
+
+
+def _fail(message: str, verbose: bool, code: int) -> None:
+    if verbose:
+        traceback.print_exc()
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handles_errors(fn: F) -> F:
+    """Adds `--verbose`; turns our errors into one line on stderr and the right exit status."""
+
+    @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks on errors.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, verbose: bool, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Failed:
+            sys.exit(1)
+        except click.UsageError:
+            raise  # main() prints it as one line
+        except KeyboardInterrupt:
+            click.echo(
+                "error: interrupted; an embedded run is recorded as CANCELED, "
+                "a run on a cluster goes on (see `upstream runs list`)",
+                err=True,
+            )
+            sys.exit(130)
+        except (UpstreamError, FileExistsError, ValueError) as exc:
+            _fail(str(exc), verbose, 2)
+        except Exception as exc:
+            _fail(f"{type(exc).__name__}: {exc} (rerun with --verbose for details)", verbose, 2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def code_location_options(fn: F) -> F:
+    fn = click.option("-f", "--file", "file", type=str, help="Python file holding the code.")(fn)
+    return click.option("-m", "--module", "module", type=str, help="Module holding the code.")(fn)
+
+
+def state_options(fn: F) -> F:
+    """--database-url / --namespace: read and write a cluster's PostgreSQL instead of
+    the embedded SQLite state under .upstream/."""
+    fn = click.option(
+        "--namespace",
+        envvar="UPSTREAM_NAMESPACE",
+        default=DEFAULT_NAMESPACE,
+        show_default=True,
+        help="Prefix of queue names and the PostgreSQL schema [env UPSTREAM_NAMESPACE].",
+    )(fn)
+    return click.option(
+        "--database-url",
+        envvar="UPSTREAM_DATABASE_URL",
+        help="PostgreSQL of a cluster; without it, the embedded state [env UPSTREAM_DATABASE_URL].",
+    )(fn)
+
+
+broker_option = click.option(
+    "--broker-url",
+    envvar="UPSTREAM_BROKER_URL",
+    default=DEFAULT_BROKER_URL,
+    show_default=True,
+    help="RabbitMQ [env UPSTREAM_BROKER_URL].",
+)
+
+
+def state_path() -> Path:
+    return upstream_home() / STATE_FILE
+
+
+def cluster_settings(
+    database_url: str | None, namespace: str, broker_url: str = DEFAULT_BROKER_URL
+) -> ClusterSettings | None:
+    if not database_url:
+        return None
+    return ClusterSettings(database_url, broker_url, namespace)

@@ -1,0 +1,77 @@
+"""Records as the JSON shapes shared by `--json` (docs/cli.md) and the web API (docs/web-api.md).
+
+These field names are a documented contract: add fields, never rename or remove them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from upstream.definitions.graph import AssetNode
+from upstream.storage.records import Materialization, RunRecord, StepRecord
+
+__all__ = ["asset_dict", "materialization_dict", "run_dict", "step_dict"]
+
+
+def materialization_dict(m: Materialization | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "run_id": m.run_id,
+        "timestamp": m.timestamp,
+        "duration": m.duration,
+        "metadata": m.metadata,
+    }
+
+
+def asset_dict(node: AssetNode, latest: Materialization | None) -> dict[str, Any]:
+    return {
+        "key": node.key.to_user_string(),
+        "group": node.group,
+        "upstreams": [p.to_user_string() for p in node.parents],
+        "external_deps": [d.to_user_string() for d in node.external_deps],
+        "description": node.description,
+        "last_materialization": materialization_dict(latest),
+    }
+
+
+def step_dict(step: StepRecord) -> dict[str, Any]:
+    duration = (
+        step.ended_at - step.started_at
+        if step.ended_at is not None and step.started_at is not None
+        else None
+    )
+    error = step.error
+    return {
+        "step_key": step.step_key,
+        "attempt": step.attempt,
+        "status": str(step.status),
+        "queued_at": step.queued_at,
+        "started_at": step.started_at,
+        "ended_at": step.ended_at,
+        "duration": duration,
+        "worker_id": step.worker_id,
+        "error": None
+        if error is None
+        else {"type": error.type, "message": error.message, "traceback": error.traceback},
+        "skip_reason": step.skip_reason,
+        "metadata": step.metadata,
+    }
+
+
+def run_dict(run: RunRecord, steps: Sequence[StepRecord] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "run_id": run.run_id,
+        "status": str(run.status),
+        "selection": run.selection,
+        "step_count": len(run.steps),
+        "code_location": run.code_location,
+        "definitions_hash": run.definitions_hash,
+        "created_at": run.created_at,
+        "ended_at": run.ended_at,
+        "duration": run.duration,
+    }
+    if steps is not None:
+        out["steps"] = [step_dict(s) for s in steps]
+    return out
