@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from cluster_harness import BROKER_URL, Cluster
 from otlp_receiver import Receiver
@@ -466,3 +468,52 @@ def test_a_run_is_one_trace_across_processes(
     [user_line] = [line for line in worker_lines if line.get("event") == "asset.log"]
     assert user_line["trace_id"] == uuid.UUID(run_id).hex
     assert user_line["message"] == "reading the source"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_the_web_ui_launches_and_cancels_runs_on_the_cluster(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """`upstream web --database-url`: the graph is what workers registered; a launch is
+    queued for the coordinator; cancel stops launching steps and ends the run CANCELED
+    once the step in flight has reported."""
+    write_pipeline(SLOW)
+    _start(cluster, workers=1)
+    port = _free_port()
+    cluster.start("web", "web", "--port", str(port))
+    cluster.wait_for_log("web", f"http://127.0.0.1:{port}")
+    headers = {"X-Upstream-CSRF": "1"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as web:
+        deadline = time.monotonic() + 15
+        while True:  # the server accepts once uvicorn is up
+            try:
+                graph = web.get("/api/graph").json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert {n["key"] for n in graph["nodes"]} == {"first", "slow", "last"}
+        assert web.get("/api/info").json()["mode"] == "web"
+
+        launched = web.post("/api/runs", json={"selection": "*"}, headers=headers)
+        assert launched.status_code == 201, launched.text
+        (run_id,) = launched.json()["run_ids"]
+        _wait_for_slow(cluster)
+        assert web.get("/api/status").json()["assets"]["slow"]["status"] == "running"
+        canceled = web.post(f"/api/runs/{run_id}/cancel", json={}, headers=headers)
+        assert canceled.json() == {"status": "CANCELING"}
+
+        deadline = time.monotonic() + 30
+        while (run := web.get(f"/api/runs/{run_id}").json())["status"] != "CANCELED":
+            assert time.monotonic() < deadline, run["status"]
+            time.sleep(0.2)
+    steps = {s["step_key"]: s for s in run["steps"]}
+    assert steps["first"]["status"] == "SUCCESS"
+    assert steps["slow"]["status"] == "SUCCESS"  # in flight when canceled: it reported
+    assert steps["last"]["status"] == "SKIPPED" and steps["last"]["skip_reason"] == "run canceled"

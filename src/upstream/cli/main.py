@@ -33,6 +33,7 @@ from upstream.cli.options import (
 )
 from upstream.cli.progress import FinishedStep, Progress, describe
 from upstream.cli.scaffold import scaffold_project
+from upstream.cli.ui import dev, web
 from upstream.cli.views import seconds, table, when
 from upstream.definitions.errors import UpstreamError
 from upstream.embedded import (
@@ -371,6 +372,10 @@ def init(name: str, parent: Path) -> None:
     """Create a new project NAME: a code location with two assets and a passing test."""
     root = scaffold_project(name, parent)
     click.echo(f"created {root}\nnext:\n  cd {root}\n  pip install -e '.[dev]'\n  pytest")
+
+
+cli.add_command(dev)
+cli.add_command(web)
 
 
 def main() -> None:

@@ -132,10 +132,12 @@ class Coordinator:
         if handle is None or handle.canceled:
             return False
         handle.canceled = True
-        skipped = handle.tracker.cancel()
+        skipped, now = handle.tracker.cancel(), time.time()
         log.info("run.canceling", run_id=run_id, skipped=len(skipped))
         outcomes = [
-            StepOutcome(run_id, step, 1, StepStatus.SKIPPED, skip_reason="run canceled")
+            StepOutcome(
+                run_id, step, 1, StepStatus.SKIPPED, ended_at=now, skip_reason="run canceled"
+            )
             for step in skipped
         ]
         handle.uncommitted += len(outcomes)
@@ -221,6 +223,7 @@ class Coordinator:
                 for step in handle.tracker.succeeded(result.step_key):
                     burst.ready.append((handle.run_id, step))
             else:
+                decided_at = time.time()
                 for skip in handle.tracker.failed(result.step_key):
                     handle.uncommitted += 1
                     burst.outcomes.append(
@@ -229,6 +232,7 @@ class Coordinator:
                             step_key=skip.step,
                             attempt=1,
                             status=StepStatus.SKIPPED,
+                            ended_at=decided_at,
                             skip_reason=f"upstream {skip.because_of!r} failed",
                         )
                     )

@@ -1,0 +1,105 @@
+"""`upstream dev` and `upstream web`: the web UI, with or without an executor behind it."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import anyio
+import click
+
+from upstream.cli.options import (
+    cluster_settings,
+    code_location_options,
+    handles_errors,
+    state_options,
+    state_path,
+)
+from upstream.definitions.errors import UpstreamError
+from upstream.embedded import DEFAULT_CONCURRENCY, upstream_home
+from upstream.storage.base import RunStorage
+from upstream.storage.sqlite import open_sqlite_storage
+from upstream.tracing import configure_logging, traced
+from upstream.web.security import is_loopback
+from upstream.web.server import bind, run_dev, run_web, settings_for
+
+__all__ = ["dev", "web"]
+
+
+def _address_options(fn: click.decorators.FC) -> click.decorators.FC:
+    fn = click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))(fn)
+    return click.option(
+        "--host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address to listen on; anything but loopback should set UPSTREAM_WEB_TOKEN.",
+    )(fn)
+
+
+def _announce(what: str, host: str, port: int, token: str | None) -> None:
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"{what}: http://{shown}:{port}  (Ctrl-C to stop)")
+    if not is_loopback(host) and not token:
+        click.echo(
+            f"warning: listening on {host} without UPSTREAM_WEB_TOKEN: anyone who can reach "
+            "this address can read your runs and launch new ones",
+            err=True,
+        )
+
+
+@click.command()
+@code_location_options
+@_address_options
+@click.option("--concurrency", default=DEFAULT_CONCURRENCY, show_default=True, type=int)
+@handles_errors
+def dev(module: str | None, file: str | None, host: str, port: int, concurrency: int) -> None:
+    """The web UI with the embedded executor, reloading the code as it changes.
+
+    State lives under .upstream/ (or $UPSTREAM_HOME), shared with `upstream materialize`.
+    UPSTREAM_WEB_TOKEN requires a token; UPSTREAM_TRACE_URL links runs to their traces.
+    """
+    if (module is None) == (file is None):
+        raise click.UsageError("name the code location with -m MODULE or -f FILE (one of them)")
+    token = os.environ.get("UPSTREAM_WEB_TOKEN")
+    settings = settings_for(host, token, os.environ.get("UPSTREAM_TRACE_URL"))
+    sock = bind(host, port)
+    state = state_path()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    configure_logging("INFO")
+    _announce(f"upstream dev ({module or file}, state {upstream_home()})", host, port, token)
+    run = functools.partial(
+        run_dev, state, sock, settings, module=module, file=file, concurrency=concurrency
+    )
+    with traced("upstream"):
+        anyio.run(run)
+
+
+@click.command()
+@_address_options
+@state_options
+@handles_errors
+def web(host: str, port: int, database_url: str | None, namespace: str) -> None:
+    """The web UI alone, over the state the CLI uses: a cluster's PostgreSQL with
+    --database-url (launches go to its coordinator), else the embedded store (read only).
+    UPSTREAM_WEB_TOKEN requires a token; UPSTREAM_TRACE_URL links runs to their traces.
+    """
+    token = os.environ.get("UPSTREAM_WEB_TOKEN")
+    settings = settings_for(host, token, os.environ.get("UPSTREAM_TRACE_URL"))
+    cluster = cluster_settings(database_url, namespace)
+    if cluster is None and not state_path().exists():
+        raise UpstreamError(
+            f"no state under {upstream_home()} yet; run `upstream materialize` or "
+            "`upstream dev` first, or pass --database-url"
+        )
+    sock = bind(host, port)
+    configure_logging("INFO")
+
+    async def go() -> None:
+        storage: RunStorage = (
+            await cluster.open_storage() if cluster else await open_sqlite_storage(state_path())
+        )
+        await run_web(storage, sock, settings, launches=cluster is not None)
+
+    where = f"cluster {namespace}" if cluster else f"state {upstream_home()}"
+    _announce(f"upstream web ({where})", host, port, token)
+    anyio.run(go)

@@ -1,0 +1,504 @@
+"""The web UI: static pages and the JSON API under /api/ they are built on (docs/web-api.md).
+
+Thin handlers: reading goes to the store, acting to the workspace (dev or cluster); every
+shape comes from `upstream.web.schema`, so the API and `--json` agree. A missing run or
+asset is a 404 page or JSON error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import upstream
+from upstream.definitions.errors import UpstreamError
+from upstream.planning.selection import select
+from upstream.storage.base import StorageError
+from upstream.storage.records import RunRecord, RunStatus, StepStatus
+from upstream.tracing import get_logger
+from upstream.web.schema import asset_dict, materialization_dict, run_dict
+from upstream.web.security import TOKEN_COOKIE, Guard
+from upstream.web.view import ACTIVE_RUN_STATUSES, GraphView, merge_locations, statuses
+from upstream.web.workspace import NotSupported, Workspace
+
+__all__ = ["WebSettings", "create_app"]
+
+log = get_logger("web")
+
+_STATIC = resources.files("upstream.web") / "static"
+_MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How the UI is exposed; the workspace says what it shows."""
+
+    token: str | None = None  # UPSTREAM_WEB_TOKEN: required on every request when set
+    trace_url: str | None = None  # UPSTREAM_TRACE_URL, e.g. Jaeger's UI
+    allowed_hosts: tuple[str, ...] | None = None  # Host headers accepted (loopback binds)
+
+
+class _NotFound(Exception):
+    """A run or asset that does not exist: 404."""
+
+
+def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Starlette:
+    """The ASGI app for `workspace`; serve it with uvicorn (see `upstream.web.server`)."""
+    settings = settings or WebSettings()
+    api = _Api(workspace, settings)
+    routes: list[BaseRoute] = [
+        Route("/", _page("graph.html")),
+        Route("/catalog", _page("catalog.html")),
+        Route("/runs", _page("runs.html")),
+        Route("/assets/{key:path}", api.asset_page),
+        Route("/runs/{run_id}", api.run_page),
+        Route("/login", _login_form, methods=["GET"]),
+        Route("/login", api.login, methods=["POST"]),
+        Route("/api/info", api.info),
+        Route("/api/graph", api.graph),
+        Route("/api/status", api.status),
+        Route("/api/selection", api.selection),
+        Route("/api/assets", api.assets),
+        Route("/api/assets/{key:path}/materializations", api.materializations),
+        Route("/api/assets/{key:path}", api.asset),
+        Route("/api/runs", api.runs),
+        Route("/api/runs", api.launch, methods=["POST"]),
+        Route("/api/runs/{run_id}", api.run),
+        Route("/api/runs/{run_id}/events", api.events),
+        Route("/api/runs/{run_id}/reexecute", api.reexecute, methods=["POST"]),
+        Route("/api/runs/{run_id}/cancel", api.cancel, methods=["POST"]),
+        Route("/api/reload", api.reload, methods=["POST"]),
+        Route("/api/openapi.json", api.openapi),
+        Route("/favicon.ico", _no_icon),
+        Mount("/static", StaticFiles(directory=str(_STATIC)), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts)],
+        exception_handlers={
+            HTTPException: _http_error,
+            _NotFound: _not_found,
+            _BadRequest: _bad_request,
+            StorageError: _storage_error,
+            Exception: _internal_error,
+        },
+    )
+    api.routes = routes
+    return app
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class _Api:
+    """The handlers, around one workspace; errors become JSON bodies (see `_handled`)."""
+
+    def __init__(self, workspace: Workspace, settings: WebSettings) -> None:
+        self.workspace = workspace
+        self.settings = settings
+        self.routes: list[BaseRoute] = []
+        self._view: GraphView | None = None
+
+    async def view(self) -> GraphView:
+        """The merged graph, rebuilt only when a code location's definitions change."""
+        merged = merge_locations(await self.workspace.locations())
+        if self._view is None or self._view.definitions_hash != merged.definitions_hash:
+            self._view = merged
+        return self._view
+
+    # -- pages ---------------------------------------------------------------------------
+
+    async def asset_page(self, request: Request) -> Response:
+        key = request.path_params["key"].strip("/")
+        if (await self.view()).node(key) is None:
+            return _not_found_page(f"There is no asset {key!r}.")
+        return _static_page("asset.html")
+
+    async def run_page(self, request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        if await self.workspace.storage.get_run(run_id) is None:
+            return _not_found_page(f"There is no run {run_id!r}.")
+        return _static_page("run.html")
+
+    async def login(self, request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        token, target = form.get("token", [""])[0], form.get("next", ["/"])[0]
+        if not _local_path(target):
+            target = "/"
+        if self.settings.token is None or not _equal(token, self.settings.token):
+            return _login_page(target, "That token is not right.", status=401)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            TOKEN_COOKIE, token, httponly=True, samesite="strict", path="/", max_age=30 * 86400
+        )
+        return response
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def info(self, request: Request) -> Response:
+        return JSONResponse(await self._info())
+
+    async def _info(self) -> dict[str, Any]:
+        locations = await self.workspace.locations()
+        return {
+            "mode": self.workspace.mode,
+            "version": upstream.__version__,
+            "trace_url": self.settings.trace_url,
+            "code_locations": [
+                {
+                    "name": s.name,
+                    "definitions_hash": s.definitions_hash,
+                    "asset_count": len(s.graph) if s.graph is not None else 0,
+                    "load_error": s.load_error,
+                    "loaded_at": s.loaded_at,
+                }
+                for s in locations
+            ],
+        }
+
+    async def graph(self, request: Request) -> Response:
+        view = await self.view()
+        body = await anyio.to_thread.run_sync(view.layout_json)  # off the loop, once per hash
+        return _cached(request, body)
+
+    async def status(self, request: Request) -> Response:
+        """Each asset's live status (`?key=a&key=b` for some only); cheap enough to poll."""
+        view = await self.view()
+        storage = self.workspace.storage
+        wanted = request.query_params.getlist("key")
+        keys = [k for k in wanted if k in view.location_of] if wanted else list(view.location_of)
+        states = await storage.asset_states(keys if wanted else None)
+        latest = await storage.latest_materializations(keys if wanted else None)
+        active = 0
+        for status in ACTIVE_RUN_STATUSES:
+            active += len(await storage.list_runs(limit=_MAX_LIMIT, status=status))
+        body = {
+            "definitions_hash": view.definitions_hash,
+            "assets": statuses(keys, states, latest),
+            "active_runs": active,
+        }
+        return _cached(request, json.dumps(body, separators=(",", ":")).encode())
+
+    async def selection(self, request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            return _error(400, "give a selection: ?q=<selection>, e.g. ?q=*orders")
+        view = await self.view()
+        try:
+            keys = select(view.graph, query)
+        except UpstreamError as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"keys": [k.to_user_string() for k in keys]})
+
+    async def assets(self, request: Request) -> Response:
+        view = await self.view()
+        storage = self.workspace.storage
+        states = await storage.asset_states()
+        latest = await storage.latest_materializations()
+        keys = list(view.location_of)
+        live = statuses(keys, states, latest)
+        items = []
+        for node in view.graph.nodes:
+            key = node.key.to_user_string()
+            items.append(self._asset(view, key, live[key], latest.get(key)))
+        return JSONResponse(items)
+
+    def _asset(
+        self, view: GraphView, key: str, live: dict[str, Any], latest: Any
+    ) -> dict[str, Any]:
+        node = view.node(key)
+        assert node is not None  # callers pass keys of this view
+        item = asset_dict(node, latest)
+        item["code_location"] = view.location_of[key]
+        item["downstreams"] = [c.to_user_string() for c in view.graph.children(node.key)]
+        item["status"] = live["status"]
+        item["last_run_id"] = live["run_id"]
+        return item
+
+    async def asset(self, request: Request) -> Response:
+        view = await self.view()
+        key = request.path_params["key"].strip("/")
+        node = view.node(key)
+        if node is None:
+            return _error(404, f"no asset {key!r}; see /api/assets")
+        storage = self.workspace.storage
+        states = await storage.asset_states([key])
+        latest = (await storage.latest_materializations([key])).get(key)
+        live = statuses([key], states, {key: latest} if latest else {})[key]
+        item = self._asset(view, key, live, latest)
+        item["definition_metadata"] = dict(node.metadata)
+        item["tags"] = dict(node.tags)
+        item["code_version"] = node.code_version
+        return JSONResponse(item)
+
+    async def materializations(self, request: Request) -> Response:
+        key = request.path_params["key"].strip("/")
+        if (await self.view()).node(key) is None:
+            return _error(404, f"no asset {key!r}; see /api/assets")
+        limit = _limit(request, 100)
+        history = await self.workspace.storage.materializations(key, limit=limit)
+        return JSONResponse([materialization_dict(m) for m in history])
+
+    async def runs(self, request: Request) -> Response:
+        status_text = request.query_params.get("status", "").strip().upper()
+        try:
+            status = RunStatus(status_text) if status_text else None
+        except ValueError:
+            known = ", ".join(s.value for s in RunStatus)
+            return _error(400, f"unknown status {status_text!r}; use one of {known}")
+        records = await self.workspace.storage.list_runs(limit=_limit(request, 50), status=status)
+        return JSONResponse([run_dict(r) for r in records])
+
+    async def run(self, request: Request) -> Response:
+        record = await self._run(request)
+        steps = await self.workspace.storage.get_steps(record.run_id)
+        body = run_dict(record, steps)
+        body["trace_url"] = self._trace_url(record.run_id)
+        return JSONResponse(body)
+
+    async def events(self, request: Request) -> Response:
+        record = await self._run(request)
+        try:
+            after = int(request.query_params.get("after", "0"))
+        except ValueError:
+            return _error(400, "after must be an event id (an integer)")
+        events = await self.workspace.storage.get_events(record.run_id, after_id=after)
+        if "limit" in request.query_params:
+            events = events[: _limit(request, _MAX_LIMIT)]
+        return JSONResponse(
+            [
+                {
+                    "id": e.id,
+                    "step_key": e.step_key,
+                    "timestamp": e.timestamp,
+                    "type": e.type,
+                    "data": e.data,
+                }
+                for e in events
+            ]
+        )
+
+    async def openapi(self, request: Request) -> Response:
+        """This API's paths and operations (the fields are in docs/web-api.md)."""
+        paths: dict[str, dict[str, Any]] = {}
+        for route in self.routes:
+            if isinstance(route, Route) and route.path.startswith("/api/"):
+                summary = (route.endpoint.__doc__ or "").strip().splitlines()
+                for method in sorted((route.methods or set()) - {"HEAD"}):
+                    paths.setdefault(route.path.replace(":path", ""), {})[method.lower()] = {
+                        "summary": summary[0] if summary else route.name,
+                        "responses": {"200": {"description": "JSON; see docs/web-api.md"}},
+                    }
+        return JSONResponse(
+            {
+                "openapi": "3.1.0",
+                "info": {"title": "upstream", "version": upstream.__version__},
+                "paths": paths,
+            }
+        )
+
+    # -- acting --------------------------------------------------------------------------
+
+    async def launch(self, request: Request) -> Response:
+        body = await _json_body(request)
+        selection = body.get("selection")
+        if not isinstance(selection, str) or not selection.strip():
+            return _error(400, 'give {"selection": "<selection>"}, e.g. "*" for every asset')
+        return await self._launch(selection.strip())
+
+    async def _launch(self, selection: str) -> Response:
+        view = await self.view()
+        try:
+            keys = [k.to_user_string() for k in select(view.graph, selection)]
+        except UpstreamError as exc:
+            return _error(400, str(exc))
+        by_location: dict[str, list[str]] = {}
+        for key in keys:
+            by_location.setdefault(view.location_of[key], []).append(key)
+        run_ids = []
+        for location, chosen in by_location.items():
+            # One location: keep the user's words; several: each gets exactly its own keys.
+            text = selection if len(by_location) == 1 else ",".join(chosen)
+            try:
+                run_ids.append(await self.workspace.launch(location, text))
+            except NotSupported as exc:
+                return _error(409, str(exc))
+            except UpstreamError as exc:
+                return _error(400, str(exc))
+        return JSONResponse({"run_ids": run_ids}, status_code=201)
+
+    async def reexecute(self, request: Request) -> Response:
+        record = await self._run(request)
+        body = await _json_body(request)
+        if not body.get("from_failure"):
+            return await self._launch(record.selection)
+        steps = await self.workspace.storage.get_steps(record.run_id)
+        succeeded = {s.step_key for s in steps if s.status is StepStatus.SUCCESS}
+        again = [step for step in record.steps if step not in succeeded]
+        if not again:
+            return _error(409, f"run {record.run_id} has no failed or skipped steps to re-run")
+        return await self._launch(",".join(again))
+
+    async def cancel(self, request: Request) -> Response:
+        record = await self._run(request)
+        if record.status not in ACTIVE_RUN_STATUSES:
+            return _error(409, f"run {record.run_id} already ended {record.status}")
+        status = await self.workspace.cancel(record.run_id)
+        return JSONResponse({"status": str(status)})
+
+    async def reload(self, request: Request) -> Response:
+        try:
+            await self.workspace.reload()
+        except NotSupported as exc:
+            return _error(409, str(exc))
+        return JSONResponse(await self._info())
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _run(self, request: Request) -> RunRecord:
+        run_id = request.path_params["run_id"]
+        record = await self.workspace.storage.get_run(run_id)
+        if record is None:
+            raise _NotFound(f"no run {run_id!r}; see /api/runs")
+        return record
+
+    def _trace_url(self, run_id: str) -> str | None:
+        """Jaeger-style `<base>/trace/<trace id>`, or the `{trace_id}` placeholder filled."""
+        base = self.settings.trace_url
+        if not base:
+            return None
+        trace_id = run_id.replace("-", "")  # a run's trace id is its uuid (tracing.spans)
+        if "{trace_id}" in base:
+            return base.replace("{trace_id}", trace_id)
+        return f"{base.rstrip('/')}/trace/{trace_id}"
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise _BadRequest(f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise _BadRequest("the body must be a JSON object")
+    return body
+
+
+class _BadRequest(Exception):
+    """Malformed input: 400."""
+
+
+def _limit(request: Request, default: int) -> int:
+    try:
+        value = int(request.query_params.get("limit", default))
+    except ValueError as exc:
+        raise _BadRequest("limit must be an integer") from exc
+    return max(1, min(value, _MAX_LIMIT))
+
+
+def _cached(request: Request, body: bytes) -> Response:
+    """JSON with an ETag: a poller that already has these bytes gets a bodiless 304."""
+    tag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    headers = {"etag": tag, "cache-control": "no-cache"}
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _local_path(target: str) -> bool:
+    """Only redirect to a path on this server after login (no open redirect)."""
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/")
+
+
+def _read(name: str) -> str:
+    return (_STATIC / name).read_text(encoding="utf-8")
+
+
+def _static_page(name: str) -> HTMLResponse:
+    return HTMLResponse(_read(name), headers={"cache-control": "no-cache"})
+
+
+def _page(name: str) -> Handler:
+    async def serve(request: Request) -> Response:
+        return _static_page(name)
+
+    return serve
+
+
+def _not_found_page(message: str) -> HTMLResponse:
+    body = _read("notfound.html").replace("{{message}}", html.escape(message))
+    return HTMLResponse(body, status_code=404)
+
+
+def _login_page(target: str, error: str = "", status: int = 200) -> HTMLResponse:
+    body = (
+        _read("login.html")
+        .replace("{{next}}", html.escape(target))
+        .replace("{{error}}", html.escape(error))
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+async def _login_form(request: Request) -> Response:
+    target = request.query_params.get("next", "/")
+    return _login_page(target if _local_path(target) else "/")
+
+
+async def _no_icon(request: Request) -> Response:
+    return Response(status_code=204)  # pages carry their icon inline; stop the 404s
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return _error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
+    if exc.status_code == 404:
+        return _not_found_page(f"There is no page at {request.url.path}.")
+    return HTMLResponse(html.escape(str(exc.detail)), status_code=exc.status_code)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return _error(404, str(exc))
+    return _not_found_page(str(exc))
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return _error(400, str(exc))
+
+
+async def _storage_error(request: Request, exc: Exception) -> Response:
+    log.warning("web.storage_error", path=request.url.path, error=str(exc))
+    return _error(503, f"the state store is unavailable: {exc}")
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: logged with its traceback (by the server), never shown."""
+    return _error(500, "internal error; the server log has the details")

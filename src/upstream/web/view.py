@@ -1,0 +1,110 @@
+"""The workspace as the UI sees it: every code location's assets as one graph, each
+asset's live status, and the graph's layout cached per definitions hash. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from upstream.definitions.graph import AssetGraph, AssetNode
+from upstream.definitions.keys import AssetKey
+from upstream.storage.records import AssetState, Materialization, RunStatus, StepStatus
+from upstream.web.layout import LayoutInput, layout_graph
+from upstream.web.workspace import LocationState
+
+__all__ = [
+    "ACTIVE_RUN_STATUSES",
+    "GraphView",
+    "asset_status",
+    "merge_locations",
+    "statuses",
+]
+
+ACTIVE_RUN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.STARTED, RunStatus.CANCELING})
+
+
+@dataclass
+class GraphView:
+    """The union of the loaded code locations' graphs (a key served twice: the first wins)."""
+
+    graph: AssetGraph
+    location_of: dict[str, str]
+    definitions_hash: str
+    _layout: bytes | None = field(default=None, repr=False)
+
+    def layout_json(self) -> bytes:
+        """The /api/graph body, encoded; computed once per view (once per definitions hash)."""
+        if self._layout is None:
+            inputs = [
+                LayoutInput(
+                    key=key,
+                    group=node.group,
+                    code_location=self.location_of[key],
+                    parents=tuple(p.to_user_string() for p in node.parents),
+                )
+                for node in self.graph.nodes
+                if (key := node.key.to_user_string())
+            ]
+            body = {"definitions_hash": self.definitions_hash, **layout_graph(inputs)}
+            self._layout = json.dumps(body, separators=(",", ":")).encode()
+        return self._layout
+
+    def node(self, key: str) -> AssetNode | None:
+        if key not in self.location_of:
+            return None
+        return self.graph.node(AssetKey.from_user_string(key))
+
+
+def merge_locations(locations: Sequence[LocationState]) -> GraphView:
+    """One graph over every location that has one, keyed by the locations' hashes."""
+    nodes: dict[str, AssetNode] = {}
+    location_of: dict[str, str] = {}
+    digest = hashlib.sha256()
+    for state in locations:
+        if state.graph is None:
+            continue
+        digest.update(f"{state.name}\0{state.definitions_hash}\0".encode())
+        for node in state.graph.nodes:
+            key = node.key.to_user_string()
+            if key not in nodes:
+                nodes[key] = node
+                location_of[key] = state.name
+    return GraphView(AssetGraph(nodes.values()), location_of, digest.hexdigest())
+
+
+def asset_status(state: AssetState | None, latest: Materialization | None) -> dict[str, Any]:
+    """`never`, `materialized`, `failed` or `running`, with the time and run behind it.
+
+    A step waiting or executing in a run that has not ended is `running`; a newest step
+    that failed after the last materialization is `failed`. A step left queued by a run
+    that ended early (canceled) says nothing about the asset, so it is ignored."""
+    if state is not None:
+        step = state.step
+        if step.status is StepStatus.QUEUED and state.run_status in ACTIVE_RUN_STATUSES:
+            return _status("running", latest, step.run_id)
+        if step.status is StepStatus.FAILURE:
+            failed_at = step.ended_at or step.queued_at or 0.0
+            if latest is None or latest.timestamp <= failed_at:
+                return _status("failed", latest, step.run_id)
+    if latest is not None:
+        return _status("materialized", latest, latest.run_id)
+    return _status("never", None, None)
+
+
+def _status(word: str, latest: Materialization | None, run_id: str | None) -> dict[str, Any]:
+    return {
+        "status": word,
+        "at": latest.timestamp if latest is not None else None,
+        "run_id": run_id,
+    }
+
+
+def statuses(
+    keys: Sequence[str],
+    states: Mapping[str, AssetState],
+    latest: Mapping[str, Materialization],
+) -> dict[str, dict[str, Any]]:
+    return {key: asset_status(states.get(key), latest.get(key)) for key in keys}
