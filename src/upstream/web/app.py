@@ -8,32 +8,27 @@ asset is a 404 page or JSON error, never a traceback.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import html
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import upstream
 from upstream.definitions.errors import UpstreamError
 from upstream.planning.selection import select
-from upstream.storage.base import StorageError
 from upstream.storage.records import RunRecord, RunStatus, StepStatus
 from upstream.tracing import get_logger
+from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
+from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
 from upstream.web.schema import asset_dict, materialization_dict, run_dict
-from upstream.web.security import TOKEN_COOKIE, Guard
+from upstream.web.security import Guard
 from upstream.web.view import ACTIVE_RUN_STATUSES, GraphView, merge_locations, statuses
 from upstream.web.workspace import NotSupported, Workspace
 
@@ -41,7 +36,6 @@ __all__ = ["WebSettings", "create_app"]
 
 log = get_logger("web")
 
-_STATIC = resources.files("upstream.web") / "static"
 _MAX_LIMIT = 10_000
 
 
@@ -54,22 +48,18 @@ class WebSettings:
     allowed_hosts: tuple[str, ...] | None = None  # Host headers accepted (loopback binds)
 
 
-class _NotFound(Exception):
-    """A run or asset that does not exist: 404."""
-
-
 def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Starlette:
     """The ASGI app for `workspace`; serve it with uvicorn (see `upstream.web.server`)."""
     settings = settings or WebSettings()
     api = _Api(workspace, settings)
     routes: list[BaseRoute] = [
-        Route("/", _page("graph.html")),
-        Route("/catalog", _page("catalog.html")),
-        Route("/runs", _page("runs.html")),
+        Route("/", page("graph.html")),
+        Route("/catalog", page("catalog.html")),
+        Route("/runs", page("runs.html")),
         Route("/assets/{key:path}", api.asset_page),
         Route("/runs/{run_id}", api.run_page),
-        Route("/login", _login_form, methods=["GET"]),
-        Route("/login", api.login, methods=["POST"]),
+        Route("/login", login_form, methods=["GET"]),
+        Route("/login", login(settings.token), methods=["POST"]),
         Route("/api/info", api.info),
         Route("/api/graph", api.graph),
         Route("/api/status", api.status),
@@ -85,25 +75,16 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
         Route("/api/runs/{run_id}/cancel", api.cancel, methods=["POST"]),
         Route("/api/reload", api.reload, methods=["POST"]),
         Route("/api/openapi.json", api.openapi),
-        Route("/favicon.ico", _no_icon),
-        Mount("/static", StaticFiles(directory=str(_STATIC)), name="static"),
+        Route("/favicon.ico", no_icon),
+        Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
     ]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts)],
-        exception_handlers={
-            HTTPException: _http_error,
-            _NotFound: _not_found,
-            _BadRequest: _bad_request,
-            StorageError: _storage_error,
-            Exception: _internal_error,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,
     )
     api.routes = routes
     return app
-
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 class _Api:
@@ -127,27 +108,14 @@ class _Api:
     async def asset_page(self, request: Request) -> Response:
         key = request.path_params["key"].strip("/")
         if (await self.view()).node(key) is None:
-            return _not_found_page(f"There is no asset {key!r}.")
-        return _static_page("asset.html")
+            return not_found_page(f"There is no asset {key!r}.")
+        return static_page("asset.html")
 
     async def run_page(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         if await self.workspace.storage.get_run(run_id) is None:
-            return _not_found_page(f"There is no run {run_id!r}.")
-        return _static_page("run.html")
-
-    async def login(self, request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        token, target = form.get("token", [""])[0], form.get("next", ["/"])[0]
-        if not _local_path(target):
-            target = "/"
-        if self.settings.token is None or not _equal(token, self.settings.token):
-            return _login_page(target, "That token is not right.", status=401)
-        response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            TOKEN_COOKIE, token, httponly=True, samesite="strict", path="/", max_age=30 * 86400
-        )
-        return response
+            return not_found_page(f"There is no run {run_id!r}.")
+        return static_page("run.html")
 
     # -- reading -------------------------------------------------------------------------
 
@@ -198,12 +166,12 @@ class _Api:
     async def selection(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()
         if not query:
-            return _error(400, "give a selection: ?q=<selection>, e.g. ?q=*orders")
+            return error(400, "give a selection: ?q=<selection>, e.g. ?q=*orders")
         view = await self.view()
         try:
             keys = select(view.graph, query)
         except UpstreamError as exc:
-            return _error(400, str(exc))
+            return error(400, str(exc))
         return JSONResponse({"keys": [k.to_user_string() for k in keys]})
 
     async def assets(self, request: Request) -> Response:
@@ -236,7 +204,7 @@ class _Api:
         key = request.path_params["key"].strip("/")
         node = view.node(key)
         if node is None:
-            return _error(404, f"no asset {key!r}; see /api/assets")
+            return error(404, f"no asset {key!r}; see /api/assets")
         storage = self.workspace.storage
         states = await storage.asset_states([key])
         latest = (await storage.latest_materializations([key])).get(key)
@@ -250,7 +218,7 @@ class _Api:
     async def materializations(self, request: Request) -> Response:
         key = request.path_params["key"].strip("/")
         if (await self.view()).node(key) is None:
-            return _error(404, f"no asset {key!r}; see /api/assets")
+            return error(404, f"no asset {key!r}; see /api/assets")
         limit = _limit(request, 100)
         history = await self.workspace.storage.materializations(key, limit=limit)
         return JSONResponse([materialization_dict(m) for m in history])
@@ -261,7 +229,7 @@ class _Api:
             status = RunStatus(status_text) if status_text else None
         except ValueError:
             known = ", ".join(s.value for s in RunStatus)
-            return _error(400, f"unknown status {status_text!r}; use one of {known}")
+            return error(400, f"unknown status {status_text!r}; use one of {known}")
         records = await self.workspace.storage.list_runs(limit=_limit(request, 50), status=status)
         return JSONResponse([run_dict(r) for r in records])
 
@@ -277,7 +245,7 @@ class _Api:
         try:
             after = int(request.query_params.get("after", "0"))
         except ValueError:
-            return _error(400, "after must be an event id (an integer)")
+            return error(400, "after must be an event id (an integer)")
         events = await self.workspace.storage.get_events(record.run_id, after_id=after)
         if "limit" in request.query_params:
             events = events[: _limit(request, _MAX_LIMIT)]
@@ -319,7 +287,7 @@ class _Api:
         body = await _json_body(request)
         selection = body.get("selection")
         if not isinstance(selection, str) or not selection.strip():
-            return _error(400, 'give {"selection": "<selection>"}, e.g. "*" for every asset')
+            return error(400, 'give {"selection": "<selection>"}, e.g. "*" for every asset')
         return await self._launch(selection.strip())
 
     async def _launch(self, selection: str) -> Response:
@@ -327,7 +295,7 @@ class _Api:
         try:
             keys = [k.to_user_string() for k in select(view.graph, selection)]
         except UpstreamError as exc:
-            return _error(400, str(exc))
+            return error(400, str(exc))
         by_location: dict[str, list[str]] = {}
         for key in keys:
             by_location.setdefault(view.location_of[key], []).append(key)
@@ -338,9 +306,9 @@ class _Api:
             try:
                 run_ids.append(await self.workspace.launch(location, text))
             except NotSupported as exc:
-                return _error(409, str(exc))
+                return error(409, str(exc))
             except UpstreamError as exc:
-                return _error(400, str(exc))
+                return error(400, str(exc))
         return JSONResponse({"run_ids": run_ids}, status_code=201)
 
     async def reexecute(self, request: Request) -> Response:
@@ -352,13 +320,13 @@ class _Api:
         succeeded = {s.step_key for s in steps if s.status is StepStatus.SUCCESS}
         again = [step for step in record.steps if step not in succeeded]
         if not again:
-            return _error(409, f"run {record.run_id} has no failed or skipped steps to re-run")
+            return error(409, f"run {record.run_id} has no failed or skipped steps to re-run")
         return await self._launch(",".join(again))
 
     async def cancel(self, request: Request) -> Response:
         record = await self._run(request)
         if record.status not in ACTIVE_RUN_STATUSES:
-            return _error(409, f"run {record.run_id} already ended {record.status}")
+            return error(409, f"run {record.run_id} already ended {record.status}")
         status = await self.workspace.cancel(record.run_id)
         return JSONResponse({"status": str(status)})
 
@@ -366,7 +334,7 @@ class _Api:
         try:
             await self.workspace.reload()
         except NotSupported as exc:
-            return _error(409, str(exc))
+            return error(409, str(exc))
         return JSONResponse(await self._info())
 
     # -- helpers -------------------------------------------------------------------------
@@ -375,7 +343,7 @@ class _Api:
         run_id = request.path_params["run_id"]
         record = await self.workspace.storage.get_run(run_id)
         if record is None:
-            raise _NotFound(f"no run {run_id!r}; see /api/runs")
+            raise NotFound(f"no run {run_id!r}; see /api/runs")
         return record
 
     def _trace_url(self, run_id: str) -> str | None:
@@ -396,21 +364,17 @@ async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except ValueError as exc:
-        raise _BadRequest(f"the body is not JSON: {exc}") from exc
+        raise BadRequest(f"the body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
-        raise _BadRequest("the body must be a JSON object")
+        raise BadRequest("the body must be a JSON object")
     return body
-
-
-class _BadRequest(Exception):
-    """Malformed input: 400."""
 
 
 def _limit(request: Request, default: int) -> int:
     try:
         value = int(request.query_params.get("limit", default))
     except ValueError as exc:
-        raise _BadRequest("limit must be an integer") from exc
+        raise BadRequest("limit must be an integer") from exc
     return max(1, min(value, _MAX_LIMIT))
 
 
@@ -421,84 +385,3 @@ def _cached(request: Request, body: bytes) -> Response:
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-def _equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def _local_path(target: str) -> bool:
-    """Only redirect to a path on this server after login (no open redirect)."""
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/")
-
-
-def _read(name: str) -> str:
-    return (_STATIC / name).read_text(encoding="utf-8")
-
-
-def _static_page(name: str) -> HTMLResponse:
-    return HTMLResponse(_read(name), headers={"cache-control": "no-cache"})
-
-
-def _page(name: str) -> Handler:
-    async def serve(request: Request) -> Response:
-        return _static_page(name)
-
-    return serve
-
-
-def _not_found_page(message: str) -> HTMLResponse:
-    body = _read("notfound.html").replace("{{message}}", html.escape(message))
-    return HTMLResponse(body, status_code=404)
-
-
-def _login_page(target: str, error: str = "", status: int = 200) -> HTMLResponse:
-    body = (
-        _read("login.html")
-        .replace("{{next}}", html.escape(target))
-        .replace("{{error}}", html.escape(error))
-    )
-    return HTMLResponse(body, status_code=status)
-
-
-async def _login_form(request: Request) -> Response:
-    target = request.query_params.get("next", "/")
-    return _login_page(target if _local_path(target) else "/")
-
-
-async def _no_icon(request: Request) -> Response:
-    return Response(status_code=204)  # pages carry their icon inline; stop the 404s
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/"):
-        return _error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
-    if exc.status_code == 404:
-        return _not_found_page(f"There is no page at {request.url.path}.")
-    return HTMLResponse(html.escape(str(exc.detail)), status_code=exc.status_code)
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    if request.url.path.startswith("/api/"):
-        return _error(404, str(exc))
-    return _not_found_page(str(exc))
-
-
-async def _bad_request(request: Request, exc: Exception) -> Response:
-    return _error(400, str(exc))
-
-
-async def _storage_error(request: Request, exc: Exception) -> Response:
-    log.warning("web.storage_error", path=request.url.path, error=str(exc))
-    return _error(503, f"the state store is unavailable: {exc}")
-
-
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    """Anything unexpected: logged with its traceback (by the server), never shown."""
-    return _error(500, "internal error; the server log has the details")
