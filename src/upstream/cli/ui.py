@@ -66,6 +66,7 @@ def dev(module: str | None, file: str | None, host: str, port: int, concurrency:
     state = state_path()
     state.parent.mkdir(parents=True, exist_ok=True)
     configure_logging("INFO")
+    port = sock.getsockname()[1]  # the one chosen, for --port 0
     _announce(f"upstream dev ({module or file}, state {upstream_home()})", host, port, token)
     run = functools.partial(
         run_dev, state, sock, settings, module=module, file=file, concurrency=concurrency
@@ -101,5 +102,5 @@ def web(host: str, port: int, database_url: str | None, namespace: str) -> None:
         await run_web(storage, sock, settings, launches=cluster is not None)
 
     where = f"cluster {namespace}" if cluster else f"state {upstream_home()}"
-    _announce(f"upstream web ({where})", host, port, token)
+    _announce(f"upstream web ({where})", host, sock.getsockname()[1], token)
     anyio.run(go)

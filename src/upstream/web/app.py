@@ -24,7 +24,6 @@ import upstream
 from upstream.definitions.errors import UpstreamError
 from upstream.planning.selection import select
 from upstream.storage.records import RunRecord, RunStatus, StepStatus
-from upstream.tracing import get_logger
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
 from upstream.web.schema import asset_dict, materialization_dict, run_dict
@@ -34,7 +33,6 @@ from upstream.web.workspace import NotSupported, Workspace
 
 __all__ = ["WebSettings", "create_app"]
 
-log = get_logger("web")
 
 _MAX_LIMIT = 10_000
 
