@@ -16,18 +16,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from tests.web.chromium import CHROMIUM, launch_chromium
 from tests.web.conftest import PIPELINE
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("UPSTREAM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOTS = os.environ.get("UPSTREAM_SCREENSHOTS")  # a directory: keep what the tests see
 
 
@@ -87,7 +79,7 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 
