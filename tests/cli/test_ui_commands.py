@@ -4,6 +4,7 @@ the warning for an exposed address. (The pages themselves: tests/web.)"""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,7 +58,9 @@ def test_web_without_any_state_says_where_to_start(tmp_path: Path, home: Path) -
     assert not home.exists()  # reading creates nothing
 
 
-def test_an_exposed_address_without_a_token_is_warned_about(tmp_path: Path, home: Path) -> None:
+def test_an_exposed_address_is_warned_about_and_ctrl_c_stops_cleanly(
+    tmp_path: Path, home: Path
+) -> None:
     write(tmp_path, PIPELINE)
     env = {k: v for k, v in os.environ.items() if k != "UPSTREAM_WEB_TOKEN"}
     proc = subprocess.Popen(
@@ -87,6 +90,10 @@ def test_an_exposed_address_without_a_token_is_warned_about(tmp_path: Path, home
             assert time.monotonic() < deadline
             line = proc.stderr.readline()
         assert "without UPSTREAM_WEB_TOKEN" in line
+        proc.send_signal(signal.SIGINT)  # how a server is meant to stop: exit 0
+        assert proc.wait(15) == 0
+        assert "upstream dev stopped" in proc.stderr.read()
     finally:
-        proc.terminate()
-        proc.wait(15)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(15)

@@ -4,6 +4,7 @@ materialize it, watch it finish; read a failure's traceback; filter by a selecti
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -177,3 +178,18 @@ def test_a_missing_run_is_a_404_page(browser: Browser, pipeline: str) -> None:
         assert "no-such-run" in page.locator("main").inner_text()
     finally:
         context.close()
+
+
+def test_a_broken_edit_shows_its_error_and_the_fix_clears_it(page: Page, tmp_path: Path) -> None:
+    """The module is re-imported when it changes; the open page shows the error live."""
+    code = tmp_path / "pipeline.py"
+    code.write_text(PIPELINE)
+    with contextlib.contextmanager(_serve)(tmp_path, "-f", str(code)) as base:
+        _open_graph(page, base + "/")
+        code.write_text(PIPELINE.replace("def revenue(orders", "def revenue(ordrs"))
+        banner = page.locator("#load-error")
+        banner.wait_for(state="visible", timeout=15_000)
+        assert "did you mean 'orders'" in banner.inner_text()
+        assert page.evaluate("upstreamGraph.nodeCount()") == 5  # the last good graph stays
+        code.write_text(PIPELINE)
+        banner.wait_for(state="detached", timeout=15_000)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+from collections.abc import Iterator
 
 import anyio
 import click
@@ -47,6 +49,15 @@ def _announce(what: str, host: str, port: int, token: str | None) -> None:
         )
 
 
+@contextlib.contextmanager
+def _stopped_by_ctrl_c(what: str) -> Iterator[None]:
+    """Ctrl-C is how a server is meant to stop: exit 0 with one line, not an error."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"{what} stopped; runs it was executing are recorded CANCELED", err=True)
+
+
 @click.command()
 @code_location_options
 @_address_options
@@ -67,11 +78,11 @@ def dev(module: str | None, file: str | None, host: str, port: int, concurrency:
     state.parent.mkdir(parents=True, exist_ok=True)
     configure_logging("INFO")
     port = sock.getsockname()[1]  # the one chosen, for --port 0
-    _announce(f"upstream dev ({module or file}, state {upstream_home()})", host, port, token)
     run = functools.partial(
         run_dev, state, sock, settings, module=module, file=file, concurrency=concurrency
     )
-    with traced("upstream"):
+    with _stopped_by_ctrl_c("upstream dev"), traced("upstream"):
+        _announce(f"upstream dev ({module or file}, state {upstream_home()})", host, port, token)
         anyio.run(run)
 
 
@@ -102,5 +113,6 @@ def web(host: str, port: int, database_url: str | None, namespace: str) -> None:
         await run_web(storage, sock, settings, launches=cluster is not None)
 
     where = f"cluster {namespace}" if cluster else f"state {upstream_home()}"
-    _announce(f"upstream web ({where})", host, sock.getsockname()[1], token)
-    anyio.run(go)
+    with _stopped_by_ctrl_c("upstream web"):
+        _announce(f"upstream web ({where})", host, sock.getsockname()[1], token)
+        anyio.run(go)

@@ -218,6 +218,9 @@ const upstream = (() => {
           } catch (error) { flash(error.message); }
         };
         nav.appendChild(button);
+        // The code reloads itself when its files change: show a new import error (or its
+        // fix) without waiting for the user to navigate.
+        setTimeout(() => poll(async () => showLoadErrors(await api("/api/info")), 3000), 3000);
       }
       showLoadErrors(info);
     } catch (error) {
