@@ -8,6 +8,7 @@ cluster's coordinator, exactly as `upstream materialize --database-url` does.
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 import uuid
@@ -47,6 +48,7 @@ __all__ = [
 log = get_logger("web")
 
 _WATCH_EVERY = 1.0  # seconds between looks at the code location's files
+_REREAD_EVERY = 2.0  # seconds a cluster's list of code locations is reused
 
 
 class NotSupported(UpstreamError):
@@ -241,8 +243,14 @@ class ClusterWorkspace:
         self.storage = storage
         self._launches = launches
         self._graphs: dict[str, AssetGraph] = {}  # by definitions hash; snapshots never change
+        self._states: list[LocationState] = []
+        self._read_at = -math.inf
 
     async def locations(self) -> list[LocationState]:
+        """Re-read at most every `_REREAD_EVERY` seconds: pages poll, workers rarely change
+        code, and each read carries every snapshot (megabytes at 10,000 assets)."""
+        if time.monotonic() - self._read_at < _REREAD_EVERY:
+            return self._states
         states = []
         for record in await self.storage.list_code_locations():
             graph = self._graphs.get(record.definitions_hash)
@@ -253,6 +261,7 @@ class ClusterWorkspace:
             states.append(
                 LocationState(record.name, graph, record.definitions_hash, None, record.updated_at)
             )
+        self._states, self._read_at = states, time.monotonic()
         return states
 
     async def launch(self, location: str, selection: str) -> str:
