@@ -28,7 +28,13 @@ from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
 from upstream.web.schema import asset_dict, materialization_dict, run_dict
 from upstream.web.security import Guard
-from upstream.web.view import ACTIVE_RUN_STATUSES, GraphView, merge_locations, statuses
+from upstream.web.view import (
+    ACTIVE_RUN_STATUSES,
+    GraphView,
+    locations_hash,
+    merge_locations,
+    statuses,
+)
 from upstream.web.workspace import NotSupported, Workspace
 
 __all__ = ["WebSettings", "create_app"]
@@ -86,7 +92,7 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
 
 
 class _Api:
-    """The handlers, around one workspace; errors become JSON bodies (see `_handled`)."""
+    """The handlers, around one workspace; failures are raised and mapped in `errors`."""
 
     def __init__(self, workspace: Workspace, settings: WebSettings) -> None:
         self.workspace = workspace
@@ -96,9 +102,9 @@ class _Api:
 
     async def view(self) -> GraphView:
         """The merged graph, rebuilt only when a code location's definitions change."""
-        merged = merge_locations(await self.workspace.locations())
-        if self._view is None or self._view.definitions_hash != merged.definitions_hash:
-            self._view = merged
+        locations = await self.workspace.locations()
+        if self._view is None or self._view.definitions_hash != locations_hash(locations):
+            self._view = merge_locations(locations)
         return self._view
 
     # -- pages ---------------------------------------------------------------------------

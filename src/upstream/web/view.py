@@ -19,6 +19,7 @@ __all__ = [
     "ACTIVE_RUN_STATUSES",
     "GraphView",
     "asset_status",
+    "locations_hash",
     "merge_locations",
     "statuses",
 ]
@@ -58,21 +59,30 @@ class GraphView:
         return self.graph.node(AssetKey.from_user_string(key))
 
 
-def merge_locations(locations: Sequence[LocationState]) -> GraphView:
-    """One graph over every location that has one, keyed by the locations' hashes."""
-    nodes: dict[str, AssetNode] = {}
-    location_of: dict[str, str] = {}
+def locations_hash(locations: Sequence[LocationState]) -> str:
+    """Names the set of graphs shown: changes exactly when a location's definitions do."""
     digest = hashlib.sha256()
     for state in locations:
-        if state.graph is None:
-            continue
-        digest.update(f"{state.name}\0{state.definitions_hash}\0".encode())
+        if state.graph is not None:
+            digest.update(f"{state.name}\0{state.definitions_hash}\0".encode())
+    return digest.hexdigest()
+
+
+def merge_locations(locations: Sequence[LocationState]) -> GraphView:
+    """One graph over every location that has one (a lone graph is used as it is)."""
+    loaded = [state for state in locations if state.graph is not None]
+    nodes: dict[str, AssetNode] = {}
+    location_of: dict[str, str] = {}
+    for state in loaded:
+        assert state.graph is not None
         for node in state.graph.nodes:
             key = node.key.to_user_string()
             if key not in nodes:
                 nodes[key] = node
                 location_of[key] = state.name
-    return GraphView(AssetGraph(nodes.values()), location_of, digest.hexdigest())
+    only = loaded[0].graph if len(loaded) == 1 else None
+    graph = only if only is not None else AssetGraph(nodes.values())
+    return GraphView(graph, location_of, locations_hash(locations))
 
 
 def asset_status(state: AssetState | None, latest: Materialization | None) -> dict[str, Any]:
