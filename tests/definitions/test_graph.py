@@ -1,12 +1,13 @@
 """`AssetGraph`: order, traversal, cycles and the snapshot the coordinator plans from."""
 
+import gc
 import json
 
 import pytest
 
 from upstream import AssetIn, AssetKey, Definitions, DefinitionsError, MetadataValue, asset
 from upstream.definitions import AssetGraph, AssetNode
-from upstream.definitions.errors import AssetCycle
+from upstream.definitions.errors import AssetCycle, InvalidAssetKey
 
 
 def _k(text: str) -> AssetKey:
@@ -340,3 +341,37 @@ def test_an_edge_change_between_direct_graphs_changes_the_hash() -> None:
     other = _graph({"a": [], "b": [], "c": ["b"]})
     assert one.snapshot_hash() != other.snapshot_hash()
     assert one.snapshot_hash() == _graph({"b": [], "a": [], "c": ["a"]}).snapshot_hash()
+
+
+def test_from_snapshot_shares_one_key_object_per_key() -> None:
+    """Each key string is parsed once: a parent reference is the parent node's own key."""
+    snapshot = _graph({"a": [], "b": ["a"], "c": ["a", "b"]}).to_snapshot()
+    graph = AssetGraph.from_snapshot(json.loads(json.dumps(snapshot)))
+    a, b, c = (graph.node(_k(name)) for name in "abc")
+    assert b.parents[0] is a.key
+    assert c.parents[0] is a.key
+    assert c.parents[1] is b.key
+
+
+def test_from_snapshot_still_validates_every_key() -> None:
+    """A malformed key string is refused, whether it names an asset or a parent."""
+    with pytest.raises(InvalidAssetKey, match="'bad key'"):
+        AssetGraph.from_snapshot({"assets": [{"key": "a", "parents": ["bad key"]}]})
+    with pytest.raises(InvalidAssetKey, match="'bad key'"):
+        AssetGraph.from_snapshot({"assets": [{"key": "bad key"}]})
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["gc-enabled", "gc-disabled"])
+def test_from_snapshot_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    """The collector is paused while the graph is built, then restored, also on an error."""
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        AssetGraph.from_snapshot(_graph(DIAMOND).to_snapshot())
+        assert gc.isenabled() is enabled
+        cyclic = {"assets": [{"key": "a", "parents": ["b"]}, {"key": "b", "parents": ["a"]}]}
+        with pytest.raises(AssetCycle):
+            AssetGraph.from_snapshot(cyclic)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

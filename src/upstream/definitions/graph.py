@@ -5,10 +5,13 @@ The coordinator plans from this object alone, so it never needs to import user c
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import json
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,20 +49,42 @@ class AssetNode:
         }
 
     @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> AssetNode:
+    def from_dict(
+        data: Mapping[str, Any],
+        parse_key: Callable[[str], AssetKey] = AssetKey.from_user_string,
+    ) -> AssetNode:
+        """The node `to_dict` wrote. `parse_key` turns each key string into an AssetKey
+        (`from_snapshot` passes one that parses each distinct string once)."""
         return AssetNode(
-            key=AssetKey.from_user_string(data["key"]),
-            parents=tuple(AssetKey.from_user_string(p) for p in data.get("parents", ())),
+            key=parse_key(data["key"]),
+            parents=tuple(map(parse_key, data.get("parents", ()))),
             group=data.get("group", "default"),
             description=data.get("description"),
             metadata=dict(data.get("metadata", {})),
             tags=dict(data.get("tags", {})),
-            external_deps=tuple(
-                AssetKey.from_user_string(d) for d in data.get("external_deps", ())
-            ),
+            external_deps=tuple(map(parse_key, data.get("external_deps", ()))),
             queue=data.get("queue"),
             code_version=data.get("code_version", ""),
         )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large graph is built.
+
+    Building keeps every object it allocates (a few per asset, none in reference cycles), so
+    the collector would rescan the whole growing heap several times for nothing: four full
+    collections, ~0.65 s, in a 100,000-asset `from_snapshot`. Restored afterwards, it scans
+    the new objects once.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class AssetGraph:
@@ -177,7 +202,11 @@ class AssetGraph:
 
     @staticmethod
     def from_snapshot(snapshot: Mapping[str, Any]) -> AssetGraph:
-        return AssetGraph(AssetNode.from_dict(item) for item in snapshot["assets"])
+        # A key string recurs as a parent of each of its children: parse it once, and let
+        # every node share the one AssetKey (dict lookups then match it by identity).
+        parse_key = functools.cache(AssetKey.from_user_string)
+        with _collector_paused():
+            return AssetGraph(AssetNode.from_dict(item, parse_key) for item in snapshot["assets"])
 
     def snapshot_hash(self) -> str:
         """sha256 of the canonical snapshot: equal graphs, equal hashes."""

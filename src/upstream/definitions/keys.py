@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from upstream.definitions.errors import InvalidAssetKey
@@ -16,9 +16,13 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-.]*$")
 
 @dataclass(frozen=True, order=True, slots=True)
 class AssetKey:
-    """An asset's identity. Hashable, ordered, and printed as its slash-joined path."""
+    """An asset's identity. Hashable, ordered, and printed as its slash-joined path.
+
+    The hash is computed once: planners look keys up in dicts millions of times.
+    """
 
     path: tuple[str, ...]
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __init__(self, path: str | Sequence[str]) -> None:
         parts = (path,) if isinstance(path, str) else tuple(path)
@@ -30,6 +34,15 @@ class AssetKey:
                     f"invalid asset key part {part!r}: use letters, digits, '_', '-' or '.'"
                 )
         object.__setattr__(self, "path", parts)
+        object.__setattr__(self, "_hash", hash(parts))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[AssetKey], tuple[tuple[str, ...]]]:
+        # Pickle the path alone: string hashes are salted per process, so the cached hash
+        # must be recomputed where the key is loaded.
+        return (AssetKey, (self.path,))
 
     @classmethod
     def from_user_string(cls, text: str) -> AssetKey:

@@ -41,12 +41,11 @@ def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) 
 
 def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
     """The plan for exactly `keys` (e.g. a stored run's steps, to resume it)."""
-    chosen = set(keys)
-    names = {key: key.to_user_string() for key in keys}
+    names = {key: key.to_user_string() for key in keys}  # also the set of chosen keys
     parents = {
-        names[key]: tuple(names[p] for p in graph.parents(key) if p in chosen)
-        for key in graph.keys
-        if key in chosen
+        names[node.key]: tuple(names[p] for p in node.parents if p in names)
+        for node in graph.nodes
+        if node.key in names
     }
     queues = {names[k]: q for k in keys if (q := graph.node(k).queue) is not None}
     return Plan(steps=tuple(parents), parents=parents, selection=selection, queues=queues)
