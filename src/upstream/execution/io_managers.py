@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,17 @@ from upstream.definitions.io_manager import InputContext, IOManager, OutputConte
 from upstream.definitions.keys import AssetKey
 
 __all__ = ["FilesystemIOManager", "InMemoryIOManager", "MissingValue"]
+
+# What tempfile.mkstemp uses: a new file only (never an existing one or a symlink), private.
+_TEMP_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_temp_numbers = itertools.count()  # process-wide, so threads never pick the same name
 
 
 class MissingValue(LookupError):
@@ -39,9 +50,12 @@ class FilesystemIOManager(IOManager):
         return self.base_dir.joinpath(*key.path)
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
-        path = self.path_for(context.asset_key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        path = str(self.path_for(context.asset_key))
+        try:
+            fd, tmp = _create_temp_beside(path)
+        except FileNotFoundError:  # the key's first value here: create its directory once
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = _create_temp_beside(path)
         try:
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -49,15 +63,31 @@ class FilesystemIOManager(IOManager):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        context.add_output_metadata({"path": str(path)})
+        context.add_output_metadata({"path": path})
 
     def load_input(self, context: InputContext) -> Any:
         path = self.path_for(context.asset_key)
         try:
-            with path.open("rb") as handle:
+            with open(path, "rb") as handle:
                 return pickle.load(handle)
         except FileNotFoundError:
             raise MissingValue(context.asset_key, f"no file {path}") from None
+
+
+def _create_temp_beside(path: str) -> tuple[int, str]:
+    """Create a new, empty, private file in `path`'s directory (so that `os.replace` onto
+    `path` is atomic); return its descriptor, open for writing, and its name.
+
+    Named `.<name>.<pid>-<n>.tmp`, unique among live processes on this host; `O_EXCL`
+    guarantees it is a new file even if a crashed process left one of that name behind.
+    """
+    directory, name = os.path.split(path)
+    while True:
+        tmp = os.path.join(directory, f".{name}.{os.getpid()}-{next(_temp_numbers)}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue  # a leftover of an earlier process with our pid: take the next number
 
 
 class InMemoryIOManager(IOManager):
