@@ -112,6 +112,7 @@ class DevWorkspace:
         self._state = LocationState(self._name, None, None)
         self._group: anyio.abc.TaskGroup | None = None
         self._scopes: dict[str, anyio.CancelScope] = {}
+        self._files: set[Path] = set()  # what the last import read: what to watch
         self._mtimes: dict[Path, float | None] = {}
         self._registered: str | None = None  # the definitions hash written to the store
         self._load()
@@ -196,7 +197,7 @@ class DevWorkspace:
         try:
             definitions = load_code_location(self._module, self._file).definitions
         except Exception as exc:  # any import error is shown in the UI, never fatal here
-            message = str(exc) if isinstance(exc, UpstreamError) else _one_line(exc)
+            message = str(exc) if isinstance(exc, UpstreamError) else _error_text(exc)
             log.warning("code_location.load_failed", code_location=self._name, error=message)
             self._state = LocationState(
                 self._name,
@@ -213,11 +214,12 @@ class DevWorkspace:
             log.info(
                 "code_location.loaded", code_location=self._name, assets=len(definitions.graph)
             )
+        self._files = code_location_files(self._module, self._file)
         self._mtimes = self._look()
 
     def _look(self) -> dict[Path, float | None]:
         seen: dict[Path, float | None] = {}
-        for path in code_location_files(self._module, self._file):
+        for path in self._files:
             try:
                 seen[path] = path.stat().st_mtime
             except OSError:
@@ -309,7 +311,7 @@ class _Reporter:
         self.status.started(value)
 
 
-def _one_line(exc: BaseException) -> str:
-    """An unexpected import error with the last frames, so the UI shows where it broke."""
+def _error_text(exc: BaseException) -> str:
+    """An unexpected import error with its last frames, so the UI shows where it broke."""
     frames = traceback.format_exception(exc)
     return "".join(frames[-6:]).rstrip()
