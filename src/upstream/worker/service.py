@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.io_manager import IOManager
 from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
+from upstream.execution.threads import StepThreads
 from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_task, encode
 from upstream.tracing import get_logger
 from upstream.tracing.spans import context_from_headers, current_span, headers_for, mark_failed
@@ -65,17 +67,37 @@ class Worker:
         self._settings = settings
         self._io = default_io_manager
         self._on_exception = on_exception
-        self._threads = anyio.CapacityLimiter(settings.concurrency)
+        self._threads = StepThreads(settings.concurrency)
         self._intake = anyio.CancelScope()
+        self._keys: dict[str, AssetKey] = {}  # task.asset_key -> parsed, once per asset
 
     async def serve(self) -> None:
-        """Run until the task stream ends or `drain()`; in-flight tasks finish first."""
-        slots = anyio.Semaphore(self._settings.concurrency)
-        async with anyio.create_task_group() as running:
-            with self._intake:
-                async for delivery in self._transport.tasks():
-                    await slots.acquire()
-                    running.start_soon(self._handle, delivery, slots)
+        """Run until the task stream ends or `drain()`; in-flight tasks finish first.
+
+        `concurrency` runners each handle one delivery at a time, handed over unbuffered:
+        a delivery waits here until a runner is free. Long-lived runners rather than a
+        task per delivery: spawning and reaping a task per step measured ~4 µs of a
+        no-op step's ~130 µs in the embedded executor."""
+        handoff, taken = anyio.create_memory_object_stream[Delivery]()
+        try:
+            async with anyio.create_task_group() as running:
+                async with taken:
+                    for _ in range(self._settings.concurrency):
+                        running.start_soon(self._run_tasks, taken.clone())
+                async with handoff:  # closing it ends the runners once they are idle
+                    with self._intake:
+                        async for delivery in self._transport.tasks():
+                            try:
+                                handoff.send_nowait(delivery)  # a runner is waiting
+                            except anyio.WouldBlock:
+                                await handoff.send(delivery)
+        finally:
+            self._threads.close()
+
+    async def _run_tasks(self, taken: MemoryObjectReceiveStream[Delivery]) -> None:
+        async with taken:
+            async for delivery in taken:
+                await self._handle(delivery)
 
     def drain(self) -> None:
         """Take no new task; `serve` returns once the tasks in flight have reported.
@@ -84,41 +106,36 @@ class Worker:
         the transport closes (SIGTERM drains this way)."""
         self._intake.cancel()
 
-    async def _handle(self, delivery: Delivery, slots: anyio.Semaphore) -> None:
+    async def _handle(self, delivery: Delivery) -> None:
         try:
-            try:
-                task = decode_task(delivery.body)
-            except ProtocolError as exc:
-                log.warning("task.rejected", reason=str(exc))
-                await delivery.reject(str(exc))
-                return
-            with current_span(
-                f"execute {task.asset_key}",
-                context_from_headers(delivery.headers),
-                {
-                    "upstream.run_id": task.run_id,
-                    "upstream.asset_key": task.asset_key,
-                    "upstream.attempt": task.attempt,
-                    "upstream.worker_id": self._settings.worker_id,
-                    "messaging.system": self._transport.messaging_system,
-                    "messaging.operation.type": "process",
-                },
-            ) as span:
-                result, exception = await self._execute(task)
-                if result.error is not None:
-                    mark_failed(span, result.error, exception)
-                headers = headers_for(span)  # the result continues the step's trace
-            try:
-                await self._transport.publish_result(encode(result), headers=headers)
-                await delivery.ack()  # only now is the result safe
-            except TransportError as exc:
-                # The broker lost the connection: the unacked task goes back to the queue and
-                # runs again; its repeated result is recorded once. The worker carries on.
-                log.warning(
-                    "task.unsettled", run_id=task.run_id, step=task.step_key, reason=str(exc)
-                )
-        finally:
-            slots.release()
+            task = decode_task(delivery.body)
+        except ProtocolError as exc:
+            log.warning("task.rejected", reason=str(exc))
+            await delivery.reject(str(exc))
+            return
+        with current_span(
+            f"execute {task.asset_key}",
+            context_from_headers(delivery.headers),
+            {
+                "upstream.run_id": task.run_id,
+                "upstream.asset_key": task.asset_key,
+                "upstream.attempt": task.attempt,
+                "upstream.worker_id": self._settings.worker_id,
+                "messaging.system": self._transport.messaging_system,
+                "messaging.operation.type": "process",
+            },
+        ) as span:
+            result, exception = await self._execute(task)
+            if result.error is not None:
+                mark_failed(span, result.error, exception)
+            headers = headers_for(span)  # the result continues the step's trace
+        try:
+            await self._transport.publish_result(encode(result), headers=headers)
+            await delivery.ack()  # only now is the result safe
+        except TransportError as exc:
+            # The broker lost the connection: the unacked task goes back to the queue and
+            # runs again; its repeated result is recorded once. The worker carries on.
+            log.warning("task.unsettled", run_id=task.run_id, step=task.step_key, reason=str(exc))
 
     async def run(self, task: TaskMessage) -> ResultMessage:
         """Run one task and describe the outcome; never raises for user code."""
@@ -131,15 +148,19 @@ class Worker:
         if refusal is not None:
             now = time.time()
             return self._result(task, False, now, now, error=refusal), None
-        bound = log.bind(run_id=task.run_id, asset_key=task.asset_key)
+
+        def log_line(line: LogLine) -> None:
+            bound = log.bind(run_id=task.run_id, asset_key=task.asset_key)
+            _USER_LOG[line.level](bound, "asset.log", message=line.message)
+
         step = await execute_step(
             self._definitions,
-            AssetKey.from_user_string(task.asset_key),
+            self._key(task.asset_key),
             run_id=task.run_id,
             attempt=task.attempt,
             default_io_manager=self._io,
-            thread_limiter=self._threads,
-            log_sink=lambda line: _USER_LOG[line.level](bound, "asset.log", message=line.message),
+            threads=self._threads,
+            log_sink=log_line,
         )
         if step.exception is not None and self._on_exception is not None:
             self._on_exception(task.run_id, task.step_key, step.exception)
@@ -173,7 +194,7 @@ class Worker:
                 "",
             )
         try:
-            known = self._definitions.has_asset(AssetKey.from_user_string(task.asset_key))
+            known = self._definitions.has_asset(self._key(task.asset_key))
         except ValueError:
             known = False
         if not known:
@@ -183,6 +204,16 @@ class Worker:
                 "",
             )
         return None
+
+    def _key(self, text: str) -> AssetKey:
+        """`text` parsed as an asset key (ValueError if malformed). Every task names its
+        asset as a string; a key of these definitions is parsed once, then cached."""
+        key = self._keys.get(text)
+        if key is None:
+            key = AssetKey.from_user_string(text)
+            if self._definitions.has_asset(key):  # bounded: never cache what tasks invent
+                self._keys[text] = key
+        return key
 
     def _result(
         self,
