@@ -302,23 +302,27 @@ class Coordinator:
         if not steps:
             return
         run = handle.run
+        traced = handle.span.is_recording()  # else no step span at all: none is recorded
         outgoing = []
         for step in steps:
             queue = handle.plan.queues.get(step)
-            span = handle.step_spans[step] = start_step_span(
-                handle.span,
-                step,
-                {
-                    "upstream.run_id": run.run_id,
-                    "upstream.asset_key": step,
-                    "upstream.attempt": 1,
-                    "messaging.system": self._transport.messaging_system,
-                    "messaging.destination.name": queue or "default",
-                    "messaging.operation.type": "publish",
-                },
-            )
+            headers: dict[str, str] = {}
+            if traced:
+                span = handle.step_spans[step] = start_step_span(
+                    handle.span,
+                    step,
+                    {
+                        "upstream.run_id": run.run_id,
+                        "upstream.asset_key": step,
+                        "upstream.attempt": 1,
+                        "messaging.system": self._transport.messaging_system,
+                        "messaging.destination.name": queue or "default",
+                        "messaging.operation.type": "publish",
+                    },
+                )
+                headers = headers_for(span)
             task = TaskMessage(run.run_id, step, step, 1, run.code_location, run.definitions_hash)
-            outgoing.append(OutgoingTask(encode(task), headers_for(span), queue))
+            outgoing.append(OutgoingTask(encode(task), headers, queue))
         await self._transport.publish_tasks(outgoing)
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:

@@ -86,17 +86,30 @@ _TYPES: dict[str, tuple[type, ...]] = {
 Message = TaskMessage | ResultMessage
 M = TypeVar("M", TaskMessage, ResultMessage)
 
+# Per message class, computed once (every step encodes and decodes two messages): its field
+# names in order, and for decoding each field's allowed types and whether it is required.
+_NAMES: dict[type[Message], tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in (TaskMessage, ResultMessage)
+}
+_CHECKS: dict[type[Message], tuple[tuple[str, tuple[type, ...], bool], ...]] = {
+    cls: tuple(
+        (f.name, _TYPES[f.name], f.default is MISSING and f.default_factory is MISSING)
+        for f in fields(cls)
+    )
+    for cls in (TaskMessage, ResultMessage)
+}
+
 
 def encode(message: Message) -> bytes:
     """Serialise a message with its kind and the protocol version."""
     body: dict[str, Any] = {"v": PROTOCOL_VERSION, "kind": message.KIND}
-    for f in fields(message):
-        value = getattr(message, f.name)
+    for name in _NAMES[type(message)]:
+        value = getattr(message, name)
         if isinstance(value, ErrorInfo):
             value = [value.type, value.message, value.traceback]
-        elif f.name == "logs":
+        elif name == "logs":
             value = [[line.timestamp, line.level, line.message] for line in value]
-        body[f.name] = value
+        body[name] = value
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     return packed
 
@@ -116,17 +129,15 @@ def _unpack(body: bytes, cls: type[M]) -> dict[str, Any]:
     kind = data.pop("kind", None)
     if kind != cls.KIND:
         raise ProtocolError(f"expected a {cls.KIND} message, got kind {kind!r}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = set(data) - set(known)
+    unknown = set(data).difference(_NAMES[cls])
     if unknown:
         raise ProtocolError(f"{cls.KIND} message has unknown fields {sorted(unknown)}")
-    for name, f in known.items():
+    for name, allowed, required in _CHECKS[cls]:
         if name not in data:
-            if f.default is MISSING and f.default_factory is MISSING:
+            if required:
                 raise ProtocolError(f"{cls.KIND} message lacks required field {name!r}")
             continue
         value = data[name]
-        allowed = _TYPES[name]
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             names = " or ".join(t.__name__ for t in allowed)
             raise ProtocolError(

@@ -69,7 +69,20 @@ class MemoryTransport:
         self._result_send.send_nowait(_MemoryDelivery(body, dict(headers), self))
 
     async def tasks(self) -> AsyncIterator[Delivery]:
-        async for delivery in self._task_receive:
+        """Deliveries in order. One already queued is taken without a checkpoint (a
+        `receive` yields to the loop first, even then): the consumer yields when it must
+        wait, as a worker does once its runners are all busy, and a task saves a loop
+        round trip."""
+        while True:
+            try:
+                delivery = self._task_receive.receive_nowait()
+            except anyio.WouldBlock:
+                try:
+                    delivery = await self._task_receive.receive()
+                except anyio.EndOfStream:
+                    return
+            except anyio.EndOfStream:
+                return
             yield delivery
 
     async def results(self) -> AsyncIterator[Sequence[Delivery]]:
