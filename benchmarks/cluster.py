@@ -102,7 +102,6 @@ async def _submit_and_wait(namespace: str, module: Path, limit_s: float) -> RunR
     from upstream.cli.cluster import submit_run
     from upstream.embedded.loading import load_code_location
     from upstream.storage.postgres import open_postgres_storage
-    from upstream.storage.records import RunStatus
 
     location = load_code_location(None, str(module))
     storage = await open_postgres_storage(DATABASE_URL, schema=namespace, max_size=1)
@@ -111,7 +110,7 @@ async def _submit_and_wait(namespace: str, module: Path, limit_s: float) -> RunR
         async with asyncio.timeout(limit_s):
             while True:
                 run = await storage.get_run(run_id)
-                if run is not None and run.status not in (RunStatus.QUEUED, RunStatus.STARTED):
+                if run is not None and run.status.ended:
                     return run
                 await asyncio.sleep(0.2)
     except TimeoutError:

@@ -82,7 +82,7 @@ def _start_dev(n: int, home: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def _materialize_all(base: str) -> str:
     (run_id,) = _call(base, "/api/runs", {"selection": "*"})["run_ids"]
-    while _call(base, f"/api/runs/{run_id}")["status"] in ("QUEUED", "STARTED"):
+    while _call(base, f"/api/runs/{run_id}")["status"] in ("QUEUED", "STARTED", "CANCELING"):
         time.sleep(0.5)
     return str(run_id)
 

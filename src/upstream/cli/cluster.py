@@ -193,7 +193,7 @@ async def follow_run(
             if step.status is not StepStatus.QUEUED and step.step_key not in reported:
                 reported.add(step.step_key)
                 on_step(step)
-        if run.status not in (RunStatus.QUEUED, RunStatus.STARTED):
+        if run.status.ended:
             break
         await anyio.sleep(_FOLLOW_EVERY)
     reason = None

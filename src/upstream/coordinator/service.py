@@ -275,7 +275,7 @@ class Coordinator:
         if run_id in self._done:
             return True
         run = await self._storage.get_run(run_id)
-        if run is None or run.status in (RunStatus.QUEUED, RunStatus.STARTED):
+        if run is None or not run.status.ended:
             return False
         self._done.add(run_id)
         return True

@@ -31,6 +31,14 @@ class RunStatus(StrEnum):
     FAILURE = "FAILURE"
     CANCELED = "CANCELED"  # stopped before the end (interrupted, or canceled on request)
 
+    @property
+    def ended(self) -> bool:
+        """SUCCESS, FAILURE or CANCELED: final, nothing more will happen to the run."""
+        return self in _ENDED
+
+
+_ENDED = frozenset({RunStatus.SUCCESS, RunStatus.FAILURE, RunStatus.CANCELED})
+
 
 class StepStatus(StrEnum):
     QUEUED = "QUEUED"

@@ -24,7 +24,7 @@ __all__ = [
     "statuses",
 ]
 
-ACTIVE_RUN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.STARTED, RunStatus.CANCELING})
+ACTIVE_RUN_STATUSES = frozenset(s for s in RunStatus if not s.ended)
 
 
 @dataclass
