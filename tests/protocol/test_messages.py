@@ -17,9 +17,10 @@ from upstream.protocol import (
     ProtocolError,
     ResultMessage,
     TaskMessage,
-    decode_result,
-    decode_task,
-    encode,
+    decode_results,
+    decode_tasks,
+    encode_results,
+    encode_tasks,
 )
 
 text = st.text(max_size=40)
@@ -41,6 +42,7 @@ tasks = st.builds(
     definitions_hash=text,
     partition=st.none() | text,
     run_config=st.dictionaries(text, json_values, max_size=4),
+    trace=st.dictionaries(text, text, max_size=2),
 )
 results = st.builds(
     ResultMessage,
@@ -57,23 +59,46 @@ results = st.builds(
 )
 
 
-@given(tasks)
-def test_a_task_survives_the_wire(task: TaskMessage) -> None:
-    """Encoding then decoding a task gives the same task."""
-    assert decode_task(encode(task)) == task
+@given(st.lists(tasks, min_size=1, max_size=4))
+def test_tasks_survive_the_wire(batch: list[TaskMessage]) -> None:
+    """Encoding then decoding a message of tasks gives the same tasks, in order."""
+    assert decode_tasks(encode_tasks(batch)) == batch
 
 
-@given(results)
-def test_a_result_survives_the_wire(result: ResultMessage) -> None:
-    """Encoding then decoding a result gives the same result, error and logs included."""
-    assert decode_result(encode(result)) == result
+@given(st.lists(results, min_size=1, max_size=4))
+def test_results_survive_the_wire(batch: list[ResultMessage]) -> None:
+    """Encoding then decoding results gives the same results, errors and logs included."""
+    assert decode_results(encode_results(batch)) == batch
+
+
+def test_an_empty_message_is_neither_sent_nor_accepted() -> None:
+    """A message holds at least one record."""
+    with pytest.raises(ValueError, match="at least one"):
+        encode_tasks([])
+    body = msgpack.packb({"v": PROTOCOL_VERSION, "kind": "tasks", "items": []})
+    with pytest.raises(ProtocolError, match="'items' must be a non-empty list"):
+        decode_tasks(body)
+
+
+def test_one_bad_record_spoils_the_message_and_is_named() -> None:
+    """The error names which record is wrong, so the dead-letter log says what to fix."""
+    good = _task_fields()
+    body = msgpack.packb(
+        {"v": PROTOCOL_VERSION, "kind": "tasks", "items": [good, {**good, "attempt": "2"}]}
+    )
+    with pytest.raises(ProtocolError, match="tasks item 1: field 'attempt' must be int"):
+        decode_tasks(body)
+    bad_trace = {**good, "trace": {"traceparent": 1}}
+    body = msgpack.packb({"v": PROTOCOL_VERSION, "kind": "tasks", "items": [bad_trace]})
+    with pytest.raises(ProtocolError, match="'trace' must map str to str"):
+        decode_tasks(body)
 
 
 @settings(max_examples=500)
 @given(st.binary(max_size=200))
 def test_random_bytes_raise_only_protocol_errors(body: bytes) -> None:
     """Garbage never crashes a decoder with anything but ProtocolError."""
-    for decode in (decode_task, decode_result):
+    for decode in (decode_tasks, decode_results):
         with contextlib.suppress(ProtocolError):
             decode(body)
 
@@ -85,6 +110,7 @@ def test_random_bytes_raise_only_protocol_errors(body: bytes) -> None:
             _fields := [
                 "v",
                 "kind",
+                "items",
                 "run_id",
                 "step_key",
                 "asset_key",
@@ -108,44 +134,57 @@ def test_random_bytes_raise_only_protocol_errors(body: bytes) -> None:
     )
 )
 def test_random_maps_raise_only_protocol_errors(fields: dict[str, Any]) -> None:
-    """Maps with real field names and wrong values are refused cleanly."""
-    body = msgpack.packb(fields)
-    for decode in (decode_task, decode_result):
-        with contextlib.suppress(ProtocolError):
-            decode(body)
+    """Maps with real field names and wrong values are refused cleanly, as messages and
+    as records inside a well-formed envelope."""
+    for kind in ("tasks", "results"):
+        envelope = {"v": PROTOCOL_VERSION, "kind": kind, "items": [fields]}
+        for body in (msgpack.packb(fields), msgpack.packb(envelope)):
+            for decode in (decode_tasks, decode_results):
+                with contextlib.suppress(ProtocolError):
+                    decode(body)
 
 
 def _task_fields() -> dict[str, Any]:
     task = TaskMessage("run", "a", "a", 1, "loc", "hash")
-    fields: dict[str, Any] = msgpack.unpackb(encode(task))
+    fields: dict[str, Any] = msgpack.unpackb(encode_tasks([task]))["items"][0]
     return fields
 
 
+def _message(record: dict[str, Any], **envelope: Any) -> bytes:
+    body = {"v": PROTOCOL_VERSION, "kind": "tasks", "items": [record], **envelope}
+    packed: bytes = msgpack.packb(body)
+    return packed
+
+
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("envelope", "change", "message"),
     [
-        ({"v": PROTOCOL_VERSION + 1}, "unsupported protocol version"),
-        ({"kind": "result"}, "expected a task message"),
-        ({"attempt": "1"}, "field 'attempt' must be int"),
-        ({"attempt": True}, "field 'attempt' must be int"),
-        ({"attempt": 0}, "'attempt' must be >= 1"),
-        ({"surprise": 1}, "unknown fields ['surprise']"),
-        ({"run_id": None}, "field 'run_id' must be str"),
+        ({"v": PROTOCOL_VERSION + 1}, {}, "unsupported protocol version"),
+        ({"v": 1}, {}, "unsupported protocol version 1; this build speaks 2"),
+        ({"kind": "results"}, {}, "expected a tasks message"),
+        ({"extra": 1}, {}, "message has unknown fields ['extra']"),
+        ({}, {"attempt": "1"}, "field 'attempt' must be int"),
+        ({}, {"attempt": True}, "field 'attempt' must be int"),
+        ({}, {"attempt": 0}, "'attempt' must be >= 1"),
+        ({}, {"surprise": 1}, "item 0 has unknown fields ['surprise']"),
+        ({}, {"run_id": None}, "field 'run_id' must be str"),
     ],
 )
-def test_a_bad_task_names_what_is_wrong(change: dict[str, Any], message: str) -> None:
+def test_a_bad_task_names_what_is_wrong(
+    envelope: dict[str, Any], change: dict[str, Any], message: str
+) -> None:
     """The error names the offending field, so the dead-letter log says what to fix."""
-    fields = {**_task_fields(), **change}
+    body = _message({**_task_fields(), **change}, **envelope)
     with pytest.raises(ProtocolError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        decode_task(msgpack.packb(fields))
+        decode_tasks(body)
 
 
 def test_a_missing_required_field_is_named() -> None:
     """A task without its run id is refused, naming the field."""
     fields = _task_fields()
     del fields["run_id"]
-    with pytest.raises(ProtocolError, match="lacks required field 'run_id'"):
-        decode_task(msgpack.packb(fields))
+    with pytest.raises(ProtocolError, match="item 0 lacks required field 'run_id'"):
+        decode_tasks(_message(fields))
 
 
 def test_no_pickle_on_the_wire() -> None:
@@ -153,4 +192,4 @@ def test_no_pickle_on_the_wire() -> None:
     import pickle
 
     with pytest.raises(ProtocolError):
-        decode_task(pickle.dumps(TaskMessage("r", "a", "a", 1, "l", "h")))
+        decode_tasks(pickle.dumps([TaskMessage("r", "a", "a", 1, "l", "h")]))

@@ -11,8 +11,15 @@ import pytest
 
 from upstream import Definitions, InMemoryIOManager, asset
 from upstream.coordinator import Coordinator
+from upstream.coordinator.service import split_tasks
 from upstream.planning import build_plan
-from upstream.protocol import ResultMessage, TaskMessage, decode_result, encode
+from upstream.protocol import (
+    ResultMessage,
+    TaskMessage,
+    decode_results,
+    encode_results,
+    encode_tasks,
+)
 from upstream.storage import EventType, RunStatus, SqliteStorage, StepStatus, open_sqlite_storage
 from upstream.transport import Delivery, MemoryTransport
 from upstream.worker import Worker, WorkerSettings
@@ -63,7 +70,7 @@ def _task(**change: Any) -> TaskMessage:
 
 async def _one_result(transport: MemoryTransport) -> ResultMessage:
     async for batch in transport.results():
-        return decode_result(batch[0].body)
+        return decode_results(batch[0].body)[0]
     raise AssertionError("no result")
 
 
@@ -73,7 +80,7 @@ async def test_a_malformed_task_is_dead_lettered_and_the_worker_keeps_serving() 
     async with anyio.create_task_group() as group:
         group.start_soon(_worker(transport).serve)
         await transport.publish_task(b"\xc1not msgpack", headers={})
-        await transport.publish_task(encode(_task()), headers={})
+        await transport.publish_task(encode_tasks([_task()]), headers={})
         result = await _one_result(transport)
         await transport.aclose()
     assert result.status == "success"
@@ -134,7 +141,7 @@ async def test_a_worker_acks_a_task_only_after_its_result_is_published() -> None
     transport = _Recorder()
     async with anyio.create_task_group() as group:
         group.start_soon(_worker(transport).serve)
-        await transport.publish_task(encode(_task()), headers={})
+        await transport.publish_task(encode_tasks([_task()]), headers={})
         await _one_result(transport)
         await transport.aclose()
     assert transport.order == ["result published", "task acked"]
@@ -162,7 +169,7 @@ async def test_a_malformed_or_foreign_result_is_dead_lettered_and_the_run_comple
     """The coordinator logs and dead-letters what it cannot use, and keeps going."""
     transport = MemoryTransport()
     foreign = ResultMessage("someone-else", "a", 1, "success", 0.0, 0.0, "w9")
-    await _run_with(transport, storage, [b"garbage", encode(foreign)])
+    await _run_with(transport, storage, [b"garbage", encode_results([foreign])])
     reasons = [d.reason for d in transport.dead_letters]
     assert any("not a msgpack message" in r for r in reasons)
     assert any("unknown run 'someone-else'" in r for r in reasons)
@@ -174,9 +181,9 @@ async def test_a_duplicate_result_is_recorded_once(storage: SqliteStorage) -> No
     coordinator = Coordinator(storage, transport)
     handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1", **WHERE)
     success = ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")
-    twice = [_Delivered(encode(success)), _Delivered(encode(success))]
+    twice = [_Delivered(encode_results([success])), _Delivered(encode_results([success]))]
     await coordinator.handle_results(twice)
-    await coordinator.handle_results([_Delivered(encode(success))])
+    await coordinator.handle_results([_Delivered(encode_results([success]))])
     assert all(d.acked for d in twice)
     steps = await storage.get_steps("r1")
     assert [(s.step_key, s.status) for s in steps] == [
@@ -187,7 +194,7 @@ async def test_a_duplicate_result_is_recorded_once(storage: SqliteStorage) -> No
     assert [e.type for e in events].count(EventType.ASSET_MATERIALIZATION) == 1
     assert not handle.finished.is_set()
     await coordinator.handle_results(
-        [_Delivered(encode(ResultMessage("r1", "b", 1, "success", 2.0, 3.0, "w1")))]
+        [_Delivered(encode_results([ResultMessage("r1", "b", 1, "success", 2.0, 3.0, "w1")]))]
     )
     assert (await handle.wait()).status is RunStatus.SUCCESS
 
@@ -212,7 +219,7 @@ async def test_a_new_coordinator_resumes_an_unfinished_run(storage: SqliteStorag
     first = Coordinator(storage, MemoryTransport())
     await first.submit(plan, run_id="r1", **WHERE)
     await first.handle_results(
-        [_Delivered(encode(ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")))]
+        [_Delivered(encode_results([ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")]))]
     )
     # `first` dies here: b was published on a transport nobody will read.
 
@@ -256,13 +263,15 @@ async def test_drain_finishes_the_task_in_flight_and_takes_no_more() -> None:
     task = _task(step_key="slow", asset_key="slow", definitions_hash=defs.hash)
     async with anyio.create_task_group() as group:
         group.start_soon(worker.serve)
-        await transport.publish_task(encode(task), headers={})
+        await transport.publish_task(encode_tasks([task]), headers={})
         await started.wait()
-        await transport.publish_task(encode(task), headers={})  # must not start
+        await transport.publish_task(encode_tasks([task]), headers={})  # must not start
         worker.drain()
         release.set()
     await transport.aclose()
-    results = [decode_result(d.body) async for batch in transport.results() for d in batch]
+    results = [
+        r async for batch in transport.results() for d in batch for r in decode_results(d.body)
+    ]
     assert [r.status for r in results] == ["success"]  # one result: the second never ran
 
 
@@ -346,7 +355,7 @@ async def test_a_canceled_run_skips_what_had_not_started_and_ends_canceled(
     assert handle.record is None  # `a` is still in flight
 
     await coordinator.handle_results(
-        [_Delivered(encode(ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")))]
+        [_Delivered(encode_results([ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")]))]
     )
     record = await handle.wait()
     assert record.status is RunStatus.CANCELED
@@ -358,3 +367,95 @@ async def test_a_canceled_run_skips_what_had_not_started_and_ends_canceled(
 async def test_cancel_of_a_run_driven_elsewhere_is_a_no_op(storage: SqliteStorage) -> None:
     coordinator = Coordinator(storage, MemoryTransport())
     assert await coordinator.cancel("unknown") is False
+
+
+async def test_a_message_of_several_tasks_is_acked_once_after_all_their_results() -> None:
+    """Each task of a message runs and reports; the message is acked once, last."""
+    transport = _Recorder()
+    tasks = [_task(step_key=f"a{n}", run_id=f"r{n}") for n in range(3)]
+    async with anyio.create_task_group() as group:
+        group.start_soon(_worker(transport).serve)
+        await transport.publish_task(encode_tasks(tasks), headers={})
+        seen: list[ResultMessage] = []
+        async for batch in transport.results():
+            seen += [r for d in batch for r in decode_results(d.body)]
+            if len(seen) == 3:
+                break
+        await transport.aclose()
+    assert sorted(r.run_id for r in seen) == ["r0", "r1", "r2"]
+    assert all(r.status == "success" for r in seen)
+    assert transport.order.count("task acked") == 1
+    assert transport.order[-1] == "task acked"
+
+
+async def test_a_results_message_with_a_stray_result_keeps_the_good_ones(
+    storage: SqliteStorage,
+) -> None:
+    """The known run's result is recorded; the message is then dead-lettered (not acked),
+    naming the stray run, so nothing recorded is lost and the stray can be inspected."""
+    coordinator = Coordinator(storage, MemoryTransport())
+    await coordinator.submit(build_plan(DEFS.graph), run_id="r1", **WHERE)
+    mixed = _Delivered(
+        encode_results(
+            [
+                ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1"),
+                ResultMessage("elsewhere", "a", 1, "success", 1.0, 2.0, "w1"),
+            ]
+        )
+    )
+    await coordinator.handle_results([mixed])
+    assert not mixed.acked
+    assert mixed.rejected is not None and "unknown run 'elsewhere'" in mixed.rejected
+    steps = {s.step_key: s.status for s in await storage.get_steps("r1")}
+    assert steps == {"a": StepStatus.SUCCESS, "b": StepStatus.QUEUED}
+
+
+def test_a_ready_set_is_cut_into_even_messages_spread_over_the_workers() -> None:
+    """Few tasks go one per message; many go several per message, never over the cap, in
+    enough messages for every worker to get a share."""
+    tasks = [_task(step_key=str(n)) for n in range(10_000)]
+    assert [len(p) for p in split_tasks(tasks[:3], consumers=2)] == [1, 1, 1]
+    assert [len(p) for p in split_tasks(tasks[:10], consumers=2)] == [3, 3, 2, 2]
+    assert [len(p) for p in split_tasks(tasks[:10], consumers=0)] == [5, 5]
+    wide = split_tasks(tasks, consumers=2)
+    assert max(map(len, wide)) - min(map(len, wide)) <= 1 and max(map(len, wide)) <= 32
+    assert [t for part in wide for t in part] == tasks
+
+
+async def test_drain_finishes_a_message_already_taken_but_starts_no_other() -> None:
+    """A message is the unit of work: its tasks all run and it is acked; the next
+    message stays unacked for another worker."""
+    started = anyio.Event()
+    release = anyio.Event()
+
+    @asset
+    async def slow() -> int:
+        started.set()
+        await release.wait()
+        return 1
+
+    defs = Definitions([slow])
+    transport = _Recorder()
+    worker = Worker(
+        defs,
+        transport,
+        WorkerSettings(LOCATION, "w1", concurrency=1),
+        default_io_manager=InMemoryIOManager(),
+    )
+    pair = [
+        _task(run_id=f"r{n}", step_key="slow", asset_key="slow", definitions_hash=defs.hash)
+        for n in range(2)
+    ]
+    async with anyio.create_task_group() as group:
+        group.start_soon(worker.serve)
+        await transport.publish_task(encode_tasks(pair), headers={})
+        await started.wait()
+        await transport.publish_task(encode_tasks(pair[:1]), headers={})  # must not start
+        worker.drain()
+        release.set()
+    await transport.aclose()
+    results = [
+        r async for batch in transport.results() for d in batch for r in decode_results(d.body)
+    ]
+    assert sorted(r.run_id for r in results) == ["r0", "r1"]
+    assert transport.order.count("task acked") == 1

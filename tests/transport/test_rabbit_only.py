@@ -167,3 +167,18 @@ async def _drop_connection(name: str) -> None:
     if listing.returncode != 0 or len(pids) != 1:
         pytest.skip(f"cannot find the connection with rabbitmqctl: {listing.stderr.decode()}")
     await anyio.run_process(["rabbitmqctl", "close_connection", pids[0], "test"])
+
+
+async def test_the_coordinator_sees_how_many_workers_consume_a_queue(
+    rabbit_settings: RabbitSettings,
+) -> None:
+    """The count that sizes task messages: the workers on that queue, not on others."""
+    async with (
+        await open_rabbit_transport(
+            rabbit_settings, consume_tasks=False, consume_results=False
+        ) as coordinator,
+        await open_rabbit_transport(rabbit_settings, consume_tasks=True, consume_results=False),
+        await open_rabbit_transport(rabbit_settings, consume_tasks=True, consume_results=False),
+    ):
+        assert await coordinator.task_consumers() == 2
+        assert await coordinator.task_consumers("gpu") == 0  # declared, nobody serves it

@@ -2,7 +2,8 @@
 
 A thin loop around the pure `ReadySet`. Per burst of results it does one storage
 transaction, then acks them (a result is acked only once committed), then publishes the
-next ready steps. It never imports user code: it needs only plans and the transport.
+next ready steps, several to a message when many are ready at once. It never imports user
+code: it needs only plans and the transport.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
-from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_result, encode
+from upstream.protocol import (
+    ProtocolError,
+    ResultMessage,
+    TaskMessage,
+    decode_results,
+    encode_tasks,
+)
 from upstream.storage.base import RunStorage
 from upstream.storage.records import (
     RunRecord,
@@ -37,6 +44,12 @@ __all__ = ["Coordinator", "RunHandle"]
 log = get_logger("coordinator")
 
 OutcomeObserver = Callable[[StepOutcome], None]
+
+# A ready set is published as at least _SPREAD messages per worker consuming its queue
+# (so every worker gets a share, and a faster one can take more), of at most _BATCH_MAX
+# tasks each: a wide ready set costs the broker a few hundred messages, not one per step.
+_SPREAD = 2
+_BATCH_MAX = 32
 
 
 @dataclass
@@ -198,45 +211,56 @@ class Coordinator:
                 await self._commit(bursts)
 
     async def _decide(self, batch: Sequence[Delivery]) -> _Burst:
-        """Decode, feed the trackers, and say what to record, publish and ack."""
+        """Decode, feed the trackers, and say what to record, publish, ack and reject."""
         burst = _Burst()
         for delivery in batch:
             try:
-                result = decode_result(delivery.body)
+                results = decode_results(delivery.body)
             except ProtocolError as exc:
                 log.warning("result.rejected", reason=str(exc))
                 await delivery.reject(str(exc))
                 continue
-            handle = self._runs.get(result.run_id)
-            if handle is None or result.step_key not in handle.plan.parents:
-                if handle is None and await self._finished_earlier(result.run_id):
-                    burst.to_ack.append(delivery)  # a late duplicate of a finished run
-                    continue
-                reason = f"result for unknown run {result.run_id!r} step {result.step_key!r}"
+            unknown = [r for r in results if not await self._take(r, burst)]
+            if unknown:
+                # Dead-lettered once the results it also held are committed, so nothing
+                # recorded is lost and the stray ones can be inspected.
+                first = unknown[0]
+                reason = f"result for unknown run {first.run_id!r} step {first.step_key!r}" + (
+                    f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+                )
                 log.warning("result.rejected", reason=reason)
-                await delivery.reject(reason)
-                continue
-            burst.to_ack.append(delivery)
-            burst.outcomes.append(_outcome(result))
-            handle.uncommitted += 1
-            if result.status == "success":
-                for step in handle.tracker.succeeded(result.step_key):
-                    burst.ready.append((handle.run_id, step))
+                burst.to_reject.append((delivery, reason))
             else:
-                decided_at = time.time()
-                for skip in handle.tracker.failed(result.step_key):
-                    handle.uncommitted += 1
-                    burst.outcomes.append(
-                        StepOutcome(
-                            run_id=handle.run_id,
-                            step_key=skip.step,
-                            attempt=1,
-                            status=StepStatus.SKIPPED,
-                            ended_at=decided_at,
-                            skip_reason=f"upstream {skip.because_of!r} failed",
-                        )
-                    )
+                burst.to_ack.append(delivery)
         return burst
+
+    async def _take(self, result: ResultMessage, burst: _Burst) -> bool:
+        """Add one result's outcome (and what it made ready or skipped) to `burst`; False
+        for a result of no run this coordinator drives or drove."""
+        handle = self._runs.get(result.run_id)
+        if handle is None or result.step_key not in handle.plan.parents:
+            # A late duplicate of a finished run is acked and ignored.
+            return handle is None and await self._finished_earlier(result.run_id)
+        burst.outcomes.append(_outcome(result))
+        handle.uncommitted += 1
+        if result.status == "success":
+            for step in handle.tracker.succeeded(result.step_key):
+                burst.ready.append((handle.run_id, step))
+            return True
+        decided_at = time.time()
+        for skip in handle.tracker.failed(result.step_key):
+            handle.uncommitted += 1
+            burst.outcomes.append(
+                StepOutcome(
+                    run_id=handle.run_id,
+                    step_key=skip.step,
+                    attempt=1,
+                    status=StepStatus.SKIPPED,
+                    ended_at=decided_at,
+                    skip_reason=f"upstream {skip.because_of!r} failed",
+                )
+            )
+        return True
 
     async def _publish_ready(self, burst: _Burst) -> None:
         by_run: dict[str, list[str]] = {}
@@ -265,6 +289,11 @@ class Coordinator:
                     await delivery.ack()
                 except TransportError as exc:  # redelivered later; recording it is a no-op
                     log.warning("result.ack_failed", reason=str(exc))
+            for delivery, reason in burst.to_reject:
+                try:
+                    await delivery.reject(reason)
+                except TransportError as exc:
+                    log.warning("result.reject_failed", reason=str(exc))
         for run_id in dict.fromkeys(o.run_id for o in outcomes):
             handle = self._runs.get(run_id)
             if handle is not None:  # None: finished by an earlier commit
@@ -303,10 +332,10 @@ class Coordinator:
             return
         run = handle.run
         traced = handle.span.is_recording()  # else no step span at all: none is recorded
-        outgoing = []
+        by_queue: dict[str | None, list[TaskMessage]] = {}
         for step in steps:
             queue = handle.plan.queues.get(step)
-            headers: dict[str, str] = {}
+            trace: dict[str, str] = {}
             if traced:
                 span = handle.step_spans[step] = start_step_span(
                     handle.span,
@@ -320,9 +349,17 @@ class Coordinator:
                         "messaging.operation.type": "publish",
                     },
                 )
-                headers = headers_for(span)
-            task = TaskMessage(run.run_id, step, step, 1, run.code_location, run.definitions_hash)
-            outgoing.append(OutgoingTask(encode(task), headers, queue))
+                trace = headers_for(span)
+            by_queue.setdefault(queue, []).append(
+                TaskMessage(
+                    run.run_id, step, step, 1, run.code_location, run.definitions_hash, trace=trace
+                )
+            )
+        outgoing = []
+        for queue, tasks in by_queue.items():
+            consumers = await self._transport.task_consumers(queue)
+            for part in split_tasks(tasks, consumers):
+                outgoing.append(OutgoingTask(encode_tasks(part), {}, queue))
         await self._transport.publish_tasks(outgoing)
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
@@ -353,6 +390,21 @@ class _Burst:
     outcomes: list[StepOutcome] = field(default_factory=list)
     ready: list[tuple[str, str]] = field(default_factory=list)  # (run_id, step)
     to_ack: list[Delivery] = field(default_factory=list)
+    to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
+
+
+def split_tasks(tasks: Sequence[TaskMessage], consumers: int) -> list[Sequence[TaskMessage]]:
+    """`tasks` cut into messages of nearly equal size: at least `_SPREAD` per consumer
+    (while there are tasks enough), at most `_BATCH_MAX` tasks in one."""
+    per = min(_BATCH_MAX, max(1, math.ceil(len(tasks) / (_SPREAD * max(1, consumers)))))
+    count = math.ceil(len(tasks) / per)
+    size, extra = divmod(len(tasks), count)
+    parts, start = [], 0
+    for number in range(count):
+        end = start + size + (number < extra)
+        parts.append(tasks[start:end])
+        start = end
+    return parts
 
 
 def _outcome(result: ResultMessage) -> StepOutcome:

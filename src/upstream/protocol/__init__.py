@@ -7,9 +7,10 @@ from upstream.protocol.messages import (
     ProtocolError,
     ResultMessage,
     TaskMessage,
-    decode_result,
-    decode_task,
-    encode,
+    decode_results,
+    decode_tasks,
+    encode_results,
+    encode_tasks,
 )
 
 __all__ = [
@@ -19,7 +20,8 @@ __all__ = [
     "ProtocolError",
     "ResultMessage",
     "TaskMessage",
-    "decode_result",
-    "decode_task",
-    "encode",
+    "decode_results",
+    "decode_tasks",
+    "encode_results",
+    "encode_tasks",
 ]

@@ -1,11 +1,15 @@
 """Every message that crosses a process boundary: typed records, msgpack on the wire.
 
 No pickle: a task names its asset by key and code location, and the worker imports the code.
-Decoding checks the version, the kind and every field's type, and raises `ProtocolError`.
+A message carries one or more records of one kind (tasks or results): per-message broker
+work, not per-record work, is what a distributed run mostly pays for. Decoding checks the
+version, the kind and every record's fields, and raises `ProtocolError`; one bad record
+makes the whole message bad.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
@@ -21,12 +25,13 @@ __all__ = [
     "ProtocolError",
     "ResultMessage",
     "TaskMessage",
-    "decode_result",
-    "decode_task",
-    "encode",
+    "decode_results",
+    "decode_tasks",
+    "encode_results",
+    "encode_tasks",
 ]
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: a message holds a list of records; a task carries its trace
 
 
 class ProtocolError(UpstreamError):
@@ -35,9 +40,10 @@ class ProtocolError(UpstreamError):
 
 @dataclass(frozen=True, slots=True)
 class TaskMessage:
-    """Materialize one asset for one run."""
+    """Materialize one asset for one run. `trace` holds the W3C trace context of the
+    coordinator's step span (`traceparent`), as message headers would for one task."""
 
-    KIND: ClassVar[str] = "task"
+    KIND: ClassVar[str] = "tasks"
     run_id: str
     step_key: str
     asset_key: str
@@ -46,13 +52,14 @@ class TaskMessage:
     definitions_hash: str
     partition: str | None = None
     run_config: dict[str, Any] = field(default_factory=dict)
+    trace: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class ResultMessage:
     """What happened when a worker ran a task."""
 
-    KIND: ClassVar[str] = "result"
+    KIND: ClassVar[str] = "results"
     run_id: str
     step_key: str
     attempt: int
@@ -74,6 +81,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "definitions_hash": (str,),
     "partition": (str, type(None)),
     "run_config": (dict,),
+    "trace": (dict,),
     "status": (str,),
     "started_at": (float, int),
     "ended_at": (float, int),
@@ -100,9 +108,8 @@ _CHECKS: dict[type[Message], tuple[tuple[str, tuple[type, ...], bool], ...]] = {
 }
 
 
-def encode(message: Message) -> bytes:
-    """Serialise a message with its kind and the protocol version."""
-    body: dict[str, Any] = {"v": PROTOCOL_VERSION, "kind": message.KIND}
+def _record(message: Message) -> dict[str, Any]:
+    body: dict[str, Any] = {}
     for name in _NAMES[type(message)]:
         value = getattr(message, name)
         if isinstance(value, ErrorInfo):
@@ -110,61 +117,101 @@ def encode(message: Message) -> bytes:
         elif name == "logs":
             value = [[line.timestamp, line.level, line.message] for line in value]
         body[name] = value
+    return body
+
+
+def _encode(kind: str, messages: Sequence[Message]) -> bytes:
+    if not messages:
+        raise ValueError(f"a {kind} message needs at least one record")
+    body = {"v": PROTOCOL_VERSION, "kind": kind, "items": [_record(m) for m in messages]}
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     return packed
 
 
-def _unpack(body: bytes, cls: type[M]) -> dict[str, Any]:
+def encode_tasks(tasks: Sequence[TaskMessage]) -> bytes:
+    """One message holding `tasks` (at least one), with its kind and the protocol version."""
+    return _encode(TaskMessage.KIND, tasks)
+
+
+def encode_results(results: Sequence[ResultMessage]) -> bytes:
+    """One message holding `results` (at least one)."""
+    return _encode(ResultMessage.KIND, results)
+
+
+def _unpack(body: bytes, cls: type[M]) -> list[dict[str, Any]]:
+    """The records of a message of `cls`'s kind, each field type-checked."""
     try:
         data = msgpack.unpackb(body, raw=False, strict_map_key=True)
     except Exception as exc:
         raise ProtocolError(f"not a msgpack message ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict):
         raise ProtocolError(f"expected a map, got {type(data).__name__}")
-    version = data.pop("v", None)
+    version = data.get("v")
     if version != PROTOCOL_VERSION:
         raise ProtocolError(
             f"unsupported protocol version {version!r}; this build speaks {PROTOCOL_VERSION}"
         )
-    kind = data.pop("kind", None)
+    kind = data.get("kind")
     if kind != cls.KIND:
         raise ProtocolError(f"expected a {cls.KIND} message, got kind {kind!r}")
-    unknown = set(data).difference(_NAMES[cls])
+    unknown = set(data).difference(("v", "kind", "items"))
     if unknown:
         raise ProtocolError(f"{cls.KIND} message has unknown fields {sorted(unknown)}")
+    items = data.get("items")
+    if not isinstance(items, list) or not items:
+        raise ProtocolError(f"{cls.KIND} message field 'items' must be a non-empty list")
+    for number, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ProtocolError(f"{cls.KIND} item {number} must be a map")
+        _check(item, cls, f"{cls.KIND} item {number}")
+    return items
+
+
+def _check(record: dict[str, Any], cls: type[M], where: str) -> None:
+    unknown = set(record).difference(_NAMES[cls])
+    if unknown:
+        raise ProtocolError(f"{where} has unknown fields {sorted(unknown)}")
     for name, allowed, required in _CHECKS[cls]:
-        if name not in data:
+        if name not in record:
             if required:
-                raise ProtocolError(f"{cls.KIND} message lacks required field {name!r}")
+                raise ProtocolError(f"{where} lacks required field {name!r}")
             continue
-        value = data[name]
+        value = record[name]
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             names = " or ".join(t.__name__ for t in allowed)
             raise ProtocolError(
-                f"{cls.KIND} field {name!r} must be {names}, got {type(value).__name__}"
+                f"{where}: field {name!r} must be {names}, got {type(value).__name__}"
             )
-    return data
 
 
-def decode_task(body: bytes) -> TaskMessage:
-    """Validate and decode a task; raises ProtocolError naming the bad field."""
-    data = _unpack(body, TaskMessage)
-    if data["attempt"] < 1:
-        raise ProtocolError("task field 'attempt' must be >= 1")
-    return TaskMessage(**data)
+def decode_tasks(body: bytes) -> list[TaskMessage]:
+    """Validate and decode a tasks message; raises ProtocolError naming the bad field."""
+    tasks = []
+    for number, data in enumerate(_unpack(body, TaskMessage)):
+        if data["attempt"] < 1:
+            raise ProtocolError(f"tasks item {number}: field 'attempt' must be >= 1")
+        trace = data.get("trace", {})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in trace.items()):
+            raise ProtocolError(f"tasks item {number}: field 'trace' must map str to str")
+        tasks.append(TaskMessage(**data))
+    return tasks
 
 
-def decode_result(body: bytes) -> ResultMessage:
-    """Validate and decode a result; raises ProtocolError naming the bad field."""
-    data = _unpack(body, ResultMessage)
+def decode_results(body: bytes) -> list[ResultMessage]:
+    """Validate and decode a results message; raises ProtocolError naming the bad field."""
+    return [_result(number, data) for number, data in enumerate(_unpack(body, ResultMessage))]
+
+
+def _result(number: int, data: dict[str, Any]) -> ResultMessage:
+    where = f"results item {number}"
     if data["status"] not in ("success", "failure"):
         raise ProtocolError(
-            f"result field 'status' must be success or failure, got {data['status']!r}"
+            f"{where}: field 'status' must be success or failure, got {data['status']!r}"
         )
     error = data.get("error")
     if error is not None:
         if len(error) != 3 or not all(isinstance(part, str) for part in error):
-            raise ProtocolError("result field 'error' must be [type, message, traceback] strings")
+            raise ProtocolError(f"{where}: field 'error' must be [type, message, traceback]")
         data["error"] = ErrorInfo(*error)
     logs = []
     for line in data.get("logs", ()):
@@ -175,7 +222,7 @@ def decode_result(body: bytes) -> ResultMessage:
             or not isinstance(line[1], str)
             or not isinstance(line[2], str)
         ):
-            raise ProtocolError("result field 'logs' must hold [time, level, message] entries")
+            raise ProtocolError(f"{where}: field 'logs' must hold [time, level, message] entries")
         logs.append(LogLine(float(line[0]), line[1], line[2]))
     data["logs"] = tuple(logs)
     return ResultMessage(**data)

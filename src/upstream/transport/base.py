@@ -64,6 +64,12 @@ class Transport(Protocol):
         return once every one is confirmed. Raises TransportError if any was refused."""
         ...
 
+    async def task_consumers(self, queue: str | None = None) -> int:
+        """How many workers consume the task queue `queue` (None: the default one), as
+        of at most about a second ago; 0 while none does. The coordinator sizes its task
+        messages by it, so a ready set is spread over every worker."""
+        ...
+
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
         """Return once the result is safely queued (confirmed by the broker)."""
         ...

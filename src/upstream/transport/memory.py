@@ -65,6 +65,9 @@ class MemoryTransport:
         for task in tasks:
             self._task_send.send_nowait(_MemoryDelivery(task.body, dict(task.headers), self))
 
+    async def task_consumers(self, queue: str | None = None) -> int:
+        return 1  # the embedded mode's one worker
+
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
         self._result_send.send_nowait(_MemoryDelivery(body, dict(headers), self))
 

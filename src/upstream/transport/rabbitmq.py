@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -54,6 +55,7 @@ log = get_logger("transport")
 _CONNECT_TIMEOUT = 10.0
 _RECONNECT_WAIT = 30.0  # how long a publish waits for a robust reconnect before it fails
 _CLOSE_WAIT = 5.0
+_CONSUMERS_TTL = 1.0  # seconds a task queue's consumer count is reused
 _PIPELINE = 256  # publishes awaiting their confirm at once, per publish_tasks call
 _LIBRARY_ERRORS = (amqp.AMQPError, amqp.ChannelInvalidStateError, ConnectionError, OSError)
 
@@ -201,6 +203,7 @@ class RabbitTransport:
         self._publisher = publisher
         self._tasks_exchange = tasks_exchange
         self._declared = {settings.task_queue}  # task queues this process has declared
+        self._consumer_counts: dict[str, tuple[float, int]] = {}  # queue -> (when, count)
         self._consumers: list[tuple[AbstractQueue, ConsumerTag]] = []
         self._task_send, self._task_receive = anyio.create_memory_object_stream[_RabbitDelivery](
             math.inf  # each buffer holds at most its consumer's prefetch
@@ -241,6 +244,25 @@ class RabbitTransport:
         async with anyio.create_task_group() as group:
             for task in tasks:
                 group.start_soon(one, task)
+
+    async def task_consumers(self, queue: str | None = None) -> int:
+        """The broker's consumer count for `<ns>.tasks.<queue>`, from an (idempotent)
+        declare at most once per `_CONSUMERS_TTL` seconds per queue."""
+        name = self.settings.task_queue if queue is None else queue
+        now = time.monotonic()
+        known = self._consumer_counts.get(name)
+        if known is not None and now - known[0] < _CONSUMERS_TTL:
+            return known[1]
+        self._check_open()
+        with _broker_errors(self.settings, f"counting the consumers of {name!r}"):
+            await self._wait_ready()
+            declared = await _declare_task_queue(
+                self._publisher, self.settings, self._tasks_exchange, name
+            )
+        self._declared.add(name)
+        count = declared.declaration_result.consumer_count or 0
+        self._consumer_counts[name] = (now, count)
+        return count
 
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
         """Queue a result on `<ns>.results`; return once the broker confirms it."""

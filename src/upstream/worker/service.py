@@ -1,28 +1,37 @@
-"""The worker: take a task, run the asset, report the result, and only then ack the task.
+"""The worker: take tasks, run the assets, report the results, and only then ack the tasks.
 
-Stateless: everything a task needs is in the message and the imported code location. A
-task planned against other definitions fails with an error saying so; it never runs stale
-code silently.
+A task message may hold several tasks; it is acked once the results of all of them are
+confirmed by the broker. Results that finish while one is being published go out together
+in the next message. Stateless: everything a task needs is in the message and the imported
+code location. A task planned against other definitions fails with an error saying so; it
+never runs stale code silently.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
+import anyio.lowlevel
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.io_manager import IOManager
 from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.execution.threads import StepThreads
-from upstream.protocol import ProtocolError, ResultMessage, TaskMessage, decode_task, encode
+from upstream.protocol import (
+    ProtocolError,
+    ResultMessage,
+    TaskMessage,
+    decode_tasks,
+    encode_results,
+)
 from upstream.tracing import get_logger
-from upstream.tracing.spans import context_from_headers, current_span, headers_for, mark_failed
+from upstream.tracing.spans import context_from_headers, current_span, mark_failed
 from upstream.transport.base import Delivery, Transport, TransportError
 
 __all__ = ["Worker", "WorkerSettings"]
@@ -30,6 +39,8 @@ __all__ = ["Worker", "WorkerSettings"]
 log = get_logger("worker")
 
 ExceptionSink = Callable[[str, str, BaseException], None]
+
+_RESULTS_MAX = 128  # results in one message, at most
 
 # context.log lines go to the service's log stream too, at their level, inside the step's
 # span (so they carry its trace id); they also travel in the result to the event log.
@@ -48,6 +59,32 @@ class WorkerSettings:
     code_location: str
     worker_id: str
     concurrency: int = 8
+
+
+@dataclass(eq=False)
+class _Received:
+    """A task message in progress: acked once each of its tasks' results is confirmed."""
+
+    delivery: Delivery
+    pending: int
+    unsettled: bool = False  # a result of it was not confirmed: leave it for redelivery
+
+
+@dataclass(eq=False)
+class _Outbox:
+    """Results waiting to be published, with the task message each came from."""
+
+    results: list[tuple[ResultMessage, _Received]] = field(default_factory=list)
+    wake: anyio.Event = field(default_factory=anyio.Event)
+    closing: bool = False
+
+    def put(self, result: ResultMessage, received: _Received) -> None:
+        self.results.append((result, received))
+        self.wake.set()
+
+    def close(self) -> None:
+        self.closing = True
+        self.wake.set()
 
 
 class Worker:
@@ -74,48 +111,101 @@ class Worker:
     async def serve(self) -> None:
         """Run until the task stream ends or `drain()`; in-flight tasks finish first.
 
-        `concurrency` runners each handle one delivery at a time, handed over unbuffered:
-        a delivery waits here until a runner is free. Long-lived runners rather than a
-        task per delivery: spawning and reaping a task per step measured ~4 µs of a
-        no-op step's ~130 µs in the embedded executor."""
-        handoff, taken = anyio.create_memory_object_stream[Delivery]()
+        `concurrency` runners each handle one task at a time, handed over unbuffered: a
+        task waits here until a runner is free. Long-lived runners rather than a task per
+        step: spawning and reaping a task per step measured ~4 µs of a no-op step's
+        ~130 µs in the embedded executor. One reporter publishes their results."""
+        handoff, taken = anyio.create_memory_object_stream[tuple[TaskMessage, _Received]]()
+        outbox = _Outbox()
         try:
-            async with anyio.create_task_group() as running:
-                async with taken:
-                    for _ in range(self._settings.concurrency):
-                        running.start_soon(self._run_tasks, taken.clone())
-                async with handoff:  # closing it ends the runners once they are idle
-                    with self._intake:
-                        async for delivery in self._transport.tasks():
-                            try:
-                                handoff.send_nowait(delivery)  # a runner is waiting
-                            except anyio.WouldBlock:
-                                await handoff.send(delivery)
+            async with anyio.create_task_group() as reporting:
+                reporting.start_soon(self._report, outbox)
+                try:
+                    async with anyio.create_task_group() as running:
+                        async with taken:
+                            for _ in range(self._settings.concurrency):
+                                running.start_soon(self._run_tasks, taken.clone(), outbox)
+                        async with handoff:  # closing it ends the runners once they are idle
+                            with self._intake:
+                                async for delivery in self._transport.tasks():
+                                    # A delivery may come without a checkpoint: drained?
+                                    await anyio.lowlevel.checkpoint_if_cancelled()
+                                    await self._take(delivery, handoff)
+                finally:
+                    outbox.close()  # the reporter publishes what is left, then returns
         finally:
             self._threads.close()
 
-    async def _run_tasks(self, taken: MemoryObjectReceiveStream[Delivery]) -> None:
+    async def _take(
+        self, delivery: Delivery, handoff: MemoryObjectSendStream[tuple[TaskMessage, _Received]]
+    ) -> None:
+        """Hand every task of `delivery` to the runners. Shielded: a message taken is run
+        whole even when draining (if the runners are gone, the rest is redelivered)."""
+        try:
+            tasks = decode_tasks(delivery.body)
+        except ProtocolError as exc:
+            log.warning("task.rejected", reason=str(exc))
+            await delivery.reject(str(exc))
+            return
+        received = _Received(delivery, len(tasks))
+        with anyio.CancelScope(shield=True):
+            for task in tasks:
+                try:
+                    handoff.send_nowait((task, received))  # a runner is waiting
+                except anyio.WouldBlock:
+                    try:
+                        await handoff.send((task, received))
+                    except anyio.BrokenResourceError:
+                        return
+
+    async def _run_tasks(
+        self, taken: MemoryObjectReceiveStream[tuple[TaskMessage, _Received]], outbox: _Outbox
+    ) -> None:
         async with taken:
-            async for delivery in taken:
-                await self._handle(delivery)
+            async for task, received in taken:
+                outbox.put(await self._handle(task), received)
+
+    async def _report(self, outbox: _Outbox) -> None:
+        """Publish results as they come, all that finished meanwhile in one message, then
+        ack each task message whose results are now all confirmed."""
+        while outbox.results or not outbox.closing:
+            if not outbox.results:
+                await outbox.wake.wait()
+                outbox.wake = anyio.Event()
+                continue
+            sent = outbox.results[:_RESULTS_MAX]
+            del outbox.results[:_RESULTS_MAX]
+            try:
+                await self._transport.publish_result(
+                    encode_results([result for result, _ in sent]), headers={}
+                )
+            except TransportError as exc:
+                # The broker lost the connection: the unacked task messages go back to the
+                # queue and run again; repeated results are recorded once. Carry on.
+                log.warning("task.unsettled", results=len(sent), reason=str(exc))
+                for _, received in sent:
+                    received.unsettled = True
+                continue
+            for _, received in sent:
+                received.pending -= 1
+                if received.pending == 0 and not received.unsettled:
+                    try:
+                        await received.delivery.ack()  # only now are its results safe
+                    except TransportError as exc:
+                        log.warning("task.ack_failed", reason=str(exc))
 
     def drain(self) -> None:
-        """Take no new task; `serve` returns once the tasks in flight have reported.
+        """Take no new task message; `serve` returns once the tasks in flight have
+        reported and the messages they came in are acked.
 
         Deliveries the transport had prefetched stay unacked and go back to the queue when
         the transport closes (SIGTERM drains this way)."""
         self._intake.cancel()
 
-    async def _handle(self, delivery: Delivery) -> None:
-        try:
-            task = decode_task(delivery.body)
-        except ProtocolError as exc:
-            log.warning("task.rejected", reason=str(exc))
-            await delivery.reject(str(exc))
-            return
+    async def _handle(self, task: TaskMessage) -> ResultMessage:
         with current_span(
             f"execute {task.asset_key}",
-            context_from_headers(delivery.headers),
+            context_from_headers(task.trace),
             {
                 "upstream.run_id": task.run_id,
                 "upstream.asset_key": task.asset_key,
@@ -128,14 +218,7 @@ class Worker:
             result, exception = await self._execute(task)
             if result.error is not None:
                 mark_failed(span, result.error, exception)
-            headers = headers_for(span)  # the result continues the step's trace
-        try:
-            await self._transport.publish_result(encode(result), headers=headers)
-            await delivery.ack()  # only now is the result safe
-        except TransportError as exc:
-            # The broker lost the connection: the unacked task goes back to the queue and
-            # runs again; its repeated result is recorded once. The worker carries on.
-            log.warning("task.unsettled", run_id=task.run_id, step=task.step_key, reason=str(exc))
+        return result
 
     async def run(self, task: TaskMessage) -> ResultMessage:
         """Run one task and describe the outcome; never raises for user code."""
