@@ -7,7 +7,6 @@ escapes, so a service loop keeps serving whatever user code does.
 from __future__ import annotations
 
 import contextlib
-import functools
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -118,24 +117,129 @@ async def _call_io(manager: IOManager, fn: Callable[..., Any], *args: Any) -> An
     return await anyio.to_thread.run_sync(fn, *args)
 
 
-async def _load_inputs(
+_Input = tuple[str, AssetKey, IOManager, InputContext]  # parameter, upstream, manager, context
+
+
+def _inputs(
     definitions: Definitions, key: AssetKey, run_id: str, default_io: IOManager
-) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for parameter, upstream in definitions.input_keys(key).items():
-        manager = io_manager_for(definitions, definitions.get_asset(upstream), default_io)
-        context = InputContext(
-            asset_key=upstream, downstream_key=key, parameter=parameter, run_id=run_id
+) -> list[_Input]:
+    return [
+        (
+            parameter,
+            upstream,
+            io_manager_for(definitions, definitions.get_asset(upstream), default_io),
+            InputContext(
+                asset_key=upstream, downstream_key=key, parameter=parameter, run_id=run_id
+            ),
         )
-        try:
-            values[parameter] = await _call_io(manager, manager.load_input, context)
-        except Exception as exc:
-            raise InputLoadError(
-                f"could not load input {parameter!r} (asset {upstream.to_user_string()!r}) "
-                f"for {key.to_user_string()!r}: {exc}; to compute it in this run, select "
-                f"'+{key.to_user_string()}'"
-            ) from exc
-    return values
+        for parameter, upstream in definitions.input_keys(key).items()
+    ]
+
+
+def _input_error(
+    parameter: str, upstream: AssetKey, key: AssetKey, exc: Exception
+) -> InputLoadError:
+    return InputLoadError(
+        f"could not load input {parameter!r} (asset {upstream.to_user_string()!r}) "
+        f"for {key.to_user_string()!r}: {exc}; to compute it in this run, select "
+        f"'+{key.to_user_string()}'"
+    )
+
+
+class _Step:
+    """One materialization's pieces. A sync asset's whole step (inputs, call, output) runs
+    in one thread call: a hop per IO manager call as well cost more than a no-op asset."""
+
+    def __init__(
+        self,
+        definitions: Definitions,
+        key: AssetKey,
+        run_id: str,
+        attempt: int,
+        default_io: IOManager,
+        logger: StepLogger,
+        tracing: bool,
+    ) -> None:
+        self.definitions, self.key, self.run_id = definitions, key, run_id
+        self.attempt, self.default_io, self.logger = attempt, default_io, logger
+        self.tracing = tracing
+        self.asset = definitions.get_asset(key)
+        self.context: AssetExecutionContext | None = None
+
+    def arguments(self, kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        resources: Mapping[str, Any] = self.definitions.resources
+        for name in self.definitions.resource_params(self.key):
+            kwargs[name] = resources[name]
+        if not self.asset.takes_context:
+            return (), kwargs
+        self.context = AssetExecutionContext(
+            run_id=self.run_id,
+            asset_key=self.key,
+            log=self.logger,
+            resources=resources,
+            attempt=self.attempt,
+        )
+        return (self.context,), kwargs
+
+    def output(
+        self, value: Any
+    ) -> tuple[dict[str, Any], tuple[IOManager, OutputContext, Any] | None]:
+        """The metadata so far, and what to store (None: a MaterializeResult without value)."""
+        metadata: dict[str, Any] = dict(self.context.output_metadata) if self.context else {}
+        if isinstance(value, MaterializeResult):
+            metadata.update(value.metadata)
+            if value.value is None:
+                return metadata, None
+            value = value.value
+        manager = io_manager_for(self.definitions, self.asset, self.default_io)
+        output = OutputContext(
+            asset_key=self.key, run_id=self.run_id, definition_metadata=self.asset.metadata
+        )
+        return metadata, (manager, output, value)
+
+    def run_sync(self) -> dict[str, Any]:
+        """The step of a sync asset, in the calling thread; returns its metadata."""
+        kwargs: dict[str, Any] = {}
+        with _span("load inputs", self.tracing):
+            for parameter, upstream, manager, context in _inputs(
+                self.definitions, self.key, self.run_id, self.default_io
+            ):
+                try:
+                    kwargs[parameter] = manager.load_input(context)
+                except Exception as exc:
+                    raise _input_error(parameter, upstream, self.key, exc) from exc
+        args, kwargs = self.arguments(kwargs)
+        with _span("compute", self.tracing):
+            value = self.asset.fn(*args, **kwargs)
+        metadata, store = self.output(value)
+        if store is not None:
+            manager, output, value = store
+            with _span("store output", self.tracing):
+                manager.handle_output(output, value)
+            metadata.update(output.metadata)
+        return metadata
+
+    async def run_async(self) -> dict[str, Any]:
+        """The step of an async asset, on the loop; IO managers that may block in threads."""
+        kwargs: dict[str, Any] = {}
+        with _span("load inputs", self.tracing):
+            for parameter, upstream, manager, context in _inputs(
+                self.definitions, self.key, self.run_id, self.default_io
+            ):
+                try:
+                    kwargs[parameter] = await _call_io(manager, manager.load_input, context)
+                except Exception as exc:
+                    raise _input_error(parameter, upstream, self.key, exc) from exc
+        args, kwargs = self.arguments(kwargs)
+        with _span("compute", self.tracing):
+            value = await self.asset.fn(*args, **kwargs)
+        metadata, store = self.output(value)
+        if store is not None:
+            manager, output, value = store
+            with _span("store output", self.tracing):
+                await _call_io(manager, manager.handle_output, output, value)
+            metadata.update(output.metadata)
+        return metadata
 
 
 async def execute_step(
@@ -150,46 +254,18 @@ async def execute_step(
 ) -> StepResult:
     """Materialize `key` once. Never raises for user errors; returns a failed result.
 
-    A sync asset runs in one of `threads` (a worker's pool), else via `anyio.to_thread`."""
+    A sync asset's step runs in one of `threads` (a worker's pool), else via
+    `anyio.to_thread`."""
     started = time.time()
     logger = StepLogger(log_sink)
-    tracing = _tracing()
     try:
-        asset = definitions.get_asset(key)
-        with _span("load inputs", tracing):
-            kwargs = await _load_inputs(definitions, key, run_id, default_io_manager)
-        resources: Mapping[str, Any] = definitions.resources
-        for name in definitions.resource_params(key):
-            kwargs[name] = resources[name]
-        args: tuple[Any, ...] = ()
-        context: AssetExecutionContext | None = None
-        if asset.takes_context:
-            context = AssetExecutionContext(
-                run_id=run_id, asset_key=key, log=logger, resources=resources, attempt=attempt
-            )
-            args = (context,)
-        with _span("compute", tracing):
-            if asset.is_async:
-                value = await asset.fn(*args, **kwargs)
-            else:
-                call = functools.partial(asset.fn, *args, **kwargs)
-                if threads is not None:
-                    value = await threads.run(call)
-                else:
-                    value = await anyio.to_thread.run_sync(call)
-
-        metadata: dict[str, Any] = dict(context.output_metadata) if context else {}
-        store = True
-        if isinstance(value, MaterializeResult):
-            metadata.update(value.metadata)
-            store = value.value is not None
-            value = value.value
-        if store:
-            manager = io_manager_for(definitions, asset, default_io_manager)
-            output = OutputContext(asset_key=key, run_id=run_id, definition_metadata=asset.metadata)
-            with _span("store output", tracing):
-                await _call_io(manager, manager.handle_output, output, value)
-            metadata.update(output.metadata)
+        step = _Step(definitions, key, run_id, attempt, default_io_manager, logger, _tracing())
+        if step.asset.is_async:
+            metadata = await step.run_async()
+        elif threads is not None:
+            metadata = await threads.run(step.run_sync)
+        else:
+            metadata = await anyio.to_thread.run_sync(step.run_sync)
         return StepResult(
             success=True,
             started_at=started,
