@@ -38,6 +38,7 @@ from upstream.storage.records import (
 from upstream.tracing import get_logger
 from upstream.tracing.spans import headers_for, mark_failed, start_run_span, start_step_span
 from upstream.transport.base import Delivery, OutgoingTask, Transport, TransportError
+from upstream.transport.outbox import Outbox
 
 __all__ = ["Coordinator", "RunHandle"]
 
@@ -50,6 +51,7 @@ OutcomeObserver = Callable[[StepOutcome], None]
 # tasks each: a wide ready set costs the broker a few hundred messages, not one per step.
 _SPREAD = 2
 _BATCH_MAX = 32
+_READY_MAX = 4096  # ready steps published in one pipelined call, at most
 
 
 @dataclass
@@ -179,25 +181,37 @@ class Coordinator:
         return handle
 
     async def serve(self) -> None:
-        """Consume results until the transport closes, pipelined: each burst is decided and
-        what it made ready is published at once, while a writer task commits whatever has
-        piled up in one transaction and only then acks it. Bursts so grow with the load.
-        A step published before its parent's outcome is committed may run twice after a
-        crash; its result is recorded once (at-least-once execution, DESIGN.md)."""
+        """Consume results until the transport closes, pipelined in three tasks: this one
+        decides each burst as it arrives; a publisher publishes what became ready, all that
+        piled up while its last publish awaited confirms at once; a writer commits whatever
+        bursts piled up in one transaction and only then acks them. Batches so grow with
+        the load. A step published before its parent's outcome is committed may run twice
+        after a crash; its result is recorded once (at-least-once execution, DESIGN.md).
+        A failed publish ends `serve` (the caller's term), and a resume publishes again
+        every ready step without an outcome."""
         send, receive = anyio.create_memory_object_stream[_Burst](math.inf)
+        ready = Outbox[tuple[str, str]](_READY_MAX)
         async with anyio.create_task_group() as group:
             group.start_soon(self._write, receive)
-            async with send:
-                async for batch in self._transport.results():
-                    burst = await self._decide(batch)
-                    await self._publish_ready(burst)
-                    send.send_nowait(burst)
+            group.start_soon(self._publish_from, ready)
+            try:
+                async with send:
+                    async for batch in self._transport.results():
+                        burst = await self._decide(batch)
+                        ready.extend(burst.ready)
+                        send.send_nowait(burst)
+            finally:
+                ready.close()
 
     async def handle_results(self, batch: Sequence[Delivery]) -> None:
         """Decide, publish and commit one burst, in that order (`serve` pipelines them)."""
         burst = await self._decide(batch)
-        await self._publish_ready(burst)
+        await self._publish_ready(burst.ready)
         await self._commit([burst])
+
+    async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
+        async for steps in ready.batches():
+            await self._publish_ready(steps)
 
     async def _write(self, receive: MemoryObjectReceiveStream[_Burst]) -> None:
         async with receive:
@@ -262,12 +276,18 @@ class Coordinator:
             )
         return True
 
-    async def _publish_ready(self, burst: _Burst) -> None:
+    async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
+        """Publish (run id, step) pairs, all in one pipelined call; recorded QUEUED on
+        commit. A run's handle outlives its steps in flight, so every pair finds it."""
+        if not ready:
+            return
         by_run: dict[str, list[str]] = {}
-        for run_id, step in burst.ready:
+        for run_id, step in ready:
             by_run.setdefault(run_id, []).append(step)
+        outgoing: list[OutgoingTask] = []
         for run_id, steps in by_run.items():
-            await self._publish(self._runs[run_id], steps)  # recorded QUEUED on commit
+            outgoing += await self._messages(self._runs[run_id], steps)
+        await self._transport.publish_tasks(outgoing)
 
     async def _commit(self, bursts: Sequence[_Burst]) -> None:
         """One transaction for the outcomes and queue markers of `bursts`, then the acks,
@@ -325,11 +345,10 @@ class Coordinator:
         if not steps:
             return
         await self._storage.record_queued(handle.run_id, [(s, 1) for s in steps], time.time())
-        await self._publish(handle, steps)
+        await self._transport.publish_tasks(await self._messages(handle, steps))
 
-    async def _publish(self, handle: RunHandle, steps: Sequence[str]) -> None:
-        if not steps:
-            return
+    async def _messages(self, handle: RunHandle, steps: Sequence[str]) -> list[OutgoingTask]:
+        """Task messages for `steps` of one run (each step's span starts here)."""
         run = handle.run
         traced = handle.span.is_recording()  # else no step span at all: none is recorded
         by_queue: dict[str | None, list[TaskMessage]] = {}
@@ -360,7 +379,7 @@ class Coordinator:
             consumers = await self._transport.task_consumers(queue)
             for part in split_tasks(tasks, consumers):
                 outgoing.append(OutgoingTask(encode_tasks(part), {}, queue))
-        await self._transport.publish_tasks(outgoing)
+        return outgoing
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
         """End the run once every step is decided and every outcome committed."""
