@@ -47,8 +47,9 @@ log = get_logger("coordinator")
 OutcomeObserver = Callable[[StepOutcome], None]
 
 # A ready set is published as at least _SPREAD messages per worker consuming its queue
-# (so every worker gets a share, and a faster one can take more), of at most _BATCH_MAX
-# tasks each: a wide ready set costs the broker a few hundred messages, not one per step.
+# when there are several (so every worker gets a share, and a faster one can take more),
+# of at most _BATCH_MAX tasks each: a wide ready set costs the broker a few hundred
+# messages, not one per step.
 _SPREAD = 2
 _BATCH_MAX = 32
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
@@ -413,9 +414,11 @@ class _Burst:
 
 
 def split_tasks(tasks: Sequence[TaskMessage], consumers: int) -> list[Sequence[TaskMessage]]:
-    """`tasks` cut into messages of nearly equal size: at least `_SPREAD` per consumer
-    (while there are tasks enough), at most `_BATCH_MAX` tasks in one."""
-    per = min(_BATCH_MAX, max(1, math.ceil(len(tasks) / (_SPREAD * max(1, consumers)))))
+    """`tasks` cut into messages of nearly equal size, at most `_BATCH_MAX` tasks in one:
+    with several consumers, at least `_SPREAD` messages each (while there are tasks
+    enough); one consumer (or none yet) takes them in as few messages as the cap allows."""
+    spread = _SPREAD * consumers if consumers > 1 else 1
+    per = min(_BATCH_MAX, max(1, math.ceil(len(tasks) / spread)))
     count = math.ceil(len(tasks) / per)
     size, extra = divmod(len(tasks), count)
     parts, start = [], 0
