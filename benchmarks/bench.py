@@ -150,8 +150,8 @@ class Bench:
 
     def _run_config(self, config: Config) -> None:
         log(f"== {config.label}")
-        if config.key.startswith("dist"):
-            self._run_distributed(config, workers=int(config.key[-1]))
+        if config.workers:
+            self._run_distributed(config, workers=config.workers)
         elif config.key == "celery":
             self._run_celery(config)
         elif config.key == "cli":
@@ -164,7 +164,7 @@ class Bench:
                 self._measure(row, sample)
 
     def _run_distributed(self, config: Config, workers: int) -> None:
-        with cluster(f"w{workers}") as found:
+        with cluster(f"w{workers}", values_on_tmpfs=config.values_on_tmpfs) as found:
             for row in self._rows(config):
                 self._distributed_row(found, row, workers)
 

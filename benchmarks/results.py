@@ -19,6 +19,8 @@ class Config:
     kinds: tuple[Kind, ...] = KINDS
     compare_to: str | None = None
     in_quick: bool = True
+    workers: int = 0  # distributed configurations: how many worker processes
+    values_on_tmpfs: bool = False  # the workers' FilesystemIOManager under /dev/shm
 
     @property
     def is_peer(self) -> bool:
@@ -28,9 +30,17 @@ class Config:
 CONFIGS: tuple[Config, ...] = (
     Config("embedded", "upstream materialize() in-process", 0.001),
     Config("cli", "upstream materialize -f (CLI, file SQLite)", 0.002),
-    Config("dist1", "upstream distributed, 1 worker", 0.004),
-    Config("dist2", "upstream distributed, 2 workers", 0.003),
-    Config("dist4", "upstream distributed, 4 workers", 0.003),
+    Config("dist1", "upstream distributed, 1 worker", 0.004, workers=1),
+    Config("dist2", "upstream distributed, 2 workers", 0.003, workers=2),
+    Config("dist4", "upstream distributed, 4 workers", 0.003, workers=4),
+    Config(
+        "dist2-tmpfs",
+        "upstream distributed, 2 workers, values on tmpfs",
+        0.002,
+        workers=2,
+        values_on_tmpfs=True,
+        in_quick=False,
+    ),
     Config("dagster", "Dagster materialize() in-process", 0.025, compare_to="embedded"),
     Config(
         "dagster-mp",

@@ -7,7 +7,7 @@ larger its messages; an idle one publishes each item at once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Generic, TypeVar
 
 import anyio
@@ -21,10 +21,16 @@ class Outbox(Generic[T]):
     """Put items; `batches()` yields them in order, at most `limit` at a time, until
     `close()` and everything put before it has been taken."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self, limit: int, *, linger: float = 0.0, more_coming: Callable[[], bool] | None = None
+    ) -> None:
+        """`linger`: how long a batch short of `limit` may wait for more items, and only
+        while `more_coming()` says more are on their way (a worker with steps running)."""
         if limit < 1:
             raise ValueError(f"an outbox batch needs room for at least 1 item, got {limit}")
         self._limit = limit
+        self._linger = linger
+        self._more_coming = more_coming
         self._items: list[T] = []
         self._wake = anyio.Event()
         self._closed = False
@@ -48,6 +54,14 @@ class Outbox(Generic[T]):
                 await self._wake.wait()
                 self._wake = anyio.Event()
                 continue
+            if self._linger and self._more_coming is not None:
+                await self._fill()
             batch = self._items[: self._limit]
             del self._items[: self._limit]
             yield batch
+
+    async def _fill(self) -> None:
+        with anyio.move_on_after(self._linger):
+            while len(self._items) < self._limit and not self._closed and self._more_coming():
+                self._wake = anyio.Event()
+                await self._wake.wait()
