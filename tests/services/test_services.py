@@ -380,8 +380,9 @@ def test_a_ready_set_is_cut_into_even_messages_spread_over_the_workers() -> None
     """Few tasks go one per message; many go several per message, never over the cap, in
     enough messages for every worker to get a share."""
     tasks = [_task(step_key=str(n)) for n in range(10_000)]
-    assert [len(p) for p in split_tasks(tasks[:3], consumers=2)] == [1, 1, 1]
-    assert [len(p) for p in split_tasks(tasks[:10], consumers=2)] == [3, 3, 2, 2]
+    assert [len(p) for p in split_tasks(tasks[:2], consumers=3)] == [1, 1]
+    assert [len(p) for p in split_tasks(tasks[:10], consumers=2)] == [5, 5]
+    assert [len(p) for p in split_tasks(tasks[:10], consumers=4)] == [3, 3, 2, 2]
     assert [len(p) for p in split_tasks(tasks[:10], consumers=1)] == [10]
     assert [len(p) for p in split_tasks(tasks[:40], consumers=0)] == [20, 20]
     wide = split_tasks(tasks, consumers=2)

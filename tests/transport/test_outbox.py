@@ -38,3 +38,23 @@ async def test_a_closed_empty_outbox_ends_at_once() -> None:
     outbox.close()
     with anyio.fail_after(1):
         assert [batch async for batch in outbox.batches()] == []
+
+
+async def test_a_short_batch_lingers_only_while_more_is_coming() -> None:
+    """With a linger, items put soon after join the batch; with nothing coming, no wait."""
+    coming = True
+    outbox = Outbox[int](limit=10, linger=0.5, more_coming=lambda: coming)
+    outbox.put(1)
+    batches = outbox.batches()
+    async with anyio.create_task_group() as group:
+
+        async def later() -> None:
+            nonlocal coming
+            await anyio.sleep(0.05)
+            outbox.put(2)
+            coming = False  # the last one: the batch goes now, not at the linger's end
+            outbox.put(3)
+
+        group.start_soon(later)
+        with anyio.fail_after(0.4):
+            assert await anext(batches) == [1, 2, 3]

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from upstream.coordinator import Coordinator
-from upstream.coordinator.cluster import ClusterCoordinator
+from upstream.coordinator.cluster import COMMIT_LINGER, ClusterCoordinator
 from upstream.embedded import default_io_manager
 from upstream.embedded.loading import CodeLocation
 from upstream.storage.base import EventType, RunStorage, StorageError
@@ -143,7 +143,7 @@ async def _lead(settings: ClusterSettings) -> None:
             async with await open_rabbit_transport(
                 rabbit, consume_tasks=False, consume_results=True
             ) as transport:
-                coordinator = Coordinator(storage, transport)
+                coordinator = Coordinator(storage, transport, commit_linger=COMMIT_LINGER)
                 async with anyio.create_task_group() as inner:
                     inner.start_soon(coordinator.serve)
                     await ClusterCoordinator(storage, coordinator).lead()

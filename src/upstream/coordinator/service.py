@@ -47,10 +47,11 @@ log = get_logger("coordinator")
 OutcomeObserver = Callable[[StepOutcome], None]
 
 # A ready set is published as at least _SPREAD messages per worker consuming its queue
-# when there are several (so every worker gets a share, and a faster one can take more),
-# of at most _BATCH_MAX tasks each: a wide ready set costs the broker a few hundred
-# messages, not one per step.
-_SPREAD = 2
+# when there are several (so every worker gets a share), of at most _BATCH_MAX tasks
+# each: a wide ready set costs the broker a few hundred messages, not one per step. On
+# the layered graph, 1 rather than 2 per worker cut the task messages by a third and the
+# run time by ~15%.
+_SPREAD = 1
 _BATCH_MAX = 32
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
 
@@ -90,8 +91,14 @@ class Coordinator:
         transport: Transport,
         *,
         observer: OutcomeObserver | None = None,
+        commit_linger: float = 0.0,
     ) -> None:
+        """`commit_linger`: seconds the writer waits after a burst arrives, so the bursts
+        that follow share its transaction. Nothing waits on a commit but the acks and a
+        run's end, so a cluster trades a few milliseconds there for fewer transactions
+        (measured: a third less coordinator and PostgreSQL CPU on the layered graph)."""
         self._storage = storage
+        self._commit_linger = commit_linger
         self._transport = transport
         self._observer = observer
         self._runs: dict[str, RunHandle] = {}
@@ -217,6 +224,8 @@ class Coordinator:
     async def _write(self, receive: MemoryObjectReceiveStream[_Burst]) -> None:
         async with receive:
             async for first in receive:
+                if self._commit_linger:
+                    await anyio.sleep(self._commit_linger)  # let more bursts join this one
                 bursts = [first]
                 while True:
                     try:

@@ -25,12 +25,13 @@ class Outbox(Generic[T]):
         self, limit: int, *, linger: float = 0.0, more_coming: Callable[[], bool] | None = None
     ) -> None:
         """`linger`: how long a batch short of `limit` may wait for more items, and only
-        while `more_coming()` says more are on their way (a worker with steps running)."""
+        while `more_coming()` says more are on their way (a worker with steps running;
+        by default, always)."""
         if limit < 1:
             raise ValueError(f"an outbox batch needs room for at least 1 item, got {limit}")
         self._limit = limit
         self._linger = linger
-        self._more_coming = more_coming
+        self._more_coming = more_coming or (lambda: True)
         self._items: list[T] = []
         self._wake = anyio.Event()
         self._closed = False
@@ -54,7 +55,7 @@ class Outbox(Generic[T]):
                 await self._wake.wait()
                 self._wake = anyio.Event()
                 continue
-            if self._linger and self._more_coming is not None:
+            if self._linger:
                 await self._fill()
             batch = self._items[: self._limit]
             del self._items[: self._limit]
