@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -103,6 +105,24 @@ class ExecuteInProcessResult:
         return f"ExecuteInProcessResult(run_id={self.run_id!r}, status={self.run.status})"
 
 
+@contextlib.contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the objects that existed before the run out of the collector's full scans
+    while it runs (`gc.freeze`), then hand them back (`gc.unfreeze`). A run allocates
+    enough to trigger full collections, and each one rescanned the caller's whole heap (a
+    notebook's data, the definitions): ~8% of a 1,000-asset run of no-op assets. Nothing
+    is leaked: a cycle among those objects is collected after the run instead. Skipped
+    when the caller has frozen objects of its own, which it may unfreeze itself."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def materialize(
     assets: Definitions | Sequence[AssetsDefinition],
     selection: str | Sequence[str] | None = None,
@@ -149,14 +169,15 @@ def materialize(
             await storage.close()
         return ExecuteInProcessResult(definitions, record, steps, events, io)
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        result = anyio.run(go)
-    else:
-        caller = contextvars.copy_context()  # keep the caller's span: the run joins its trace
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            result = pool.submit(caller.run, lambda: anyio.run(go)).result()
+    with _heap_frozen():
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            result = anyio.run(go)
+        else:
+            caller = contextvars.copy_context()  # keep the caller's span: the run joins its trace
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                result = pool.submit(caller.run, lambda: anyio.run(go)).result()
 
     if raise_on_error and not result.success:
         for step in plan.steps:
