@@ -120,22 +120,6 @@ async def _call_io(manager: IOManager, fn: Callable[..., Any], *args: Any) -> An
 _Input = tuple[str, AssetKey, IOManager, InputContext]  # parameter, upstream, manager, context
 
 
-def _inputs(
-    definitions: Definitions, key: AssetKey, run_id: str, default_io: IOManager
-) -> list[_Input]:
-    return [
-        (
-            parameter,
-            upstream,
-            io_manager_for(definitions, definitions.get_asset(upstream), default_io),
-            InputContext(
-                asset_key=upstream, downstream_key=key, parameter=parameter, run_id=run_id
-            ),
-        )
-        for parameter, upstream in definitions.input_keys(key).items()
-    ]
-
-
 def _input_error(
     parameter: str, upstream: AssetKey, key: AssetKey, exc: Exception
 ) -> InputLoadError:
@@ -165,6 +149,24 @@ class _Step:
         self.tracing = tracing
         self.asset = definitions.get_asset(key)
         self.context: AssetExecutionContext | None = None
+
+    def inputs(self) -> list[_Input]:
+        return [
+            (
+                parameter,
+                upstream,
+                io_manager_for(
+                    self.definitions, self.definitions.get_asset(upstream), self.default_io
+                ),
+                InputContext(
+                    asset_key=upstream,
+                    downstream_key=self.key,
+                    parameter=parameter,
+                    run_id=self.run_id,
+                ),
+            )
+            for parameter, upstream in self.definitions.input_keys(self.key).items()
+        ]
 
     def arguments(self, kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         resources: Mapping[str, Any] = self.definitions.resources
@@ -201,9 +203,7 @@ class _Step:
         """The step of a sync asset, in the calling thread; returns its metadata."""
         kwargs: dict[str, Any] = {}
         with _span("load inputs", self.tracing):
-            for parameter, upstream, manager, context in _inputs(
-                self.definitions, self.key, self.run_id, self.default_io
-            ):
+            for parameter, upstream, manager, context in self.inputs():
                 try:
                     kwargs[parameter] = manager.load_input(context)
                 except Exception as exc:
@@ -223,9 +223,7 @@ class _Step:
         """The step of an async asset, on the loop; IO managers that may block in threads."""
         kwargs: dict[str, Any] = {}
         with _span("load inputs", self.tracing):
-            for parameter, upstream, manager, context in _inputs(
-                self.definitions, self.key, self.run_id, self.default_io
-            ):
+            for parameter, upstream, manager, context in self.inputs():
                 try:
                     kwargs[parameter] = await _call_io(manager, manager.load_input, context)
                 except Exception as exc:
