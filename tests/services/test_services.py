@@ -17,6 +17,7 @@ from upstream.protocol import (
     ResultMessage,
     TaskMessage,
     decode_results,
+    decode_tasks,
     encode_results,
     encode_tasks,
 )
@@ -427,3 +428,28 @@ async def test_drain_finishes_a_message_already_taken_but_starts_no_other() -> N
     ]
     assert sorted(r.run_id for r in results) == ["r0", "r1"]
     assert transport.order.count("task acked") == 1
+
+
+@pytest.mark.parametrize(("root_seconds", "sizes"), [(0.001, [20, 20]), (0.1, [2] * 20)])
+async def test_slow_steps_travel_few_to_a_message(
+    storage: SqliteStorage, root_seconds: float, sizes: list[int]
+) -> None:
+    """Task messages hold about a quarter second of work, judged by the run's steps so
+    far: fast children share messages, slow ones do not pile up behind one worker."""
+
+    @asset
+    def root() -> int:
+        return 1
+
+    children = [asset(name=f"c{n}")(lambda root: root) for n in range(40)]
+    defs = Definitions([root, *children])
+    transport = MemoryTransport()
+    coordinator = Coordinator(storage, transport)
+    await coordinator.submit(
+        build_plan(defs.graph), run_id="r1", code_location=LOCATION, definitions_hash=defs.hash
+    )
+    done = ResultMessage("r1", "root", 1, "success", 10.0, 10.0 + root_seconds, "w1")
+    await coordinator.handle_results([_Delivered(encode_results([done]))])
+    await transport.aclose()
+    published = [len(decode_tasks(d.body)) async for d in transport.tasks()]
+    assert published == [1, *sizes]  # the root alone, then its children

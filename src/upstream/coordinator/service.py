@@ -53,6 +53,12 @@ OutcomeObserver = Callable[[StepOutcome], None]
 # run time by ~15%.
 _SPREAD = 1
 _BATCH_MAX = 32
+# ...and of at most about _MESSAGE_SECONDS of work, estimated from the mean duration of the
+# run's steps so far (_UNTIMED_MAX before any has reported): a worker reserves up to
+# `concurrency` messages, so slow steps travel few to a message and a slower worker is
+# never left holding many of them while others idle.
+_MESSAGE_SECONDS = 0.25
+_UNTIMED_MAX = 8
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
 
 
@@ -68,6 +74,8 @@ class RunHandle:
     span: Span = INVALID_SPAN  # the `run` span, from adoption to the end
     step_spans: dict[str, Span] = field(default_factory=dict)  # publish -> recorded result
     uncommitted: int = 0  # outcomes decided but not yet committed: the run may not end yet
+    timed: int = 0  # steps that reported a duration, and their sum: sizes task messages
+    timed_seconds: float = 0.0
     canceled: bool = False  # asked to stop: it launches nothing more and ends CANCELED
     ending: bool = False  # its end is being recorded (guards concurrent finishers)
 
@@ -267,6 +275,8 @@ class Coordinator:
             return handle is None and await self._finished_earlier(result.run_id)
         burst.outcomes.append(_outcome(result))
         handle.uncommitted += 1
+        handle.timed += 1
+        handle.timed_seconds += max(0.0, result.ended_at - result.started_at)
         if result.status == "success":
             for step in handle.tracker.succeeded(result.step_key):
                 burst.ready.append((handle.run_id, step))
@@ -387,7 +397,7 @@ class Coordinator:
         outgoing = []
         for queue, tasks in by_queue.items():
             consumers = await self._transport.task_consumers(queue)
-            for part in split_tasks(tasks, consumers):
+            for part in split_tasks(tasks, consumers, _batch_limit(handle)):
                 outgoing.append(OutgoingTask(encode_tasks(part), {}, queue))
         return outgoing
 
@@ -422,12 +432,23 @@ class _Burst:
     to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
 
 
-def split_tasks(tasks: Sequence[TaskMessage], consumers: int) -> list[Sequence[TaskMessage]]:
-    """`tasks` cut into messages of nearly equal size, at most `_BATCH_MAX` tasks in one:
-    with several consumers, at least `_SPREAD` messages each (while there are tasks
-    enough); one consumer (or none yet) takes them in as few messages as the cap allows."""
+def _batch_limit(handle: RunHandle) -> int:
+    """Tasks per message for this run: about `_MESSAGE_SECONDS` of its steps' mean
+    duration so far, between 1 and `_BATCH_MAX`."""
+    if not handle.timed:
+        return _UNTIMED_MAX
+    mean = handle.timed_seconds / handle.timed
+    return max(1, min(_BATCH_MAX, int(_MESSAGE_SECONDS / mean) if mean > 0 else _BATCH_MAX))
+
+
+def split_tasks(
+    tasks: Sequence[TaskMessage], consumers: int, limit: int = _BATCH_MAX
+) -> list[Sequence[TaskMessage]]:
+    """`tasks` cut into messages of nearly equal size, at most `limit` tasks in one: with
+    several consumers, at least `_SPREAD` messages each (while there are tasks enough);
+    one consumer (or none yet) takes them in as few messages as the limit allows."""
     spread = _SPREAD * consumers if consumers > 1 else 1
-    per = min(_BATCH_MAX, max(1, math.ceil(len(tasks) / spread)))
+    per = min(limit, max(1, math.ceil(len(tasks) / spread)))
     count = math.ceil(len(tasks) / per)
     size, extra = divmod(len(tasks), count)
     parts, start = [], 0
