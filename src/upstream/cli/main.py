@@ -186,7 +186,7 @@ def _summarize(record: RunRecord, finished: list[FinishedStep], reason: str | No
     default=8,
     show_default=True,
     type=click.IntRange(1),
-    help="Tasks run at once (and the broker prefetch).",
+    help="Steps run at once (and task messages held ahead from the broker).",
 )
 @click.option(
     "--queue",
