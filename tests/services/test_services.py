@@ -129,9 +129,9 @@ class _NotingDelivery:
         self._inner, self._order = inner, order
         self.body, self.headers = inner.body, inner.headers
 
-    async def ack(self) -> None:
+    async def ack(self, *, multiple: bool = False) -> None:
         self._order.append("task acked")
-        await self._inner.ack()
+        await self._inner.ack(multiple=multiple)
 
     async def reject(self, reason: str) -> None:
         await self._inner.reject(reason)
@@ -201,16 +201,38 @@ async def test_a_duplicate_result_is_recorded_once(storage: SqliteStorage) -> No
 
 
 class _Delivered:
+    """A delivery on one stream (`_STREAM`, in order), settled as a broker would: an ack
+    with `multiple` also acks every earlier delivery still unsettled; settling one twice
+    fails, as RabbitMQ closes the channel on an unknown delivery tag."""
+
     def __init__(self, body: bytes) -> None:
         self.body, self.headers = body, {}
         self.acked = False
         self.rejected: str | None = None
+        _STREAM.append(self)
 
-    async def ack(self) -> None:
-        self.acked = True
+    @property
+    def settled(self) -> bool:
+        return self.acked or self.rejected is not None
+
+    async def ack(self, *, multiple: bool = False) -> None:
+        assert not self.settled, "settled twice"
+        earlier = _STREAM[: _STREAM.index(self)] if multiple else []
+        for delivery in [*earlier, self]:
+            if not delivery.settled:
+                delivery.acked = True
 
     async def reject(self, reason: str) -> None:
+        assert not self.settled, "settled twice"
         self.rejected = reason
+
+
+_STREAM: list[_Delivered] = []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stream() -> None:
+    _STREAM.clear()
 
 
 async def test_a_new_coordinator_resumes_an_unfinished_run(storage: SqliteStorage) -> None:
@@ -453,3 +475,21 @@ async def test_slow_steps_travel_few_to_a_message(
     await transport.aclose()
     published = [len(decode_tasks(d.body)) async for d in transport.tasks()]
     assert published == [1, *sizes]  # the root alone, then its children
+
+
+async def test_one_ack_settles_a_burst_but_never_a_rejected_message(
+    storage: SqliteStorage,
+) -> None:
+    """The burst is acked with one `multiple` ack after its stray message is rejected."""
+    coordinator = Coordinator(storage, MemoryTransport())
+    await coordinator.submit(build_plan(DEFS.graph), run_id="r1", **WHERE)
+    good = ResultMessage("r1", "a", 1, "success", 1.0, 2.0, "w1")
+    stray = ResultMessage("elsewhere", "a", 1, "success", 1.0, 2.0, "w1")
+    first, middle, last = (
+        _Delivered(encode_results([good])),
+        _Delivered(encode_results([stray])),
+        _Delivered(encode_results([good])),
+    )
+    await coordinator.handle_results([first, middle, last])
+    assert first.acked and last.acked
+    assert middle.rejected is not None and not middle.acked

@@ -323,17 +323,23 @@ class Coordinator:
                         self._observer(outcome)
                 if (handle := self._runs.get(outcome.run_id)) is not None:
                     handle.uncommitted -= 1
+        # Rejects first: then one ack with `multiple` settles every other delivery up to
+        # the last. Bursts arrive and commit in delivery order, and a result message is
+        # otherwise only ever rejected at once, so all earlier deliveries are settled or
+        # in these bursts. (After a reconnect the ack covers the new channel only; what the
+        # old one held is redelivered and recorded once.)
         for burst in bursts:
-            for delivery in burst.to_ack:
-                try:
-                    await delivery.ack()
-                except TransportError as exc:  # redelivered later; recording it is a no-op
-                    log.warning("result.ack_failed", reason=str(exc))
             for delivery, reason in burst.to_reject:
                 try:
                     await delivery.reject(reason)
                 except TransportError as exc:
                     log.warning("result.reject_failed", reason=str(exc))
+        last = next((b.to_ack[-1] for b in reversed(bursts) if b.to_ack), None)
+        if last is not None:
+            try:
+                await last.ack(multiple=True)
+            except TransportError as exc:  # redelivered later; recording it is a no-op
+                log.warning("result.ack_failed", reason=str(exc))
         for run_id in dict.fromkeys(o.run_id for o in outcomes):
             handle = self._runs.get(run_id)
             if handle is not None:  # None: finished by an earlier commit

@@ -37,8 +37,10 @@ class Delivery(Protocol):
     @property
     def headers(self) -> Mapping[str, str]: ...
 
-    async def ack(self) -> None:
-        """The message's effect is safe; it will not be delivered again."""
+    async def ack(self, *, multiple: bool = False) -> None:
+        """The message's effect is safe; it will not be delivered again. With `multiple`,
+        so is every earlier delivery of the same stream not yet acked or rejected: one ack
+        for a burst, which the caller may use only when all of them are safe."""
         ...
 
     async def reject(self, reason: str) -> None:

@@ -34,7 +34,7 @@ class _MemoryDelivery:
     headers: Mapping[str, str]
     _transport: MemoryTransport = field(repr=False)
 
-    async def ack(self) -> None:
+    async def ack(self, *, multiple: bool = False) -> None:
         return None
 
     async def reject(self, reason: str) -> None:

@@ -154,9 +154,9 @@ class _RabbitDelivery:
         except amqp.ChannelInvalidStateError:
             return True
 
-    async def ack(self) -> None:
+    async def ack(self, *, multiple: bool = False) -> None:
         with _broker_errors(self._settings, "acking a message"):
-            await self._message.ack()
+            await self._message.ack(multiple=multiple)
 
     async def reject(self, reason: str) -> None:
         log.warning(
