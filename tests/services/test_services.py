@@ -399,16 +399,16 @@ async def test_a_results_message_with_a_stray_result_keeps_the_good_ones(
     assert steps == {"a": StepStatus.SUCCESS, "b": StepStatus.QUEUED}
 
 
-def test_a_ready_set_is_cut_into_even_messages_spread_over_the_workers() -> None:
+def test_a_ready_set_is_cut_into_even_messages_one_share_each_at_least() -> None:
     """Few tasks go one per message; many go several per message, never over the cap, in
-    enough messages for every worker to get a share."""
+    enough messages for every share."""
     tasks = [_task(step_key=str(n)) for n in range(10_000)]
-    assert [len(p) for p in split_tasks(tasks[:2], consumers=3)] == [1, 1]
-    assert [len(p) for p in split_tasks(tasks[:10], consumers=2)] == [5, 5]
-    assert [len(p) for p in split_tasks(tasks[:10], consumers=4)] == [3, 3, 2, 2]
-    assert [len(p) for p in split_tasks(tasks[:10], consumers=1)] == [10]
-    assert [len(p) for p in split_tasks(tasks[:40], consumers=0)] == [20, 20]
-    wide = split_tasks(tasks, consumers=2)
+    assert [len(p) for p in split_tasks(tasks[:2], shares=3)] == [1, 1]
+    assert [len(p) for p in split_tasks(tasks[:10], shares=2)] == [5, 5]
+    assert [len(p) for p in split_tasks(tasks[:10], shares=4)] == [3, 3, 2, 2]
+    assert [len(p) for p in split_tasks(tasks[:10], shares=1)] == [10]
+    assert [len(p) for p in split_tasks(tasks[:40], shares=0)] == [20, 20]
+    wide = split_tasks(tasks, shares=2)
     assert max(map(len, wide)) - min(map(len, wide)) <= 1 and max(map(len, wide)) <= 32
     assert [t for part in wide for t in part] == tasks
 
@@ -475,6 +475,53 @@ async def test_slow_steps_travel_few_to_a_message(
     await transport.aclose()
     published = [len(decode_tasks(d.body)) async for d in transport.tasks()]
     assert published == [1, *sizes]  # the root alone, then its children
+
+
+class _TwoWorkers(MemoryTransport):
+    """The in-memory broker, as if two workers consumed every task queue."""
+
+    async def task_consumers(self, queue: str | None = None) -> int:
+        return 2
+
+
+def _side_by_side(count: int, seconds: float) -> list[ResultMessage]:
+    """Results of `count` steps that ran together on one worker, in `seconds` for all."""
+    return [
+        ResultMessage("r1", f"p{n}", 1, "success", 10.0, 10.0 + seconds, "w1")
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("done", "sizes"),
+    [
+        (_side_by_side(1, 0.001), [3]),  # 3 ms of work: one worker takes it whole
+        (_side_by_side(1, 0.004), [2, 1]),  # 12 ms: worth sharing
+        (_side_by_side(8, 0.008), [3]),  # 8 steps side by side in 8 ms: 1 ms each
+    ],
+)
+async def test_a_set_of_fast_steps_goes_to_one_worker_whole(
+    storage: SqliteStorage, done: list[ResultMessage], sizes: list[int]
+) -> None:
+    """Two workers share a ready set only when each gets a few milliseconds of work, by
+    what the run's steps cost so far: steps that ran side by side share the time."""
+    parents = [asset(name=f"p{n}")(lambda: 1) for n in range(len(done))]
+    keys = [p.key.to_user_string() for p in parents]
+
+    def child(name: str) -> Any:
+        return asset(name=name, deps=keys)(lambda: 1)
+
+    defs = Definitions([*parents, *(child(f"c{n}") for n in range(3))])
+    transport = _TwoWorkers()
+    coordinator = Coordinator(storage, transport)
+    await coordinator.submit(
+        build_plan(defs.graph), run_id="r1", code_location=LOCATION, definitions_hash=defs.hash
+    )
+    await coordinator.handle_results([_Delivered(encode_results(done))])
+    await transport.aclose()
+    published = [len(decode_tasks(d.body)) async for d in transport.tasks()]
+    assert sum(published) == len(done) + 3
+    assert published[-len(sizes) :] == sizes  # the parents first, then the children
 
 
 async def test_one_ack_settles_a_burst_but_never_a_rejected_message(

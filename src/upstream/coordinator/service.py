@@ -46,19 +46,20 @@ log = get_logger("coordinator")
 
 OutcomeObserver = Callable[[StepOutcome], None]
 
-# A ready set is published as at least _SPREAD messages per worker consuming its queue
-# when there are several (so every worker gets a share), of at most _BATCH_MAX tasks
-# each: a wide ready set costs the broker a few hundred messages, not one per step. On
-# the layered graph, 1 rather than 2 per worker cut the task messages by a third and the
-# run time by ~15%.
-_SPREAD = 1
+# A ready set is published in messages of at most _BATCH_MAX tasks: a wide ready set
+# costs the broker a few hundred messages, not one per step...
 _BATCH_MAX = 32
-# ...and of at most about _MESSAGE_SECONDS of work, estimated from the mean duration of the
-# run's steps so far (_UNTIMED_MAX before any has reported): a worker reserves up to
+# ...and of at most about _MESSAGE_SECONDS of work, estimated from what the run's steps
+# cost so far (_UNTIMED_MAX before any has reported): a worker reserves up to
 # `concurrency` messages, so slow steps travel few to a message and a slower worker is
 # never left holding many of them while others idle.
 _MESSAGE_SECONDS = 0.25
 _UNTIMED_MAX = 8
+# With several workers on its queue, a set is shared among as many of them as get at least
+# _SHARE_SECONDS of work each: a message costs about a millisecond of CPU across the
+# broker, coordinator and worker, so a set of fast steps goes to one worker whole. On the
+# layered graph (10 no-op steps a layer) that halved the messages and cut the run by ~15%.
+_SHARE_SECONDS = 0.005
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
 
 
@@ -74,7 +75,7 @@ class RunHandle:
     span: Span = INVALID_SPAN  # the `run` span, from adoption to the end
     step_spans: dict[str, Span] = field(default_factory=dict)  # publish -> recorded result
     uncommitted: int = 0  # outcomes decided but not yet committed: the run may not end yet
-    timed: int = 0  # steps that reported a duration, and their sum: sizes task messages
+    timed: int = 0  # steps that reported, and the worker time they took: sizes messages
     timed_seconds: float = 0.0
     canceled: bool = False  # asked to stop: it launches nothing more and ends CANCELED
     ending: bool = False  # its end is being recorded (guards concurrent finishers)
@@ -253,6 +254,7 @@ class Coordinator:
                 await delivery.reject(str(exc))
                 continue
             unknown = [r for r in results if not await self._take(r, burst)]
+            self._time(results)
             if unknown:
                 # Dead-lettered once the results it also held are committed, so nothing
                 # recorded is lost and the stray ones can be inspected.
@@ -275,8 +277,6 @@ class Coordinator:
             return handle is None and await self._finished_earlier(result.run_id)
         burst.outcomes.append(_outcome(result))
         handle.uncommitted += 1
-        handle.timed += 1
-        handle.timed_seconds += max(0.0, result.ended_at - result.started_at)
         if result.status == "success":
             for step in handle.tracker.succeeded(result.step_key):
                 burst.ready.append((handle.run_id, step))
@@ -295,6 +295,22 @@ class Coordinator:
                 )
             )
         return True
+
+    def _time(self, results: Sequence[ResultMessage]) -> None:
+        """Add what one results message says of its runs' step cost. Steps that ran side by
+        side on a worker share its time: the message's span (first start to last end) is
+        their cost when shorter than the sum of their durations, so concurrency does not
+        inflate the estimate."""
+        by_run: dict[str, list[ResultMessage]] = {}
+        for result in results:
+            by_run.setdefault(result.run_id, []).append(result)
+        for run_id, mine in by_run.items():
+            if (handle := self._runs.get(run_id)) is None:
+                continue
+            span = max(r.ended_at for r in mine) - min(r.started_at for r in mine)
+            total = sum(r.ended_at - r.started_at for r in mine)
+            handle.timed += len(mine)
+            handle.timed_seconds += max(0.0, min(span, total))
 
     async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
         """Publish (run id, step) pairs, all in one pipelined call; recorded QUEUED on
@@ -403,7 +419,7 @@ class Coordinator:
         outgoing = []
         for queue, tasks in by_queue.items():
             consumers = await self._transport.task_consumers(queue)
-            for part in split_tasks(tasks, consumers, _batch_limit(handle)):
+            for part in split_tasks(tasks, _shares(handle, len(tasks), consumers), _limit(handle)):
                 outgoing.append(OutgoingTask(encode_tasks(part), {}, queue))
         return outgoing
 
@@ -438,23 +454,34 @@ class _Burst:
     to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
 
 
-def _batch_limit(handle: RunHandle) -> int:
-    """Tasks per message for this run: about `_MESSAGE_SECONDS` of its steps' mean
-    duration so far, between 1 and `_BATCH_MAX`."""
-    if not handle.timed:
+def _step_seconds(handle: RunHandle) -> float | None:
+    """What a step of this run has cost a worker so far, on average (None: no step yet)."""
+    return handle.timed_seconds / handle.timed if handle.timed else None
+
+
+def _limit(handle: RunHandle) -> int:
+    """Tasks per message for this run: about `_MESSAGE_SECONDS` of work, between 1 and
+    `_BATCH_MAX`."""
+    if (cost := _step_seconds(handle)) is None:
         return _UNTIMED_MAX
-    mean = handle.timed_seconds / handle.timed
-    return max(1, min(_BATCH_MAX, int(_MESSAGE_SECONDS / mean) if mean > 0 else _BATCH_MAX))
+    return max(1, min(_BATCH_MAX, int(_MESSAGE_SECONDS / cost) if cost > 0 else _BATCH_MAX))
+
+
+def _shares(handle: RunHandle, count: int, consumers: int) -> int:
+    """Among how many of the queue's `consumers` to share `count` ready steps: all of them
+    until the run's cost is known, then as many as get `_SHARE_SECONDS` of work each."""
+    if consumers <= 1 or (cost := _step_seconds(handle)) is None:
+        return consumers
+    return max(1, min(consumers, int(count * cost / _SHARE_SECONDS)))
 
 
 def split_tasks(
-    tasks: Sequence[TaskMessage], consumers: int, limit: int = _BATCH_MAX
+    tasks: Sequence[TaskMessage], shares: int, limit: int = _BATCH_MAX
 ) -> list[Sequence[TaskMessage]]:
-    """`tasks` cut into messages of nearly equal size, at most `limit` tasks in one: with
-    several consumers, at least `_SPREAD` messages each (while there are tasks enough);
-    one consumer (or none yet) takes them in as few messages as the limit allows."""
-    spread = _SPREAD * consumers if consumers > 1 else 1
-    per = min(limit, max(1, math.ceil(len(tasks) / spread)))
+    """`tasks` cut into messages of nearly equal size, at most `limit` tasks in one, and
+    at least `shares` messages while there are tasks enough (0 or 1: as few as the limit
+    allows)."""
+    per = min(limit, max(1, math.ceil(len(tasks) / max(1, shares))))
     count = math.ceil(len(tasks) / per)
     size, extra = divmod(len(tasks), count)
     parts, start = [], 0
