@@ -129,6 +129,30 @@ async def test_outcomes_and_the_steps_they_made_ready_are_one_write(storage: Run
     assert {s.step_key: s.queued_at for s in await storage.get_steps("r1")}["b"] == 2.5
 
 
+async def test_a_step_made_ready_and_done_in_one_write_is_recorded_done(
+    storage: RunStorage,
+) -> None:
+    """Bursts that pile up are committed together, so a step's own outcome may share a
+    write with the outcome that made it ready: it is recorded done, with its events."""
+    await storage.create_run(_run("r1", RunStatus.STARTED, 1.0, ("a", "b")))
+    outcomes = [
+        StepOutcome("r1", "a", 1, StepStatus.SUCCESS, 1.0, 2.0),
+        StepOutcome("r1", "b", 1, StepStatus.SUCCESS, 2.1, 2.2),
+    ]
+    assert await storage.record_outcomes(outcomes, [("r1", "b", 1)], 2.05) == [True, True]
+    assert {s.step_key: s.status for s in await storage.get_steps("r1")} == {
+        "a": StepStatus.SUCCESS,
+        "b": StepStatus.SUCCESS,
+    }
+    done = [(e.step_key, e.type) for e in await storage.get_events("r1")]
+    assert done[-4:] == [
+        ("a", EventType.ASSET_MATERIALIZATION),
+        ("a", EventType.STEP_SUCCESS),
+        ("b", EventType.ASSET_MATERIALIZATION),
+        ("b", EventType.STEP_SUCCESS),
+    ]
+
+
 # --- Cancellation: request_cancel, and the CANCELING runs a coordinator must end ------------
 
 

@@ -78,36 +78,56 @@ _LOCK_RUNS = "SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k"
 _INSERT_QUEUED = """INSERT INTO steps (run_id, step_key, attempt, status, queued_at)
 SELECT $1, k, a, 'QUEUED', $4 FROM unnest($2::text[], $3::int4[]) AS u (k, a)
 ON CONFLICT (run_id, step_key, attempt) DO NOTHING"""
-# The WHERE makes a final row immovable: only rows inserted or moved off QUEUED come back.
-_UPSERT_OUTCOMES = """INSERT INTO steps (run_id, step_key, attempt, status, started_at,
-    ended_at, worker_id, error_type, error_message, error_traceback, skip_reason, metadata)
-SELECT r, k, a, s, sa, ea, w, et, em, eb, sr, m::jsonb FROM unnest($1::text[], $2::text[],
-    $3::int4[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::text[],
-    $10::text[], $11::text[], $12::text[]) AS u (r, k, a, s, sa, ea, w, et, em, eb, sr, m)
-ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET
-    status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
-    worker_id = excluded.worker_id, error_type = excluded.error_type,
-    error_message = excluded.error_message, error_traceback = excluded.error_traceback,
-    skip_reason = excluded.skip_reason, metadata = excluded.metadata
-WHERE steps.status = 'QUEUED'
-RETURNING run_id, step_key, attempt"""
-# Events, catalog rows and each asset's pointer to its newest row, in one statement. Assets
-# are upserted in key order, so two concurrent batches never deadlock on asset_latest.
-_APPEND = """WITH e AS (
+# A burst of outcomes in one statement, so one round trip and one implicit transaction:
+# the runs' append locks (every other CTE waits on `locked`, directly or through `up`, so
+# no id is drawn before them); the outcomes, where the WHERE makes a final row immovable (only rows
+# inserted or moved off QUEUED come back); the events and catalog rows of just those, in
+# the order given; each asset's pointer to its newest row (upserted in key order, so two
+# batches never deadlock on asset_latest); and the steps they made ready, as QUEUED.
+_RECORD_OUTCOMES = """WITH locked AS (
+    SELECT count(pg_advisory_xact_lock($1, k)) AS n FROM unnest($2::int4[]) AS k
+), up AS (
+    INSERT INTO steps (run_id, step_key, attempt, status, started_at, ended_at, worker_id,
+        error_type, error_message, error_traceback, skip_reason, metadata)
+    SELECT r, k, a, s, sa, ea, w, et, em, eb, sr, m::jsonb
+    FROM unnest($3::text[], $4::text[], $5::int4[], $6::text[], $7::float8[], $8::float8[],
+        $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+        AS u (r, k, a, s, sa, ea, w, et, em, eb, sr, m), locked
+    ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET
+        status = excluded.status, started_at = excluded.started_at,
+        ended_at = excluded.ended_at, worker_id = excluded.worker_id,
+        error_type = excluded.error_type, error_message = excluded.error_message,
+        error_traceback = excluded.error_traceback, skip_reason = excluded.skip_reason,
+        metadata = excluded.metadata
+    WHERE steps.status = 'QUEUED'
+    RETURNING run_id, step_key, attempt
+), e AS (
     INSERT INTO events (run_id, step_key, timestamp, type, data)
-    SELECT r, k, t, y, d::jsonb
-    FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::text[]) AS u (r, k, t, y, d)
+    SELECT r, k, t, y, d::jsonb FROM (
+        SELECT u.* FROM unnest($15::text[], $16::text[], $17::int4[], $18::float8[],
+            $19::text[], $20::text[]) WITH ORDINALITY AS u (r, k, a, t, y, d, n)
+        JOIN up ON (up.run_id, up.step_key, up.attempt) = (u.r, u.k, u.a) ORDER BY u.n
+    ) AS chosen
 ), m AS (
     INSERT INTO materializations (asset_key, run_id, timestamp, duration, metadata)
-    SELECT k, r, t, d, m::jsonb
-    FROM unnest($6::text[], $7::text[], $8::float8[], $9::float8[], $10::text[])
-        AS u (k, r, t, d, m)
+    SELECT k, r, t, d, m::jsonb FROM (
+        SELECT u.* FROM unnest($21::text[], $22::text[], $23::int4[], $24::float8[],
+            $25::float8[], $26::text[]) WITH ORDINALITY AS u (k, r, a, t, d, m, n)
+        JOIN up ON (up.run_id, up.step_key, up.attempt) = (u.r, u.k, u.a) ORDER BY u.n
+    ) AS chosen
     RETURNING id, asset_key
+), latest AS (
+    INSERT INTO asset_latest (asset_key, materialization_id)
+    SELECT asset_key, max(id) FROM m GROUP BY asset_key ORDER BY asset_key
+    ON CONFLICT (asset_key) DO UPDATE SET materialization_id = excluded.materialization_id
+    WHERE excluded.materialization_id > asset_latest.materialization_id
+), queued AS (
+    INSERT INTO steps (run_id, step_key, attempt, status, queued_at)
+    SELECT r, k, a, 'QUEUED', $30
+    FROM unnest($27::text[], $28::text[], $29::int4[]) AS u (r, k, a), locked
+    ON CONFLICT (run_id, step_key, attempt) DO NOTHING
 )
-INSERT INTO asset_latest (asset_key, materialization_id)
-SELECT asset_key, max(id) FROM m GROUP BY asset_key ORDER BY asset_key
-ON CONFLICT (asset_key) DO UPDATE SET materialization_id = excluded.materialization_id
-WHERE excluded.materialization_id > asset_latest.materialization_id"""
+SELECT run_id, step_key, attempt FROM up"""
 _STEP_COLUMNS = (
     "run_id, step_key, attempt, status, queued_at, started_at, ended_at, worker_id,"
     " error_type, error_message, error_traceback, skip_reason, metadata"
@@ -364,16 +384,15 @@ class PostgresStorage:
             first.setdefault((o.run_id, o.step_key, o.attempt), i)
         batch = [(outcomes[i], dumps(outcomes[i].metadata)) for i in first.values()]
         rows = [_outcome_row(o, metadata) for o, metadata in batch]
+        # A step both made ready and done in this burst is recorded done (as it would be
+        # if QUEUED first): one statement may not insert a row and then update it.
+        queued = [q for q in queued if q not in first]
         runs = {o.run_id for o, _ in batch} | {run for run, _, _ in queued}
-        async with self._transaction("recording step outcomes", sorted(runs)) as c:
-            new = {(r[0], r[1], r[2]) for r in await c.fetch(_UPSERT_OUTCOMES, *_columns(rows, 12))}
-            chosen = [(o, m) for o, m in batch if (o.run_id, o.step_key, o.attempt) in new]
-            if chosen:
-                await c.execute(_APPEND, *_appended(chosen))
-            for run_id in dict.fromkeys(run for run, _, _ in queued):
-                steps = [(key, attempt) for run, key, attempt in queued if run == run_id]
-                keys, attempts = [k for k, _ in steps], [a for _, a in steps]
-                await c.execute(_INSERT_QUEUED, run_id, keys, attempts, queued_at)
+        locks = sorted({advisory_key32(run_id) for run_id in runs})
+        args = [self._target.runs_lock, locks, *_columns(rows, 12), *_appended(batch)]
+        args += [*_columns(list(queued), 3), queued_at]
+        async with self._connection("recording step outcomes") as conn:
+            new = {(r[0], r[1], r[2]) for r in await conn.fetch(_RECORD_OUTCOMES, *args)}
         return [first[k] == i and k in new for i, k in enumerate(_keys(outcomes))]
 
     async def get_run(self, run_id: str) -> RunRecord | None:
@@ -460,20 +479,24 @@ def _outcome_row(o: StepOutcome, metadata: str) -> tuple[Any, ...]:
     return (*key, *free_text, metadata)
 
 
-def _appended(chosen: list[tuple[StepOutcome, str]]) -> list[list[Any]]:
-    """The events and catalog rows of newly recorded outcomes, as `_APPEND`'s ten arrays.
+def _appended(batch: list[tuple[StepOutcome, str]]) -> list[list[Any]]:
+    """The events and catalog rows each outcome appends if it is newly recorded, as
+    `_RECORD_OUTCOMES`'s twelve arrays: each row keyed by its outcome's attempt too.
 
     What each outcome appends, and in which order, is `rows.outcome_rows`, shared with SQLite.
     """
-    events: list[tuple[str, str, float, str, str]] = []
-    catalog: list[tuple[str, str, float, float | None, str]] = []
+    events: list[tuple[str, str, int, float, str, str]] = []
+    catalog: list[tuple[str, str, int, float, float | None, str]] = []
     now = time.time()
-    for o, metadata in chosen:
+    for o, metadata in batch:
         appended, materialized = convert.outcome_rows(o, metadata, dumps, now)
-        events.extend(appended)
+        events.extend(
+            (run, step, o.attempt, t, kind, data) for run, step, t, kind, data in appended
+        )
         if materialized is not None:
-            catalog.append(materialized)
-    return _columns(events, 5) + _columns(catalog, 5)
+            asset, run, when, duration, meta = materialized
+            catalog.append((asset, run, o.attempt, when, duration, meta))
+    return _columns(events, 6) + _columns(catalog, 6)
 
 
 async def open_postgres_storage(
