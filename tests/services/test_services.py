@@ -487,7 +487,15 @@ class _TwoWorkers(MemoryTransport):
 def _side_by_side(count: int, seconds: float) -> list[ResultMessage]:
     """Results of `count` steps that ran together on one worker, in `seconds` for all."""
     return [
-        ResultMessage("r1", f"p{n}", 1, "success", 10.0, 10.0 + seconds, "w1")
+        ResultMessage("r1", f"p{n}", 1, "success", 10.0, 10.0 + seconds, "w1") for n in range(count)
+    ]
+
+
+def _one_by_one(count: int, seconds: float) -> list[list[ResultMessage]]:
+    """`count` steps started together on one worker, ending `seconds` apart, each
+    reported in a message of its own."""
+    return [
+        [ResultMessage("r1", f"p{n}", 1, "success", 10.0, 10.0 + seconds * (n + 1), "w1")]
         for n in range(count)
     ]
 
@@ -495,17 +503,18 @@ def _side_by_side(count: int, seconds: float) -> list[ResultMessage]:
 @pytest.mark.parametrize(
     ("done", "sizes"),
     [
-        (_side_by_side(1, 0.001), [3]),  # 3 ms of work: one worker takes it whole
-        (_side_by_side(1, 0.004), [2, 1]),  # 12 ms: worth sharing
-        (_side_by_side(8, 0.008), [3]),  # 8 steps side by side in 8 ms: 1 ms each
+        ([_side_by_side(1, 0.001)], [3]),  # 3 ms of work: one worker takes it whole
+        ([_side_by_side(1, 0.004)], [2, 1]),  # 12 ms: worth sharing
+        ([_side_by_side(8, 0.008)], [3]),  # 8 steps side by side in 8 ms: 1 ms each
+        (_one_by_one(8, 0.001), [3]),  # the same, reported as they ended
     ],
 )
 async def test_a_set_of_fast_steps_goes_to_one_worker_whole(
-    storage: SqliteStorage, done: list[ResultMessage], sizes: list[int]
+    storage: SqliteStorage, done: list[list[ResultMessage]], sizes: list[int]
 ) -> None:
     """Two workers share a ready set only when each gets a few milliseconds of work, by
     what the run's steps cost so far: steps that ran side by side share the time."""
-    parents = [asset(name=f"p{n}")(lambda: 1) for n in range(len(done))]
+    parents = [asset(name=f"p{n}")(lambda: 1) for n in range(sum(map(len, done)))]
     keys = [p.key.to_user_string() for p in parents]
 
     def child(name: str) -> Any:
@@ -517,10 +526,10 @@ async def test_a_set_of_fast_steps_goes_to_one_worker_whole(
     await coordinator.submit(
         build_plan(defs.graph), run_id="r1", code_location=LOCATION, definitions_hash=defs.hash
     )
-    await coordinator.handle_results([_Delivered(encode_results(done))])
+    await coordinator.handle_results([_Delivered(encode_results(part)) for part in done])
     await transport.aclose()
     published = [len(decode_tasks(d.body)) async for d in transport.tasks()]
-    assert sum(published) == len(done) + 3
+    assert sum(published) == len(parents) + 3
     assert published[-len(sizes) :] == sizes  # the parents first, then the children
 
 

@@ -77,6 +77,7 @@ class RunHandle:
     uncommitted: int = 0  # outcomes decided but not yet committed: the run may not end yet
     timed: int = 0  # steps that reported, and the worker time they took: sizes messages
     timed_seconds: float = 0.0
+    last_ended: dict[str, float] = field(default_factory=dict)  # by worker, on its clock
     canceled: bool = False  # asked to stop: it launches nothing more and ends CANCELED
     ending: bool = False  # its end is being recorded (guards concurrent finishers)
 
@@ -298,19 +299,22 @@ class Coordinator:
 
     def _time(self, results: Sequence[ResultMessage]) -> None:
         """Add what one results message says of its runs' step cost. Steps that ran side by
-        side on a worker share its time: the message's span (first start to last end) is
-        their cost when shorter than the sum of their durations, so concurrency does not
-        inflate the estimate."""
-        by_run: dict[str, list[ResultMessage]] = {}
+        side on a worker share its time: their cost is the time the worker spent on them,
+        from the first start (or the end of its previous such message, if later) to the
+        last end, when that is less than the sum of their durations."""
+        groups: dict[tuple[str, str], list[ResultMessage]] = {}
         for result in results:
-            by_run.setdefault(result.run_id, []).append(result)
-        for run_id, mine in by_run.items():
+            groups.setdefault((result.run_id, result.worker_id), []).append(result)
+        for (run_id, worker), mine in groups.items():
             if (handle := self._runs.get(run_id)) is None:
                 continue
-            span = max(r.ended_at for r in mine) - min(r.started_at for r in mine)
+            start = min(r.started_at for r in mine)
+            end = max(r.ended_at for r in mine)
+            busy = end - max(start, handle.last_ended.get(worker, start))
             total = sum(r.ended_at - r.started_at for r in mine)
+            handle.last_ended[worker] = max(end, handle.last_ended.get(worker, end))
             handle.timed += len(mine)
-            handle.timed_seconds += max(0.0, min(span, total))
+            handle.timed_seconds += max(0.0, min(busy, total))
 
     async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
         """Publish (run id, step) pairs, all in one pipelined call; recorded QUEUED on
