@@ -80,10 +80,10 @@ SELECT $1, k, a, 'QUEUED', $4 FROM unnest($2::text[], $3::int4[]) AS u (k, a)
 ON CONFLICT (run_id, step_key, attempt) DO NOTHING"""
 # A burst of outcomes in one statement, so one round trip and one implicit transaction:
 # the runs' append locks (every other CTE waits on `locked`, directly or through `up`, so
-# no id is drawn before them); the outcomes, where the WHERE makes a final row immovable (only rows
-# inserted or moved off QUEUED come back); the events and catalog rows of just those, in
-# the order given; each asset's pointer to its newest row (upserted in key order, so two
-# batches never deadlock on asset_latest); and the steps they made ready, as QUEUED.
+# no id is drawn before them); the outcomes, where the WHERE makes a final row immovable
+# (only rows inserted or moved off QUEUED come back); the events and catalog rows of just
+# those, in the order given; each asset's pointer to its newest row (upserted in key
+# order, so two batches never deadlock on asset_latest); and the steps made ready, QUEUED.
 _RECORD_OUTCOMES = """WITH locked AS (
     SELECT count(pg_advisory_xact_lock($1, k)) AS n FROM unnest($2::int4[]) AS k
 ), up AS (
