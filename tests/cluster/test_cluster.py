@@ -505,7 +505,12 @@ def test_the_web_ui_launches_and_cancels_runs_on_the_cluster(
         assert launched.status_code == 201, launched.text
         (run_id,) = launched.json()["run_ids"]
         _wait_for_slow(cluster)
-        assert web.get("/api/status").json()["assets"]["slow"]["status"] == "running"
+        # The coordinator publishes a step before committing its QUEUED marker, so the
+        # step may start a moment before the UI can see it: running within a second.
+        deadline = time.monotonic() + 1
+        while (status := web.get("/api/status").json()["assets"]["slow"]["status"]) != "running":
+            assert time.monotonic() < deadline, status
+            time.sleep(0.05)
         canceled = web.post(f"/api/runs/{run_id}/cancel", json={}, headers=headers)
         assert canceled.json() == {"status": "CANCELING"}
 
