@@ -5,6 +5,7 @@ Every way this can go wrong is a `CodeLocationError` with one line naming the pr
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
@@ -147,8 +148,13 @@ def _belongs(name: str, loaded: ModuleType, module: str | None, file: str | None
 
 
 def forget_code_location(module: str | None = None, file: str | None = None) -> None:
-    """Drop the code location's modules from `sys.modules`, so that loading it again
-    re-imports edited files (what `upstream dev` does on reload)."""
+    """Drop the code location's modules from `sys.modules`, and their cached bytecode, so
+    that loading it again re-imports edited files (what `upstream dev` does on reload).
+    A `.pyc` is trusted by its source's size and mtime in whole seconds: a file edited
+    twice within a second to the same size would otherwise load the older code."""
+    for source in code_location_files(module, file):
+        with contextlib.suppress(OSError, ValueError):
+            Path(importlib.util.cache_from_source(str(source))).unlink(missing_ok=True)
     for name, loaded in list(sys.modules.items()):
         if _belongs(name, loaded, module, file):
             del sys.modules[name]
