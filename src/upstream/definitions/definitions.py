@@ -70,7 +70,7 @@ class Definitions:
                         self.resources,
                         key=param.key.to_user_string(),
                     )
-                inputs[param.parameter] = param.key
+                inputs[param.parameter] = self._assets[param.key].key
                 continue
             found = self._by_name(item, param.parameter)
             if found is not None:
@@ -97,7 +97,8 @@ class Definitions:
         deps = [(self._by_name(item, d.name) or d) if len(d.path) == 1 else d for d in item.deps]
         self._inputs[item.key] = inputs
         self._resource_params[item.key] = tuple(resource_params)
-        parents = list(dict.fromkeys([*inputs.values(), *(d for d in deps if d in self._assets)]))
+        known = [self._assets[d].key for d in deps if d in self._assets]
+        parents = list(dict.fromkeys([*inputs.values(), *known]))
         return AssetNode(
             key=item.key,
             parents=tuple(parents),
@@ -123,10 +124,11 @@ class Definitions:
         return out
 
     def _by_name(self, item: AssetsDefinition, parameter: str) -> AssetKey | None:
-        """Exact key first; else the one asset of that name in the same group (Dagster's rule)."""
-        exact = AssetKey([parameter])
-        if exact in self._assets:
-            return exact
+        """Exact key first; else the one asset of that name in the same group (Dagster's rule).
+        Returns the asset's own key object: lookups by an identical object skip `__eq__`."""
+        exact = self._assets.get(AssetKey([parameter]))
+        if exact is not None:
+            return exact.key
         same = sorted(
             k for k in self._by_group_name.get((item.group_name, parameter), ()) if k != item.key
         )  # never itself, as in Dagster

@@ -287,7 +287,7 @@ class Worker:
         if key is None:
             key = AssetKey.from_user_string(text)
             if self._definitions.has_asset(key):  # bounded: never cache what tasks invent
-                self._keys[text] = key
+                key = self._keys[text] = self._definitions.get_asset(key).key  # its own object
         return key
 
     def _result(
