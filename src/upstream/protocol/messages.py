@@ -99,6 +99,8 @@ M = TypeVar("M", TaskMessage, ResultMessage)
 _NAMES: dict[type[Message], tuple[str, ...]] = {
     cls: tuple(f.name for f in fields(cls)) for cls in (TaskMessage, ResultMessage)
 }
+_FIELDS: dict[type[Message], frozenset[str]] = {cls: frozenset(_NAMES[cls]) for cls in _NAMES}
+_ABSENT = object()
 _CHECKS: dict[type[Message], tuple[tuple[str, tuple[type, ...], bool], ...]] = {
     cls: tuple(
         (f.name, _TYPES[f.name], f.default is MISSING and f.default_factory is MISSING)
@@ -109,14 +111,11 @@ _CHECKS: dict[type[Message], tuple[tuple[str, tuple[type, ...], bool], ...]] = {
 
 
 def _record(message: Message) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for name in _NAMES[type(message)]:
-        value = getattr(message, name)
-        if isinstance(value, ErrorInfo):
-            value = [value.type, value.message, value.traceback]
-        elif name == "logs":
-            value = [[line.timestamp, line.level, line.message] for line in value]
-        body[name] = value
+    body = {name: getattr(message, name) for name in _NAMES[type(message)]}
+    if isinstance(message, ResultMessage):  # the two fields msgpack cannot pack as they are
+        if message.error is not None:
+            body["error"] = [message.error.type, message.error.message, message.error.traceback]
+        body["logs"] = [[line.timestamp, line.level, line.message] for line in message.logs]
     return body
 
 
@@ -163,24 +162,27 @@ def _unpack(body: bytes, cls: type[M]) -> list[dict[str, Any]]:
     for number, item in enumerate(items):
         if not isinstance(item, dict):
             raise ProtocolError(f"{cls.KIND} item {number} must be a map")
-        _check(item, cls, f"{cls.KIND} item {number}")
+        _check(item, cls, number)
     return items
 
 
-def _check(record: dict[str, Any], cls: type[M], where: str) -> None:
-    unknown = set(record).difference(_NAMES[cls])
-    if unknown:
-        raise ProtocolError(f"{where} has unknown fields {sorted(unknown)}")
+def _check(record: dict[str, Any], cls: type[M], number: int) -> None:
+    """Every field known, every required one present, each of an allowed type. Exact types:
+    msgpack decodes to exactly str, int, float, bool, list, dict or None, and a bool is
+    never an int here."""
+    if not record.keys() <= _FIELDS[cls]:
+        unknown = sorted(set(record).difference(_FIELDS[cls]))
+        raise ProtocolError(f"{cls.KIND} item {number} has unknown fields {unknown}")
     for name, allowed, required in _CHECKS[cls]:
-        if name not in record:
+        value = record.get(name, _ABSENT)
+        if value is _ABSENT:
             if required:
-                raise ProtocolError(f"{where} lacks required field {name!r}")
-            continue
-        value = record[name]
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+                raise ProtocolError(f"{cls.KIND} item {number} lacks required field {name!r}")
+        elif type(value) not in allowed:
             names = " or ".join(t.__name__ for t in allowed)
             raise ProtocolError(
-                f"{where}: field {name!r} must be {names}, got {type(value).__name__}"
+                f"{cls.KIND} item {number}: field {name!r} must be {names}, "
+                f"got {type(value).__name__}"
             )
 
 
