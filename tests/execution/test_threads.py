@@ -9,6 +9,7 @@ import time
 import anyio
 import pytest
 
+from upstream.execution import threads as threads_module
 from upstream.execution.threads import StepThreads
 
 _who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
@@ -62,6 +63,41 @@ async def test_up_to_size_calls_run_at_once() -> None:
     finally:
         threads.close()
     assert sorted(results) == list(range(size))
+
+
+async def test_quick_calls_run_in_turn_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waking a thread per call made threads and loop fight over the GIL: calls that keep
+    finishing share one thread (no stall can be seen while the check is this far off)."""
+    monkeypatch.setattr(threads_module, "STALL_SECONDS", 60.0)
+    threads = StepThreads(8)
+    names: list[str] = []
+
+    async def one() -> None:
+        names.append(await threads.run(lambda: threading.current_thread().name))
+
+    try:
+        async with anyio.create_task_group() as group:
+            for _ in range(50):
+                group.start_soon(one)
+    finally:
+        threads.close()
+    assert len(names) == 50
+    assert len(set(names)) == 1
+
+
+async def test_a_call_waiting_for_one_behind_it_gets_another_thread() -> None:
+    """The first call blocks until the second runs: only a stall wakes a second thread."""
+    second_ran = threading.Event()
+    threads = StepThreads(2)
+    try:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as group:
+                group.start_soon(threads.run, lambda: second_ran.wait(5))
+                await anyio.sleep(0)
+                group.start_soon(threads.run, second_ran.set)
+    finally:
+        threads.close()
+    assert second_ran.is_set()
 
 
 async def test_cancellation_waits_for_the_running_call() -> None:

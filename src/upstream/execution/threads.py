@@ -8,23 +8,33 @@ a fixed set of threads fed by one queue, results handed back in batches (one wak
 the loop for every call that finished since the last), the caller's context variables
 (so the step's span and logging context reach user code), and anyio's default
 cancellation rule: a running call is waited for, never abandoned.
+
+Threads are woken only as calls need them. Quick calls (most steps of no-op or small
+assets) run one after another on one thread: waking a thread per call made the threads
+and the loop take the GIL from each other, which cost more than the calls. A second
+thread is woken only when calls have waited `STALL_SECONDS` with none finishing: a slow,
+sleeping or blocked call (even one waiting for a call behind it) never holds up the rest
+by more than that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import itertools
-import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ["StepThreads"]
+__all__ = ["STALL_SECONDS", "StepThreads"]
 
 T = TypeVar("T")
+
+STALL_SECONDS = 0.002  # calls waiting this long with none finished wake another thread
 
 # One call for a thread: where to report, the caller's context, the function.
 _Call = tuple[
@@ -32,6 +42,14 @@ _Call = tuple[
 ]
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]  # future, value, error
 _names = itertools.count(1)
+
+
+@dataclass(eq=False)
+class _Thread:
+    """A pool thread's wake-up (released to wake it while it is parked) and stop flag."""
+
+    wake: threading.Lock = field(default_factory=threading.Lock)
+    stop: bool = False
 
 
 class StepThreads:
@@ -42,41 +60,92 @@ class StepThreads:
         if size < 1:
             raise ValueError(f"a thread pool needs at least 1 thread, got {size}")
         self._size = size
-        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards every field below
+        self._calls: collections.deque[_Call] = collections.deque()
+        self._threads: list[_Thread] = []  # this pool's, since the last close()
+        self._parked: list[_Thread] = []  # idle, each waiting on its wake lock
+        self._awake = 0  # threads running a call or about to look for one
+        self._finished = 0  # calls finished so far: the progress a stall check looks for
+        self._watching = False  # a stall check is scheduled
         self._outbox: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}  # not yet delivered
-        self._pending = 0  # calls queued or running: a thread is started while it exceeds them
 
     async def run(self, fn: Callable[[], T]) -> T:
         """`fn()` in a pooled thread, in a copy of the caller's context. Cancellation waits
         for the call to return (a thread cannot be interrupted), as `anyio.to_thread` does."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending += 1
-        if self._pending > len(self._threads) and len(self._threads) < self._size:
-            thread = threading.Thread(
-                target=self._serve, name=f"upstream-step-{next(_names)}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-        self._calls.put((loop, future, contextvars.copy_context(), fn))
-        try:
-            with anyio.CancelScope(shield=True):
-                value = await future
-        finally:
-            self._pending -= 1
+        with self._lock:
+            self._calls.append((loop, future, contextvars.copy_context(), fn))
+            if self._awake == 0:
+                self._wake_one()
+            elif not self._watching:
+                self._watch_from(loop)
+        with anyio.CancelScope(shield=True):
+            value = await future
         return value
 
     def close(self) -> None:
         """Let the threads exit once the calls queued so far are done. Never blocks; a later
         `run` starts threads again."""
-        for _ in self._threads:
-            self._calls.put(None)
-        self._threads = []
+        with self._lock:
+            for thread in self._threads:
+                thread.stop = True
+            for thread in self._parked:
+                self._awake += 1  # it wakes, finds the stop flag and leaves
+                thread.wake.release()
+            self._threads = []
+            self._parked = []
+            self._watching = False  # a check pending on a loop that has ended never fires
 
-    def _serve(self) -> None:
-        while (call := self._calls.get()) is not None:
+    def _wake_one(self) -> None:
+        """Unpark a thread, or start one if the pool is not full (the lock is held)."""
+        if self._parked:
+            self._parked.pop().wake.release()
+        elif len(self._threads) < self._size:
+            thread = _Thread()
+            thread.wake.acquire()  # held while the thread runs: released only to unpark it
+            self._threads.append(thread)
+            threading.Thread(
+                target=self._serve,
+                args=(thread,),
+                name=f"upstream-step-{next(_names)}",
+                daemon=True,
+            ).start()
+        else:
+            return
+        self._awake += 1
+
+    def _watch_from(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Check for a stall `STALL_SECONDS` from now (the lock is held)."""
+        self._watching = True
+        loop.call_later(STALL_SECONDS, self._check, loop, self._finished)
+
+    def _check(self, loop: asyncio.AbstractEventLoop, finished: int) -> None:
+        """On the loop: if calls still wait and none finished since the check was set,
+        wake a thread for each waiting call (as far as the pool allows)."""
+        with self._lock:
+            self._watching = False
+            if not self._calls:
+                return
+            if self._finished == finished:
+                for _ in range(len(self._calls)):
+                    self._wake_one()
+            self._watch_from(loop)
+
+    def _serve(self, thread: _Thread) -> None:
+        while True:
+            with self._lock:
+                if self._calls:
+                    call: _Call | None = self._calls.popleft()
+                else:
+                    call = None
+                    self._awake -= 1
+                    if thread.stop:
+                        return
+                    self._parked.append(thread)
+            if call is None:
+                thread.wake.acquire()  # parked until _wake_one or close releases it
+                continue
             loop, future, context, fn = call
             try:
                 outcome: _Outcome = (future, context.run(fn), None)
@@ -89,6 +158,7 @@ class StepThreads:
         """Hand `outcome` to its loop. Outcomes that finish while the loop has not yet
         taken the earlier ones join them: one wake-up of the loop serves them all."""
         with self._lock:
+            self._finished += 1
             box = self._outbox.get(loop)
             if box is not None:
                 box.append(outcome)
