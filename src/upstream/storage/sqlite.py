@@ -114,6 +114,10 @@ class SqliteStorage:
         if conn is None:
             raise StorageError(f"state database {self._where} is closed; open it again")
         try:
+            if self._where == ":memory:":
+                # No disk and no other connection, so nothing to wait for: on the loop. A
+                # thread hop cost more than the statements (every materialize() run is here).
+                return fn(conn)
             return await anyio.to_thread.run_sync(fn, conn, limiter=self._limiter)
         except sqlite3.Error as exc:
             raise _translate(exc, self._where, action) from exc
