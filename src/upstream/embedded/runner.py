@@ -29,6 +29,11 @@ __all__ = ["DEFAULT_CONCURRENCY", "default_io_manager", "run_embedded", "upstrea
 
 DEFAULT_CONCURRENCY = 8
 
+# The coordinator's writer waits this long after a burst of results, so the bursts that
+# follow share its SQLite transaction. Nothing but a run's end waits on a commit (ready
+# steps are published first): ~10% off a 1,000-asset layered materialize().
+COMMIT_LINGER = 0.005
+
 
 def default_io_manager(definitions: Definitions) -> IOManager:
     """The definitions' own `io_manager` resource, else pickles under `upstream_home()`:
@@ -63,7 +68,7 @@ async def run_embedded(
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     transport = MemoryTransport()
-    coordinator = Coordinator(storage, transport, observer=observer)
+    coordinator = Coordinator(storage, transport, observer=observer, commit_linger=COMMIT_LINGER)
     worker = Worker(
         definitions,
         transport,
