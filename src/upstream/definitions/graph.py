@@ -21,7 +21,7 @@ from upstream.definitions.keys import AssetKey
 __all__ = ["AssetGraph", "AssetNode"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssetNode:
     """One asset as the planner sees it: its key, its parents and what the catalog shows."""
 
@@ -97,14 +97,16 @@ class AssetGraph:
                 raise DefinitionsError(f"asset key {node.key.to_user_string()!r} appears twice")
             self._nodes[node.key] = node
         self._children: dict[AssetKey, list[AssetKey]] = {key: [] for key in self._nodes}
+        children_of = self._children.get  # one lookup per edge: a key's hash is a Python call
         for node in self._nodes.values():
             for parent in node.parents:
-                if parent not in self._children:
+                children = children_of(parent)
+                if children is None:
                     raise DefinitionsError(
                         f"asset {node.key.to_user_string()!r} depends on "
                         f"{parent.to_user_string()!r}, which is not in the graph"
                     )
-                self._children[parent].append(node.key)
+                children.append(node.key)
         self._order = self._toposort()
 
     def _toposort(self) -> list[AssetKey]:
@@ -115,8 +117,9 @@ class AssetGraph:
             key = queue.popleft()
             order.append(key)
             for child in self._children[key]:
-                waiting[child] -= 1
-                if waiting[child] == 0:
+                left = waiting[child] - 1
+                waiting[child] = left
+                if left == 0:
                     queue.append(child)
         if len(order) < len(self._nodes):
             raise AssetCycle([k.to_user_string() for k in self._find_cycle(waiting)])

@@ -42,10 +42,11 @@ def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) 
 def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
     """The plan for exactly `keys` (e.g. a stored run's steps, to resume it)."""
     names = {key: key.to_user_string() for key in keys}  # also the set of chosen keys
+    get = names.get  # one lookup per edge: an AssetKey's hash is a Python call
     parents = {
-        names[node.key]: tuple(names[p] for p in node.parents if p in names)
+        name: tuple([n for p in node.parents if (n := get(p)) is not None])
         for node in graph.nodes
-        if node.key in names
+        if (name := get(node.key)) is not None
     }
     queues = {names[k]: q for k in keys if (q := graph.node(k).queue) is not None}
     return Plan(steps=tuple(parents), parents=parents, selection=selection, queues=queues)
