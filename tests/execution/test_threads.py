@@ -92,7 +92,7 @@ async def test_a_call_waiting_for_one_behind_it_gets_another_thread() -> None:
     try:
         with anyio.fail_after(5):
             async with anyio.create_task_group() as group:
-                group.start_soon(threads.run, lambda: second_ran.wait(5))
+                group.start_soon(threads.run, lambda: second_ran.wait(10))
                 await anyio.sleep(0)
                 group.start_soon(threads.run, second_ran.set)
     finally:
