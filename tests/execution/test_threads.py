@@ -85,6 +85,31 @@ async def test_quick_calls_run_in_turn_on_one_thread(monkeypatch: pytest.MonkeyP
     assert len(set(names)) == 1
 
 
+async def test_a_call_that_waited_gets_a_thread_though_others_keep_finishing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Calls of 10 ms each finish well within the 20 ms a call may wait: the ones still
+    queued when it has passed get threads of their own instead of running one by one."""
+    monkeypatch.setattr(threads_module, "STALL_SECONDS", 0.02)
+    threads = StepThreads(8)
+    names: list[str] = []
+
+    def sleepy() -> str:
+        time.sleep(0.01)
+        return threading.current_thread().name
+
+    async def one() -> None:
+        names.append(await threads.run(sleepy))
+
+    try:
+        async with anyio.create_task_group() as group:
+            for _ in range(8):
+                group.start_soon(one)
+    finally:
+        threads.close()
+    assert len(set(names)) > 1
+
+
 async def test_a_call_waiting_for_one_behind_it_gets_another_thread() -> None:
     """The first call blocks until the second runs: only a stall wakes a second thread."""
     second_ran = threading.Event()
@@ -93,7 +118,6 @@ async def test_a_call_waiting_for_one_behind_it_gets_another_thread() -> None:
         with anyio.fail_after(5):
             async with anyio.create_task_group() as group:
                 group.start_soon(threads.run, lambda: second_ran.wait(10))
-                await anyio.sleep(0)
                 group.start_soon(threads.run, second_ran.set)
     finally:
         threads.close()

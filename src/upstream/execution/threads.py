@@ -11,10 +11,10 @@ cancellation rule: a running call is waited for, never abandoned.
 
 Threads are woken only as calls need them. Quick calls (most steps of no-op or small
 assets) run one after another on one thread: waking a thread per call made the threads
-and the loop take the GIL from each other, which cost more than the calls. A second
-thread is woken only when calls have waited `STALL_SECONDS` with none finishing: a slow,
-sleeping or blocked call (even one waiting for a call behind it) never holds up the rest
-by more than that.
+and the loop take the GIL from each other, which cost more than the calls. A call that
+has waited `STALL_SECONDS` for a thread gets one of its own (as far as the pool allows),
+so a slow, sleeping or blocked call (even one waiting for a call behind it) holds each of
+the others up by little more than that.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ __all__ = ["STALL_SECONDS", "StepThreads"]
 
 T = TypeVar("T")
 
-STALL_SECONDS = 0.002  # calls waiting this long with none finished wake another thread
+STALL_SECONDS = 0.002  # a call waiting this long for a thread wakes one for itself
 
 # One call for a thread: where to report, the caller's context, the function.
 _Call = tuple[
@@ -65,8 +65,9 @@ class StepThreads:
         self._threads: list[_Thread] = []  # this pool's, since the last close()
         self._parked: list[_Thread] = []  # idle, each waiting on its wake lock
         self._awake = 0  # threads running a call or about to look for one
-        self._finished = 0  # calls finished so far: the progress a stall check looks for
-        self._watching = False  # a stall check is scheduled
+        self._added = 0  # calls queued so far
+        self._taken = 0  # calls a thread has taken so far: the rest are waiting
+        self._watching = False  # a check for waiting calls is scheduled
         self._outbox: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}  # not yet delivered
 
     async def run(self, fn: Callable[[], T]) -> T:
@@ -76,6 +77,7 @@ class StepThreads:
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
             self._calls.append((loop, future, contextvars.copy_context(), fn))
+            self._added += 1
             if self._awake == 0:
                 self._wake_one()
             elif not self._watching:
@@ -116,27 +118,26 @@ class StepThreads:
         self._awake += 1
 
     def _watch_from(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Check for a stall `STALL_SECONDS` from now (the lock is held)."""
+        """Look for waiting calls `STALL_SECONDS` from now (the lock is held)."""
         self._watching = True
-        loop.call_later(STALL_SECONDS, self._check, loop, self._finished)
+        loop.call_later(STALL_SECONDS, self._check, loop, self._added)
 
-    def _check(self, loop: asyncio.AbstractEventLoop, finished: int) -> None:
-        """On the loop: if calls still wait and none finished since the check was set,
-        wake a thread for each waiting call (as far as the pool allows)."""
+    def _check(self, loop: asyncio.AbstractEventLoop, added: int) -> None:
+        """On the loop: wake a thread for each call queued before the check was set (the
+        first `added`) that no thread has taken yet; look again while calls wait."""
         with self._lock:
             self._watching = False
-            if not self._calls:
-                return
-            if self._finished == finished:
-                for _ in range(len(self._calls)):
-                    self._wake_one()
-            self._watch_from(loop)
+            for _ in range(added - self._taken):
+                self._wake_one()
+            if self._calls:
+                self._watch_from(loop)
 
     def _serve(self, thread: _Thread) -> None:
         while True:
             with self._lock:
                 if self._calls:
                     call: _Call | None = self._calls.popleft()
+                    self._taken += 1
                 else:
                     call = None
                     self._awake -= 1
@@ -158,7 +159,6 @@ class StepThreads:
         """Hand `outcome` to its loop. Outcomes that finish while the loop has not yet
         taken the earlier ones join them: one wake-up of the loop serves them all."""
         with self._lock:
-            self._finished += 1
             box = self._outbox.get(loop)
             if box is not None:
                 box.append(outcome)
