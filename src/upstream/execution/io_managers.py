@@ -45,12 +45,15 @@ class FilesystemIOManager(IOManager):
 
     def __init__(self, base_dir: str | os.PathLike[str]) -> None:
         self.base_dir = Path(base_dir)
+        self._base = str(self.base_dir)
 
-    def path_for(self, key: AssetKey) -> Path:
-        return self.base_dir.joinpath(*key.path)
+    def path_for(self, key: AssetKey) -> str:
+        """Where `key`'s value lives. A string joined with `os.path`: a step asks for one
+        per input and output, and building `Path` objects cost more than the file reads."""
+        return os.path.join(self._base, *key.path)
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
-        path = str(self.path_for(context.asset_key))
+        path = self.path_for(context.asset_key)
         try:
             fd, tmp = _create_temp_beside(path)
         except FileNotFoundError:  # the key's first value here: create its directory once
