@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+from collections.abc import Callable
 
 import anyio
 import pytest
@@ -46,43 +47,41 @@ async def test_an_exception_is_raised_in_the_caller() -> None:
         threads.close()
 
 
-async def test_up_to_size_calls_run_at_once() -> None:
-    """Each call waits for all the others: it finishes only if all `size` run together."""
-    size = 4
-    barrier = threading.Barrier(size, timeout=5)
+async def _thread_names(
+    size: int, calls: int, fn: Callable[[], object] = lambda: None
+) -> list[str]:
+    """The thread each of `calls` concurrent calls of `fn` ran on, in a pool of `size`."""
     threads = StepThreads(size)
-    results: list[int] = []
+    names: list[str] = []
+
+    def call() -> str:
+        fn()
+        return threading.current_thread().name
 
     async def one() -> None:
-        results.append(await threads.run(barrier.wait))
+        names.append(await threads.run(call))
 
     try:
         async with anyio.create_task_group() as group:
-            for _ in range(size):
+            for _ in range(calls):
                 group.start_soon(one)
     finally:
         threads.close()
-    assert sorted(results) == list(range(size))
+    assert len(names) == calls
+    return names
+
+
+async def test_up_to_size_calls_run_at_once() -> None:
+    """Each call waits for all the others: it finishes only if all four run together."""
+    barrier = threading.Barrier(4, timeout=5)
+    assert len(set(await _thread_names(4, 4, barrier.wait))) == 4
 
 
 async def test_quick_calls_run_in_turn_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Waking a thread per call made threads and loop fight over the GIL: calls that keep
-    finishing share one thread (no stall can be seen while the check is this far off)."""
+    """Waking a thread per call made threads and loop fight over the GIL: quick calls
+    share one thread (none waits long enough to be given its own)."""
     monkeypatch.setattr(threads_module, "STALL_SECONDS", 60.0)
-    threads = StepThreads(8)
-    names: list[str] = []
-
-    async def one() -> None:
-        names.append(await threads.run(lambda: threading.current_thread().name))
-
-    try:
-        async with anyio.create_task_group() as group:
-            for _ in range(50):
-                group.start_soon(one)
-    finally:
-        threads.close()
-    assert len(names) == 50
-    assert len(set(names)) == 1
+    assert len(set(await _thread_names(8, 50))) == 1
 
 
 async def test_a_call_that_waited_gets_a_thread_though_others_keep_finishing(
@@ -91,23 +90,7 @@ async def test_a_call_that_waited_gets_a_thread_though_others_keep_finishing(
     """Calls of 10 ms each finish well within the 20 ms a call may wait: the ones still
     queued when it has passed get threads of their own instead of running one by one."""
     monkeypatch.setattr(threads_module, "STALL_SECONDS", 0.02)
-    threads = StepThreads(8)
-    names: list[str] = []
-
-    def sleepy() -> str:
-        time.sleep(0.01)
-        return threading.current_thread().name
-
-    async def one() -> None:
-        names.append(await threads.run(sleepy))
-
-    try:
-        async with anyio.create_task_group() as group:
-            for _ in range(8):
-                group.start_soon(one)
-    finally:
-        threads.close()
-    assert len(set(names)) > 1
+    assert len(set(await _thread_names(8, 8, lambda: time.sleep(0.01)))) > 1
 
 
 async def test_a_call_waiting_for_one_behind_it_gets_another_thread() -> None:
