@@ -19,7 +19,8 @@ from typing import Any
 import anyio
 
 from upstream.coordinator import Coordinator
-from upstream.coordinator.cluster import COMMIT_LINGER, ClusterCoordinator
+from upstream.coordinator.cluster import ClusterCoordinator
+from upstream.coordinator.service import COMMIT_LINGER
 from upstream.embedded import default_io_manager
 from upstream.embedded.loading import CodeLocation
 from upstream.storage.base import EventType, RunStorage, StorageError

@@ -20,17 +20,12 @@ from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.tracing import get_logger
 
-__all__ = ["COMMIT_LINGER", "ClusterCoordinator", "NotServed", "PlanningError"]
+__all__ = ["ClusterCoordinator", "NotServed", "PlanningError"]
 
 log = get_logger("coordinator")
 
 _WAKE_EVERY = 1.0  # seconds: the longest a queued run waits if a notification is missed
 _SERVE_GRACE = 15.0  # seconds a queued run waits for a worker to register its code
-
-
-# The writer's wait for more bursts to share a transaction (see `Coordinator`): 5 ms on
-# the run's end against a transaction per burst of one or two results on a deep graph.
-COMMIT_LINGER = 0.005
 
 
 class PlanningError(UpstreamError):

@@ -14,7 +14,7 @@ import anyio
 import anyio.abc
 
 from upstream.coordinator import Coordinator
-from upstream.coordinator.service import OutcomeObserver, RunHandle
+from upstream.coordinator.service import COMMIT_LINGER, OutcomeObserver, RunHandle
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.execution.io_managers import FilesystemIOManager
@@ -28,11 +28,6 @@ from upstream.worker.service import ExceptionSink
 __all__ = ["DEFAULT_CONCURRENCY", "default_io_manager", "run_embedded", "upstream_home"]
 
 DEFAULT_CONCURRENCY = 8
-
-# The coordinator's writer waits this long after a burst of results, so the bursts that
-# follow share its SQLite transaction. Nothing but a run's end waits on a commit (ready
-# steps are published first): ~10% off a 1,000-asset layered materialize().
-COMMIT_LINGER = 0.005
 
 
 def default_io_manager(definitions: Definitions) -> IOManager:

@@ -90,6 +90,7 @@ class SqliteStorage:
     def __init__(self, conn: sqlite3.Connection, where: str) -> None:
         self._conn: sqlite3.Connection | None = conn
         self._where = where
+        self._in_memory = where == ":memory:"
         self._limiter = anyio.CapacityLimiter(1)
         self._memory_locks: dict[str, anyio.Lock] = {}
 
@@ -114,7 +115,7 @@ class SqliteStorage:
         if conn is None:
             raise StorageError(f"state database {self._where} is closed; open it again")
         try:
-            if self._where == ":memory:":
+            if self._in_memory:
                 # No disk and no other connection, so nothing to wait for: on the loop. A
                 # thread hop cost more than the statements (every materialize() run is here).
                 return fn(conn)
@@ -248,7 +249,7 @@ class SqliteStorage:
     async def leadership(self, name: str) -> AsyncIterator[None]:
         """A lock file beside the database (flock: released by the OS if we die); in memory,
         a lock of this object."""
-        if self._where == ":memory:":
+        if self._in_memory:
             lock = self._memory_locks.setdefault(name, anyio.Lock())
             async with lock:
                 yield
