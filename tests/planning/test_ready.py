@@ -159,3 +159,91 @@ def test_cancel_skips_every_unstarted_step_and_keeps_those_in_flight() -> None:
     ready.failed("d")
     assert ready.complete
     assert ready.skipped_steps == {"b", "c"}
+
+
+def test_follow_hands_out_what_can_run_right_after_a_set() -> None:
+    """Descendants whose other parents are done come with the parents they must wait for,
+    in topological order; once followed, they are never handed out again as ready."""
+    ready = ReadySet({**DIAMOND, "tail": ["report"]})
+    assert ready.initial() == ["raw"]
+    assert ready.follow(["raw"], 10) == [
+        ("left", ("raw",)),
+        ("right", ("raw",)),
+        ("report", ("left", "right")),
+        ("tail", ("report",)),
+    ]
+    assert ready.follow(["raw"], 10) == []  # each is followed once
+    for step in ("raw", "left", "right", "report"):
+        assert ready.succeeded(step) == []
+    ready.succeeded("tail")
+    assert ready.complete
+
+
+def test_follow_stops_at_a_parent_that_is_neither_done_nor_followed() -> None:
+    """A child with a parent in flight elsewhere waits to be handed out as ready."""
+    ready = ReadySet({"a": [], "b": [], "c": ["a"], "d": ["a", "b"], "e": ["c"]})
+    ready.initial()
+    assert ready.follow(["a"], 10) == [("c", ("a",)), ("e", ("c",))]
+    assert ready.succeeded("a") == []
+    assert ready.succeeded("b") == ["d"]
+
+
+def test_follow_takes_a_done_parent_as_given_and_respects_limit_and_accept() -> None:
+    ready = ReadySet({"a": [], "b": ["a"], "c": ["a", "b"], "d": ["c"], "x": ["b"]})
+    ready.initial()
+    assert ready.succeeded("a") == ["b"]
+    assert ready.follow(["b"], 1, accept=lambda s: s != "c") == [("x", ("b",))]
+    assert ready.follow(["b"], 1) == [("c", ("b",))]  # a succeeded: c waits for b only
+    assert ready.succeeded("b") == []
+    assert ready.succeeded("c") == ["d"]
+    assert ready.follow(["d"], 0) == []
+
+
+def test_a_followed_step_is_skipped_when_a_parent_fails_and_kept_on_cancel() -> None:
+    ready = ReadySet({"a": [], "b": ["a"], "c": ["b"], "d": []})
+    ready.initial()
+    assert ready.follow(["a"], 1) == [("b", ("a",))]
+    assert ready.cancel() == ["c"]  # b is handed out: it still reports
+    assert ready.failed("a") == [Skipped("b", "a")]
+    ready.failed("d")
+    assert ready.complete
+
+
+@settings(max_examples=300, deadline=None)
+@given(dags())
+def test_random_dags_with_followed_steps_run_in_order_once(
+    case: tuple[dict[str, list[str]], set[str], int],
+) -> None:
+    """As above, with part of each handed-out set's descendants followed: a followed step
+    runs once its listed parents succeeded (its others had already), and is dropped
+    exactly when the tracker skips it."""
+    parents, failing, seed = case
+    rng = random.Random(seed)
+    ready = ReadySet(parents)
+    running = list(ready.initial())
+    waiting: dict[str, tuple[str, ...]] = dict(ready.follow(running, rng.randrange(4)))
+    ran: list[str] = []
+    skipped: set[str] = set()
+    while running or waiting:
+        runnable = running + [s for s, after in waiting.items() if set(after) <= set(ran)]
+        step = rng.choice(runnable)
+        if step in waiting:
+            del waiting[step]
+        else:
+            running.remove(step)
+        assert step not in ran and step not in skipped
+        assert all(p in ran and p not in failing for p in parents[step])
+        ran.append(step)
+        if step in failing:
+            skipped.update(s.step for s in ready.failed(step))
+            for gone in skipped & set(waiting):  # the worker does not run these
+                del waiting[gone]
+        else:
+            new = ready.succeeded(step)
+            running.extend(new)
+            waiting.update(ready.follow(new, rng.randrange(4)))
+        assert not (set(running) & skipped)
+    doomed = {s for s in parents if _ancestors(parents, s) & failing}
+    assert skipped == doomed
+    assert set(ran) == set(parents) - doomed
+    assert ready.complete

@@ -160,7 +160,7 @@ def _message(record: dict[str, Any], **envelope: Any) -> bytes:
     ("envelope", "change", "message"),
     [
         ({"v": PROTOCOL_VERSION + 1}, {}, "unsupported protocol version"),
-        ({"v": 1}, {}, "unsupported protocol version 1; this build speaks 2"),
+        ({"v": 1}, {}, "unsupported protocol version 1; this build speaks 3"),
         ({"kind": "results"}, {}, "expected a tasks message"),
         ({"extra": 1}, {}, "message has unknown fields ['extra']"),
         ({}, {"attempt": "1"}, "field 'attempt' must be int"),
@@ -168,6 +168,9 @@ def _message(record: dict[str, Any], **envelope: Any) -> bytes:
         ({}, {"attempt": 0}, "'attempt' must be >= 1"),
         ({}, {"surprise": 1}, "item 0 has unknown fields ['surprise']"),
         ({}, {"run_id": None}, "field 'run_id' must be str"),
+        ({}, {"after": "a"}, "field 'after' must be list"),
+        ({}, {"after": [1]}, "field 'after' must be a list of str"),
+        ({}, {"after": ["a"]}, "'after' names 'a', which is not an earlier task"),
     ],
 )
 def test_a_bad_task_names_what_is_wrong(
@@ -177,6 +180,17 @@ def test_a_bad_task_names_what_is_wrong(
     body = _message({**_task_fields(), **change}, **envelope)
     with pytest.raises(ProtocolError, match=message.replace("[", r"\[").replace("]", r"\]")):
         decode_tasks(body)
+
+
+def test_a_task_waits_only_for_earlier_tasks_of_its_run() -> None:
+    """`after` survives the wire, and may name only a task before it in the same message
+    and run: a worker could otherwise wait for a step it never receives."""
+    first = TaskMessage("r", "a", "a", 1, "l", "h")
+    then = TaskMessage("r", "b", "b", 1, "l", "h", after=("a",))
+    assert decode_tasks(encode_tasks([first, then])) == [first, then]
+    for bad in ([then, first], [TaskMessage("other", "a", "a", 1, "l", "h"), then]):
+        with pytest.raises(ProtocolError, match=r"tasks item [01]: field 'after' names 'a'"):
+            decode_tasks(encode_tasks(bad))
 
 
 def test_a_missing_required_field_is_named() -> None:

@@ -3,13 +3,13 @@ record once, and when they ack. The same tests run on RabbitMQ with the distribu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import anyio
 import pytest
 
-from upstream import Definitions, InMemoryIOManager, asset
+from upstream import AssetIn, Definitions, InMemoryIOManager, asset
 from upstream.coordinator import Coordinator
 from upstream.coordinator.service import split_tasks
 from upstream.planning import build_plan
@@ -23,6 +23,7 @@ from upstream.protocol import (
 )
 from upstream.storage import EventType, RunStatus, SqliteStorage, StepStatus, open_sqlite_storage
 from upstream.transport import Delivery, MemoryTransport
+from upstream.transport.base import OutgoingTask
 from upstream.worker import Worker, WorkerSettings
 
 
@@ -549,3 +550,195 @@ async def test_one_ack_settles_a_burst_but_never_a_rejected_message(
     await coordinator.handle_results([first, middle, last])
     assert first.acked and last.acked
     assert middle.rejected is not None and not middle.acked
+
+
+def _chain(length: int, failing: set[int] | None = None) -> Definitions:
+    """root -> s1 -> s2 -> ... -> s{length}, plus a child `side` of root; the steps
+    numbered in `failing` (a set the caller may change between runs) raise."""
+    failing = set() if failing is None else failing
+
+    def step(n: int) -> Any:
+        def body(up: int) -> int:
+            if n in failing:
+                raise ValueError(f"s{n} fails")
+            return up + 1
+
+        parent = "root" if n == 1 else f"s{n - 1}"
+        return asset(name=f"s{n}", ins={"up": AssetIn(key=parent)})(body)
+
+    @asset
+    def root() -> int:
+        return 0
+
+    @asset
+    def side(root: int) -> int:
+        return root
+
+    return Definitions([root, side, *(step(n) for n in range(1, length + 1))])
+
+
+async def _run_by_hand(
+    coordinator: Coordinator, defs: Definitions, run_id: str, seconds: dict[str, float]
+) -> None:
+    """Drive a run of `defs` to success, one results message per step in plan order, each
+    step taking `seconds[step]` (1 ms if not given)."""
+    plan = build_plan(defs.graph)
+    handle = await coordinator.submit(
+        plan, run_id=run_id, code_location=LOCATION, definitions_hash=defs.hash
+    )
+    for step in plan.steps:
+        took = seconds.get(step, 0.001)
+        result = ResultMessage(run_id, step, 1, "success", 10.0, 10.0 + took, "w1")
+        await coordinator.handle_results([_Delivered(encode_results([result]))])
+    assert (await handle.wait()).status is RunStatus.SUCCESS
+
+
+async def test_quick_steps_carry_the_steps_that_follow_them(storage: SqliteStorage) -> None:
+    """Once its assets are known to be quick (they ran here before), a message also holds
+    descendants whose other parents are done, each naming the earlier tasks it waits for;
+    they are recorded QUEUED and never published again when their parents report."""
+    defs = _chain(5)
+    transport = _Published()
+    coordinator = Coordinator(storage, transport)
+    await _run_by_hand(coordinator, defs, "first", {})
+    assert not any(t.after for m in transport.messages for t in m)  # nothing known yet
+    transport.messages.clear()
+
+    await coordinator.submit(
+        build_plan(defs.graph), run_id="r1", code_location=LOCATION, definitions_hash=defs.hash
+    )
+    assert [[(t.step_key, t.after) for t in m] for m in transport.messages] == [
+        [
+            ("root", ()),
+            ("side", ("root",)),
+            ("s1", ("root",)),
+            ("s2", ("s1",)),
+            ("s3", ("s2",)),
+            ("s4", ("s3",)),
+            ("s5", ("s4",)),
+        ],
+    ]
+    done = ResultMessage("r1", "root", 1, "success", 10.0, 10.001, "w1")
+    await coordinator.handle_results([_Delivered(encode_results([done]))])
+    steps = {s.step_key: s.status for s in await storage.get_steps("r1")}
+    assert steps == {"root": StepStatus.SUCCESS} | dict.fromkeys(
+        ["side", "s1", "s2", "s3", "s4", "s5"], StepStatus.QUEUED
+    )
+    for step in ("side", "s1", "s2", "s3", "s4", "s5"):  # reported one by one
+        result = ResultMessage("r1", step, 1, "success", 11.0, 11.001, "w1")
+        await coordinator.handle_results([_Delivered(encode_results([result]))])
+    assert len(transport.messages) == 1  # none published again
+    run = await storage.get_run("r1")
+    assert run is not None and run.status is RunStatus.SUCCESS
+    assert {s.status for s in await storage.get_steps("r1")} == {StepStatus.SUCCESS}
+
+
+async def test_a_slow_step_neither_carries_nor_is_carried(storage: SqliteStorage) -> None:
+    """Following is for work known to be quick: children would wait behind a step that
+    took long last time (here 1 s), and a cancel meanwhile could not stop them."""
+    defs = _chain(3)
+    transport = _Published()
+    coordinator = Coordinator(storage, transport)
+    await _run_by_hand(coordinator, defs, "first", {"s2": 1.0})
+    transport.messages.clear()
+    await _run_by_hand(coordinator, defs, "second", {})
+    assert [[(t.step_key, t.after) for t in m] for m in transport.messages] == [
+        [("root", ()), ("side", ("root",)), ("s1", ("root",))],
+        [("s2", ())],
+        [("s3", ())],
+    ]
+
+
+class _Published(_Recorder):
+    """Also keeps every task message published, decoded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[list[TaskMessage]] = []
+
+    async def publish_tasks(self, tasks: Sequence[OutgoingTask]) -> None:
+        self.messages += [decode_tasks(task.body) for task in tasks]
+        await super().publish_tasks(tasks)
+
+
+async def test_a_failure_among_followed_steps_skips_the_rest_of_its_message(
+    storage: SqliteStorage,
+) -> None:
+    """The steps a message holds after a failed one are not run; the coordinator records
+    them SKIPPED naming it, the message is acked with the failure, and the run ends."""
+    failing: set[int] = set()
+    defs = _chain(6, failing)
+    transport = _Published()
+    coordinator = Coordinator(storage, transport)
+    worker = Worker(
+        defs,
+        transport,
+        WorkerSettings(LOCATION, "w1", concurrency=4),
+        default_io_manager=InMemoryIOManager(),
+    )
+    async with anyio.create_task_group() as group:
+        group.start_soon(coordinator.serve)
+        group.start_soon(worker.serve)
+        for fail in (False, True):  # the first run tells the coordinator they are quick
+            failing.update([3] if fail else [])
+            transport.messages.clear()
+            transport.order.clear()
+            handle = await coordinator.submit(
+                build_plan(defs.graph), code_location=LOCATION, definitions_hash=defs.hash
+            )
+            with anyio.fail_after(10):
+                record = await handle.wait()
+        await transport.aclose()
+    assert [[t.step_key for t in m] for m in transport.messages] == [
+        ["root", "side", "s1", "s2", "s3", "s4", "s5", "s6"],
+    ]
+    assert transport.order.count("task acked") == 1
+    assert record.status is RunStatus.FAILURE
+    steps = {s.step_key: s for s in await storage.get_steps(record.run_id)}
+    assert {k: s.status for k, s in steps.items()} == {
+        "root": StepStatus.SUCCESS,
+        "side": StepStatus.SUCCESS,
+        "s1": StepStatus.SUCCESS,
+        "s2": StepStatus.SUCCESS,
+        "s3": StepStatus.FAILURE,
+        "s4": StepStatus.SKIPPED,
+        "s5": StepStatus.SKIPPED,
+        "s6": StepStatus.SKIPPED,
+    }
+    assert steps["s6"].skip_reason == "upstream 's3' failed"
+    assert steps["s2"].started_at is not None and steps["s1"].ended_at is not None
+    assert steps["s2"].started_at >= steps["s1"].ended_at
+
+
+async def test_a_worker_runs_followed_tasks_in_order_and_reports_them_together() -> None:
+    """A task runs after the ones it names; the message's results go out in one message,
+    and it is acked once, after them."""
+    defs = _chain(3)
+    transport = _Recorder()
+    worker = Worker(
+        defs,
+        transport,
+        WorkerSettings(LOCATION, "w1", concurrency=4),
+        default_io_manager=InMemoryIOManager(),
+    )
+    where = {"definitions_hash": defs.hash}
+    tasks = [
+        _task(step_key="root", asset_key="root", **where),
+        _task(step_key="s1", asset_key="s1", after=("root",), **where),
+        _task(step_key="side", asset_key="side", after=("root",), **where),
+        _task(step_key="s2", asset_key="s2", after=("s1",), **where),
+        _task(step_key="s3", asset_key="s3", after=("s2",), **where),
+    ]
+    async with anyio.create_task_group() as group:
+        group.start_soon(worker.serve)
+        await transport.publish_task(encode_tasks(tasks), headers={})
+        async for batch in transport.results():
+            results = decode_results(batch[0].body)
+            break
+        await transport.aclose()
+    assert [r.status for r in results] == ["success"] * 5
+    ended = {r.step_key: r.ended_at for r in results}
+    started = {r.step_key: r.started_at for r in results}
+    for task in tasks:
+        assert all(started[task.step_key] >= ended[up] for up in task.after)
+    assert transport.order == ["result published", "task acked"]

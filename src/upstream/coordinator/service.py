@@ -60,6 +60,16 @@ _UNTIMED_MAX = 8
 # broker, coordinator and worker, so a set of fast steps goes to one worker whole. On the
 # layered graph (10 no-op steps a layer) that more than halved the task messages.
 _SHARE_SECONDS = 0.005
+# A message may also carry steps that can run right after its own (their other parents
+# done), for its worker to run in order without a round trip through the coordinator for
+# each generation: up to _FOLLOW_SECONDS of work and _FOLLOW_MAX tasks in all, judged by
+# what each asset cost when it last ran here (an asset not yet seen is never followed nor
+# followed by others). On a deep graph of quick steps that round trip (~10 ms here) costs
+# more than the steps: layered N=10,000 on 2 workers went from ~800 to ~1,600 assets/s
+# (2,900 with values on tmpfs). A followed step may wait that long behind its message, and
+# still runs if the run is canceled meanwhile.
+_FOLLOW_SECONDS = 0.05
+_FOLLOW_MAX = 128
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
 # What the services pass as `commit_linger` (see `Coordinator`): 5 ms on a run's end against
 # a transaction per burst of one or two results on a deep graph. Measured: a third less
@@ -118,6 +128,8 @@ class Coordinator:
         self._observer = observer
         self._runs: dict[str, RunHandle] = {}
         self._done: set[str] = set()
+        self._followed: list[tuple[str, str, int]] = []  # published, QUEUED with the next commit
+        self._costs: dict[tuple[str, str], float] = {}  # (code location, step): last cost
 
     async def submit(
         self,
@@ -321,6 +333,11 @@ class Coordinator:
             handle.last_ended[worker] = max(end, previous)
             handle.timed += len(mine)
             handle.timed_seconds += max(0.0, min(busy, total))
+            share = max(0.0, min(busy, total)) / len(mine)
+            location = handle.run.code_location
+            for result in mine:  # a step's own time, or its share if they overlapped
+                cost = min(result.ended_at - result.started_at, share)
+                self._costs[location, result.step_key] = cost
 
     async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
         """Publish (run id, step) pairs, all in one pipelined call; recorded QUEUED on
@@ -341,6 +358,8 @@ class Coordinator:
         outcomes = [o for burst in bursts for o in burst.outcomes]
         if outcomes:
             queued = [(run_id, step, 1) for burst in bursts for run_id, step in burst.ready]
+            queued += self._followed
+            self._followed = []
             recorded = await self._storage.record_outcomes(outcomes, queued, time.time())
             for outcome, new in zip(outcomes, recorded, strict=True):
                 if new:
@@ -400,38 +419,79 @@ class Coordinator:
         await self._transport.publish_tasks(await self._messages(handle, steps))
 
     async def _messages(self, handle: RunHandle, steps: Sequence[str]) -> list[OutgoingTask]:
-        """Task messages for `steps` of one run (each step's span starts here)."""
-        run = handle.run
-        traced = handle.span.is_recording()  # else no step span at all: none is recorded
+        """Task messages for `steps` of one run, each with the steps that may follow its
+        own (recorded QUEUED with the next commit)."""
         by_queue: dict[str | None, list[TaskMessage]] = {}
         for step in steps:
             queue = handle.plan.queues.get(step)
-            trace: dict[str, str] = {}
-            if traced:
-                span = handle.step_spans[step] = start_step_span(
-                    handle.span,
-                    step,
-                    {
-                        "upstream.run_id": run.run_id,
-                        "upstream.asset_key": step,
-                        "upstream.attempt": 1,
-                        "messaging.system": self._transport.messaging_system,
-                        "messaging.destination.name": queue or "default",
-                        "messaging.operation.type": "publish",
-                    },
-                )
-                trace = headers_for(span)
-            by_queue.setdefault(queue, []).append(
-                TaskMessage(
-                    run.run_id, step, step, 1, run.code_location, run.definitions_hash, trace=trace
-                )
-            )
+            by_queue.setdefault(queue, []).append(self._task(handle, step, queue))
         outgoing = []
         for queue, tasks in by_queue.items():
             consumers = await self._transport.task_consumers(queue)
             for part in split_tasks(tasks, _shares(handle, len(tasks), consumers), _limit(handle)):
+                followed = self._follow(handle, part, queue)
+                if followed:
+                    part = [*part, *(self._task(handle, s, queue, a) for s, a in followed)]
+                    self._followed += [(handle.run_id, step, 1) for step, _ in followed]
                 outgoing.append(OutgoingTask(encode_tasks(part), {}, queue))
         return outgoing
+
+    def _follow(
+        self, handle: RunHandle, part: Sequence[TaskMessage], queue: str | None
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """The steps that may follow `part` in its message (`_FOLLOW_SECONDS`)."""
+        if handle.canceled or len(part) >= _FOLLOW_MAX:
+            return []
+        location, queues = handle.run.code_location, handle.plan.queues
+        left = _FOLLOW_SECONDS
+        for task in part:
+            cost = self._costs.get((location, task.step_key))
+            if cost is None:
+                return []
+            left -= cost
+
+        def fits(step: str) -> bool:
+            nonlocal left
+            cost = self._costs.get((location, step))
+            if cost is None or cost > left or queues.get(step) != queue:
+                return False
+            left -= cost
+            return True
+
+        if left <= 0:
+            return []
+        return handle.tracker.follow([t.step_key for t in part], _FOLLOW_MAX - len(part), fits)
+
+    def _task(
+        self, handle: RunHandle, step: str, queue: str | None, after: tuple[str, ...] = ()
+    ) -> TaskMessage:
+        """The task for `step`, whose span starts here (if the run is traced)."""
+        run = handle.run
+        trace: dict[str, str] = {}
+        if handle.span.is_recording():  # else no step span at all: none is recorded
+            span = handle.step_spans[step] = start_step_span(
+                handle.span,
+                step,
+                {
+                    "upstream.run_id": run.run_id,
+                    "upstream.asset_key": step,
+                    "upstream.attempt": 1,
+                    "messaging.system": self._transport.messaging_system,
+                    "messaging.destination.name": queue or "default",
+                    "messaging.operation.type": "publish",
+                },
+            )
+            trace = headers_for(span)
+        return TaskMessage(
+            run.run_id,
+            step,
+            step,
+            1,
+            run.code_location,
+            run.definitions_hash,
+            trace=trace,
+            after=after,
+        )
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
         """End the run once every step is decided and every outcome committed."""

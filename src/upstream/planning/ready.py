@@ -6,7 +6,8 @@ rescan of the graph. A repeated event (a redelivered result) changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = ["ReadySet", "Skipped"]
@@ -24,6 +25,7 @@ class ReadySet:
     """Tracks a plan's steps from "waiting" to "done", "failed" or "skipped"."""
 
     def __init__(self, parents: Mapping[str, Collection[str]]) -> None:
+        self._parents = parents
         self._children: dict[str, list[str]] = {step: [] for step in parents}
         for step, ups in parents.items():
             for up in ups:
@@ -32,7 +34,7 @@ class ReadySet:
         self._finished: set[str] = set()  # succeeded, failed or skipped
         self._failed: set[str] = set()
         self._skipped: set[str] = set()
-        self._started: set[str] = set()
+        self._started: set[str] = set()  # handed out: ready, or claimed by `follow`
 
     def initial(self) -> list[str]:
         """The steps with no parents in the plan; each is returned once over the tracker's life."""
@@ -47,10 +49,38 @@ class ReadySet:
         ready = []
         for child in self._children[step]:
             self._waiting[child] -= 1
-            if self._waiting[child] == 0 and child not in self._finished:
+            if self._waiting[child] or child in self._finished:
+                continue
+            if child not in self._started:  # else `follow` handed it out already
                 self._started.add(child)
                 ready.append(child)
         return ready
+
+    def follow(
+        self, steps: Sequence[str], limit: int, accept: Callable[[str], bool] | None = None
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """Hand out, with `steps` (just handed out, in this order), up to `limit` steps that
+        can run right after them: descendants whose every parent has succeeded or is among
+        `steps` or the steps followed before them (breadth first, so in topological order),
+        and that `accept`. Each comes with the parents it must wait for (those among the
+        others). `succeeded` never returns a followed step; `failed` skips it as usual."""
+        chosen = set(steps)
+        left: dict[str, int] = {}  # per child: parents not yet succeeded nor chosen
+        followed: list[tuple[str, tuple[str, ...]]] = []
+        order = deque(steps)
+        while order and len(followed) < limit:
+            for child in self._children[order.popleft()]:
+                if child in self._started or child in self._finished:
+                    continue
+                count = left[child] = left.get(child, self._waiting[child]) - 1
+                if count == 0 and (accept is None or accept(child)):
+                    chosen.add(child)
+                    self._started.add(child)
+                    followed.append((child, tuple(p for p in self._parents[child] if p in chosen)))
+                    order.append(child)
+                    if len(followed) == limit:
+                        break
+        return followed
 
     def failed(self, step: str) -> list[Skipped]:
         """Record failure; return every descendant not already finished, now skipped."""

@@ -31,7 +31,9 @@ __all__ = [
     "encode_tasks",
 ]
 
-PROTOCOL_VERSION = 2  # 2: a message holds a list of records; a task carries its trace
+# 2: a message holds a list of records; a task carries its trace. 3: a task may wait for
+# earlier tasks of its message (`after`).
+PROTOCOL_VERSION = 3
 
 
 class ProtocolError(UpstreamError):
@@ -41,7 +43,10 @@ class ProtocolError(UpstreamError):
 @dataclass(frozen=True, slots=True)
 class TaskMessage:
     """Materialize one asset for one run. `trace` holds the W3C trace context of the
-    coordinator's step span (`traceparent`), as message headers would for one task."""
+    coordinator's step span (`traceparent`), as message headers would for one task.
+    `after` names earlier tasks of the same message (steps of the same run) that must
+    succeed before this one runs; if one does not, this one is not run and gets no result
+    (the coordinator skips it, as it skips every descendant of a failed step)."""
 
     KIND: ClassVar[str] = "tasks"
     run_id: str
@@ -53,6 +58,7 @@ class TaskMessage:
     partition: str | None = None
     run_config: dict[str, Any] = field(default_factory=dict)
     trace: dict[str, str] = field(default_factory=dict)
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "partition": (str, type(None)),
     "run_config": (dict,),
     "trace": (dict,),
+    "after": (list,),
     "status": (str,),
     "started_at": (float, int),
     "ended_at": (float, int),
@@ -189,12 +196,24 @@ def _check(record: dict[str, Any], cls: type[M], number: int) -> None:
 def decode_tasks(body: bytes) -> list[TaskMessage]:
     """Validate and decode a tasks message; raises ProtocolError naming the bad field."""
     tasks = []
+    earlier: set[tuple[str, str]] = set()  # (run id, step key) of the tasks before
     for number, data in enumerate(_unpack(body, TaskMessage)):
         if data["attempt"] < 1:
             raise ProtocolError(f"tasks item {number}: field 'attempt' must be >= 1")
         trace = data.get("trace", {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in trace.items()):
             raise ProtocolError(f"tasks item {number}: field 'trace' must map str to str")
+        if "after" in data:
+            after = data["after"] = tuple(data["after"])
+            if not all(type(step) is str for step in after):
+                raise ProtocolError(f"tasks item {number}: field 'after' must be a list of str")
+            stray = [s for s in after if (data["run_id"], s) not in earlier]
+            if stray:
+                raise ProtocolError(
+                    f"tasks item {number}: field 'after' names {stray[0]!r}, which is not "
+                    "an earlier task of the same run in this message"
+                )
+        earlier.add((data["run_id"], data["step_key"]))
         tasks.append(TaskMessage(**data))
     return tasks
 

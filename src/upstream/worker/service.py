@@ -1,17 +1,18 @@
 """The worker: take tasks, run the assets, report the results, and only then ack the tasks.
 
 A task message may hold several tasks; it is acked once the results of all of them are
-confirmed by the broker. Results that finish while one is being published go out together
-in the next message. Stateless: everything a task needs is in the message and the imported
-code location. A task planned against other definitions fails with an error saying so; it
-never runs stale code silently.
+confirmed by the broker. A task may wait for earlier ones of its message (`after`): it runs
+once they succeeded, and not at all (no result) if one did not. Results that finish while
+one is being published go out together in the next message. Stateless: everything a task
+needs is in the message and the imported code location. A task planned against other
+definitions fails with an error saying so; it never runs stale code silently.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -71,8 +72,48 @@ class _Received:
     """A task message in progress: acked once each of its tasks' results is confirmed."""
 
     delivery: Delivery
-    pending: int
+    pending: int  # results not yet confirmed, of the tasks that will run
     unsettled: bool = False  # a result of it was not confirmed: leave it for redelivery
+    # The rest only when a task waits for others (`after`). By (run id, step): set once
+    # the task has run or will not; which failed or will not run; results held back.
+    tasks: Sequence[TaskMessage] = ()
+    ran: dict[tuple[str, str], anyio.Event] = field(default_factory=dict)
+    dropped: set[tuple[str, str]] = field(default_factory=set)
+    held: list[ResultMessage] = field(default_factory=list)
+    left: int = 0  # tasks that have neither run nor been dropped
+
+    async def may_run(self, task: TaskMessage) -> bool:
+        """Wait for the tasks `task` is after; False if it must not run."""
+        for step in task.after:
+            await self.ran[task.run_id, step].wait()
+        return (task.run_id, task.step_key) not in self.dropped
+
+    def finished(self, task: TaskMessage, result: ResultMessage) -> list[ResultMessage]:
+        """`task` ran: the results to report now. Where tasks wait for others, all results
+        are reported together once the last task has run or been dropped, so the steps they
+        make ready become ready together (partly ready sets are split among workers, and
+        cannot be followed). If `task` failed, every task after it, directly or not, will
+        not run and is no longer pending: said before the failure is reported."""
+        if not self.ran:
+            return [result]
+        self.left -= 1
+        if result.status != "success":
+            self.dropped.add((task.run_id, task.step_key))
+            for later in self.tasks:  # in order: a task comes after those it waits for
+                key = (later.run_id, later.step_key)
+                if key not in self.dropped and any(
+                    (later.run_id, step) in self.dropped for step in later.after
+                ):
+                    self.dropped.add(key)
+                    self.pending -= 1
+                    self.left -= 1
+                    self.ran[key].set()
+        self.ran[task.run_id, task.step_key].set()
+        self.held.append(result)
+        if self.left:
+            return []
+        held, self.held = self.held, []
+        return held
 
 
 class Worker:
@@ -139,6 +180,9 @@ class Worker:
             await delivery.reject(str(exc))
             return
         received = _Received(delivery, len(tasks))
+        if any(task.after for task in tasks):
+            received.tasks, received.left = tasks, len(tasks)
+            received.ran = {(task.run_id, task.step_key): anyio.Event() for task in tasks}
         with anyio.CancelScope(shield=True):
             for task in tasks:
                 try:
@@ -156,12 +200,15 @@ class Worker:
     ) -> None:
         async with taken:
             async for task, received in taken:
+                if task.after and not await received.may_run(task):
+                    continue  # a step it waited for failed: no result, the coordinator skips it
                 self._running += 1
                 try:
                     result = await self._handle(task)
                 finally:
                     self._running -= 1
-                outbox.put((result, received))
+                for done in received.finished(task, result):
+                    outbox.put((done, received))
 
     async def _report(self, outbox: Outbox[tuple[ResultMessage, _Received]]) -> None:
         """Publish results as they come, all that finished meanwhile in one message, then
