@@ -44,6 +44,7 @@ class Options:
     row_budget: float
     markdown: Path | None
     quick: bool
+    values_dir: Path | None
     command: str
 
 
@@ -65,7 +66,12 @@ def parse_args(argv: Sequence[str]) -> Options:
         "--row-budget", type=float, default=60.0, help="stop repeating a row after this long"
     )
     parser.add_argument("--markdown", type=Path, help="also write the report as Markdown")
+    parser.add_argument(
+        "--values-dir", type=Path, help="where the dist2-dir row's workers write values"
+    )
     args = parser.parse_args(argv)
+    if "dist2-dir" in (args.only or []) and not (args.values_dir and args.values_dir.is_dir()):
+        parser.error("--only dist2-dir needs --values-dir DIR, an existing directory")
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     if args.quick:
         sizes = [n for n in sizes if n < 10_000]
@@ -80,6 +86,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         row_budget=args.row_budget,
         markdown=args.markdown,
         quick=args.quick,
+        values_dir=args.values_dir,
         command=" ".join([".venv/bin/python", "benchmarks/run.py", *argv]),
     )
 
@@ -164,7 +171,8 @@ class Bench:
                 self._measure(row, sample)
 
     def _run_distributed(self, config: Config, workers: int) -> None:
-        with cluster(f"w{workers}", values_on_tmpfs=config.values_on_tmpfs) as found:
+        places = {"tmpfs": "/dev/shm", "dir": str(self.options.values_dir)}
+        with cluster(f"w{workers}", values_in=places.get(config.values)) as found:
             for row in self._rows(config):
                 self._distributed_row(found, row, workers)
 

@@ -244,13 +244,13 @@ def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float
 
 
 @contextmanager
-def cluster(label: str, *, values_on_tmpfs: bool = False) -> Iterator[Cluster]:
+def cluster(label: str, *, values_in: str | None = None) -> Iterator[Cluster]:
     """A coordinator on a fresh namespace; on exit every process stopped, schema and broker
     objects dropped, scratch files removed, even after an error or Ctrl-C. The scratch
     directory (the workers' UPSTREAM_HOME, where their IO manager writes every value) is
-    in the system's temp directory, or on tmpfs (/dev/shm) with `values_on_tmpfs`."""
+    made in `values_in`, or in the system's temp directory."""
     namespace = new_namespace(label)
-    where = "/dev/shm" if values_on_tmpfs else None
+    where = values_in
     workdir = Path(tempfile.mkdtemp(prefix=f"{namespace}-", dir=where))
     try:
         with Services(workdir) as services:

@@ -147,7 +147,8 @@ def target_speedup(t: Table) -> Target:
 
 
 def target_rate(t: Table, kind: str, goal: float, config: str = "dist2") -> Target:
-    where = " (values on tmpfs)" if config.endswith("tmpfs") else ""
+    places = {"dist2-tmpfs": " (values on tmpfs)", "dist2-dir": " (values in --values-dir)"}
+    where = places.get(config, "")
     name = f"distributed 2 workers{where}, {kind} N=10,000 >= {goal:,.0f} assets/s"
     row = t.get(config, kind, 10_000)
     if row is None:
@@ -207,6 +208,11 @@ def targets(t: Table, memory: MemoryReport | None) -> list[Target]:
         target_rate(t, "wide", 3_000),
         target_rate(t, "layered", 1_000, "dist2-tmpfs"),
         target_rate(t, "wide", 3_000, "dist2-tmpfs"),
+        *(
+            target_rate(t, kind, goal, "dist2-dir")
+            for kind, goal in (("layered", 1_000), ("wide", 3_000))
+            if t.get("dist2-dir", kind, 10_000)
+        ),
         target_celery(t),
         target_linear(t),
         target_planning(memory),

@@ -20,7 +20,9 @@ class Config:
     compare_to: str | None = None
     in_quick: bool = True
     workers: int = 0  # distributed configurations: how many worker processes
-    values_on_tmpfs: bool = False  # the workers' FilesystemIOManager under /dev/shm
+    # Where the workers' FilesystemIOManager writes: the system's temp directory, tmpfs
+    # (/dev/shm) or the directory given with --values-dir.
+    values: str = "temp"
 
     @property
     def is_peer(self) -> bool:
@@ -38,7 +40,15 @@ CONFIGS: tuple[Config, ...] = (
         "upstream distributed, 2 workers, values on tmpfs",
         0.002,
         workers=2,
-        values_on_tmpfs=True,
+        values="tmpfs",
+        in_quick=False,
+    ),
+    Config(
+        "dist2-dir",
+        "upstream distributed, 2 workers, values in --values-dir",
+        0.002,
+        workers=2,
+        values="dir",
         in_quick=False,
     ),
     Config("dagster", "Dagster materialize() in-process", 0.025, compare_to="embedded"),
