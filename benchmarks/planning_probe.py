@@ -1,21 +1,24 @@
 """The coordinator's planning work alone, in a fresh interpreter: `python -m
 benchmarks.planning_probe SNAPSHOT.json` prints one JSON line of times and peak memory.
 
-What the coordinator does for a run, minus the I/O: parse the registered snapshot, build the
-graph (`AssetGraph.from_snapshot`, which validates and toposorts) and the plan
-(`build_plan`), then walk a `ReadySet` feeding `succeeded()` for every step, as results
-arrive. Peak RSS is the process's VmHWM, interpreter and imports included.
+What the coordinator does for a run, minus the I/O: parse the registered snapshot
+(`parse_snapshot`, as the stores do), build the graph (`AssetGraph.from_snapshot`, which
+validates and toposorts), freeze the heap as the cluster coordinator does once it holds a
+graph, and build the plan (`build_plan`), then walk a `ReadySet` feeding `succeeded()` for
+every step, as results arrive. Peak RSS is the process's VmHWM, interpreter and imports
+included.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
 import time
 from pathlib import Path
 
-from upstream.definitions.graph import AssetGraph
+from upstream.definitions.graph import AssetGraph, parse_snapshot
 from upstream.planning import ReadySet, build_plan
 
 
@@ -44,9 +47,11 @@ def walk(ready: ReadySet) -> int:
 def main(path: Path) -> dict[str, float]:
     baseline = rss_mb("VmRSS")
     began = time.perf_counter()
-    snapshot = json.loads(path.read_text())
+    snapshot = parse_snapshot(path.read_text())
     parsed = time.perf_counter()
     graph = AssetGraph.from_snapshot(snapshot)
+    del snapshot
+    gc.freeze()  # ClusterCoordinator._graph
     built = time.perf_counter()
     plan = build_plan(graph)
     planned = time.perf_counter()

@@ -7,6 +7,7 @@ runs this loop; a standby waits in `storage.leadership` and takes over when it i
 
 from __future__ import annotations
 
+import gc
 import time
 
 import anyio
@@ -104,6 +105,11 @@ class ClusterCoordinator:
                 "code you submitted from"
             )
         graph = self._graphs[run.definitions_hash] = AssetGraph.from_snapshot(snapshot)
+        # Kept for this process's life: out of the collector's generations with everything
+        # else alive now, so that no later collection rescans it (~5 objects an asset;
+        # planning 100,000 assets right after: 0.44 -> 0.25 s). Cyclic garbage alive now
+        # would never be collected: a few objects, once per definitions hash.
+        gc.freeze()
         return graph
 
     async def _fail(self, run: RunRecord, message: str) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from upstream.definitions.graph import parse_snapshot
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.pg_migrations import (
@@ -327,7 +328,7 @@ class PostgresStorage:
     async def get_snapshot(self, definitions_hash: str) -> dict[str, Any] | None:
         sql = "SELECT snapshot FROM snapshots WHERE definitions_hash = $1"
         row = await self._fetchrow("reading a snapshot", sql, definitions_hash)
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else parse_snapshot(row[0])
 
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[None]:

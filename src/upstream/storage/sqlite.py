@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import anyio.to_thread
 
+from upstream.definitions.graph import parse_snapshot
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.migrations import migrate
@@ -243,7 +244,7 @@ class SqliteStorage:
         row = await self._run(
             "reading a snapshot", lambda c: c.execute(sql, (definitions_hash,)).fetchone()
         )
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else parse_snapshot(row[0])
 
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[None]:
