@@ -49,11 +49,17 @@ async def storage() -> AsyncIterator[SqliteStorage]:
     await store.close()
 
 
-def _worker(transport: MemoryTransport, io: InMemoryIOManager | None = None) -> Worker:
+def _worker(
+    transport: MemoryTransport,
+    io: InMemoryIOManager | None = None,
+    *,
+    defs: Definitions = DEFS,
+    concurrency: int = 2,
+) -> Worker:
     return Worker(
-        DEFS,
+        defs,
         transport,
-        WorkerSettings(LOCATION, "w1", concurrency=2),
+        WorkerSettings(LOCATION, "w1", concurrency=concurrency),
         default_io_manager=io or InMemoryIOManager(),
     )
 
@@ -302,12 +308,7 @@ async def test_a_run_ends_only_after_its_last_outcome_is_committed(
     gated = _GatedCommits(storage)
     transport = MemoryTransport()
     coordinator = Coordinator(gated, transport)  # type: ignore[arg-type]
-    worker = Worker(
-        defs,
-        transport,
-        WorkerSettings(LOCATION, "w1", concurrency=4),
-        default_io_manager=InMemoryIOManager(),
-    )
+    worker = _worker(transport, defs=defs, concurrency=4)
     async with anyio.create_task_group() as group:
         group.start_soon(coordinator.serve)
         group.start_soon(worker.serve)
@@ -428,12 +429,7 @@ async def test_drain_finishes_a_message_already_taken_but_starts_no_other() -> N
 
     defs = Definitions([slow])
     transport = _Recorder()
-    worker = Worker(
-        defs,
-        transport,
-        WorkerSettings(LOCATION, "w1", concurrency=1),
-        default_io_manager=InMemoryIOManager(),
-    )
+    worker = _worker(transport, defs=defs, concurrency=1)
     pair = [
         _task(run_id=f"r{n}", step_key="slow", asset_key="slow", definitions_hash=defs.hash)
         for n in range(2)
@@ -670,12 +666,7 @@ async def test_a_failure_among_followed_steps_skips_the_rest_of_its_message(
     defs = _chain(6, failing)
     transport = _Published()
     coordinator = Coordinator(storage, transport)
-    worker = Worker(
-        defs,
-        transport,
-        WorkerSettings(LOCATION, "w1", concurrency=4),
-        default_io_manager=InMemoryIOManager(),
-    )
+    worker = _worker(transport, defs=defs, concurrency=4)
     async with anyio.create_task_group() as group:
         group.start_soon(coordinator.serve)
         group.start_soon(worker.serve)
@@ -715,12 +706,7 @@ async def test_a_worker_runs_followed_tasks_in_order_and_reports_them_together()
     and it is acked once, after them."""
     defs = _chain(3)
     transport = _Recorder()
-    worker = Worker(
-        defs,
-        transport,
-        WorkerSettings(LOCATION, "w1", concurrency=4),
-        default_io_manager=InMemoryIOManager(),
-    )
+    worker = _worker(transport, defs=defs, concurrency=4)
     where = {"definitions_hash": defs.hash}
     tasks = [
         _task(step_key="root", asset_key="root", **where),

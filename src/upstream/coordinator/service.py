@@ -65,9 +65,9 @@ _SHARE_SECONDS = 0.005
 # each generation: up to _FOLLOW_SECONDS of work and _FOLLOW_MAX tasks in all, judged by
 # what each asset cost when it last ran here (an asset not yet seen is never followed nor
 # followed by others). On a deep graph of quick steps that round trip (~10 ms here) costs
-# more than the steps: layered N=10,000 on 2 workers went from ~800 to ~1,600 assets/s
-# (2,900 with values on tmpfs). A followed step may wait that long behind its message, and
-# still runs if the run is canceled meanwhile.
+# more than the steps: layered N=10,000 on 2 workers went from ~800 to ~1,700 assets/s
+# (~2,600 with values on tmpfs). A followed step may wait that long behind its message,
+# and still runs if the run is canceled meanwhile.
 _FOLLOW_SECONDS = 0.05
 _FOLLOW_MAX = 128
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
