@@ -250,8 +250,7 @@ def cluster(label: str, *, values_in: str | None = None) -> Iterator[Cluster]:
     directory (the workers' UPSTREAM_HOME, where their IO manager writes every value) is
     made in `values_in`, or in the system's temp directory."""
     namespace = new_namespace(label)
-    where = values_in
-    workdir = Path(tempfile.mkdtemp(prefix=f"{namespace}-", dir=where))
+    workdir = Path(tempfile.mkdtemp(prefix=f"{namespace}-", dir=values_in))
     try:
         with Services(workdir) as services:
             found = Cluster(services, workdir, namespace)
