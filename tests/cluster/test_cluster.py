@@ -54,6 +54,25 @@ def make(i):
 defs = Definitions([make(i) for i in range(200)])
 """
 
+# A chain of quick assets; once armed (a file in the workers' directory), `c5` kills the
+# process running it, once.
+CHAIN = """
+import os
+from pathlib import Path
+from upstream import Definitions, asset
+
+def make(i):
+    @asset(name=f"c{i}", deps=[f"c{i - 1}"] if i else [])
+    def node():
+        if i == 5 and Path("armed").exists() and not Path("killed").exists():
+            Path("killed").write_text(str(os.getpid()))
+            os._exit(1)
+        return i
+    return node
+
+defs = Definitions([make(i) for i in range(10)])
+"""
+
 # `slow` announces which process runs it (a file per attempt), then takes a while.
 SLOW = """
 import os, time
@@ -182,6 +201,28 @@ def test_a_worker_killed_mid_asset_loses_nothing(
     assert client.returncode == 0, out + err
     assert len(list(cluster.root.glob("started-*"))) == 2  # executed again elsewhere
     assert sorted(_materialized(cluster, _run_id(out))) == ["first", "last", "slow"]
+
+
+def test_a_worker_dying_amid_followed_steps_loses_nothing(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Once its assets are known to be quick, the chain travels as one message, reported
+    together at its end; the worker running it dies at `c5` without reporting any: the
+    broker redelivers the whole message to the other worker, and each step is recorded
+    once, all by that worker."""
+    write_pipeline(CHAIN)
+    _start(cluster)
+    first = cluster.materialize()  # teaches the coordinator what the assets cost
+    assert first.returncode == 0, first.stdout + first.stderr
+    (cluster.root / "armed").write_text("")
+    second = cluster.materialize()
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert (cluster.root / "killed").exists()
+    run_id = _run_id(second.stdout)
+    steps = cluster.show(run_id)["steps"]
+    assert {s["step_key"]: s["status"] for s in steps} == {f"c{i}": "SUCCESS" for i in range(10)}
+    assert len({s["worker_id"] for s in steps}) == 1  # the survivor ran the whole message
+    assert sorted(_materialized(cluster, run_id)) == sorted(f"c{i}" for i in range(10))
 
 
 def test_a_coordinator_killed_mid_run_resumes_it(
