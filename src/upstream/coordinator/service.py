@@ -331,12 +331,12 @@ class Coordinator:
             busy = end - max(start, previous)
             total = sum(r.ended_at - r.started_at for r in mine)
             handle.last_ended[worker] = max(end, previous)
+            spent = max(0.0, min(busy, total))
             handle.timed += len(mine)
-            handle.timed_seconds += max(0.0, min(busy, total))
-            share = max(0.0, min(busy, total)) / len(mine)
+            handle.timed_seconds += spent
             location = handle.run.code_location
             for result in mine:  # a step's own time, or its share if they overlapped
-                cost = min(result.ended_at - result.started_at, share)
+                cost = min(result.ended_at - result.started_at, spent / len(mine))
                 self._costs[location, result.step_key] = cost
 
     async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
@@ -449,6 +449,8 @@ class Coordinator:
             if cost is None:
                 return []
             left -= cost
+        if left <= 0:
+            return []
 
         def fits(step: str) -> bool:
             nonlocal left
@@ -458,8 +460,6 @@ class Coordinator:
             left -= cost
             return True
 
-        if left <= 0:
-            return []
         return handle.tracker.follow([t.step_key for t in part], _FOLLOW_MAX - len(part), fits)
 
     def _task(
