@@ -103,7 +103,9 @@ class Coordinator:
         self._observer = observer
         self._runs: dict[str, RunHandle] = {}
         self._done: set[str] = set()
-        self._followed: list[tuple[str, str, int]] = []  # published, QUEUED with the next commit
+        self._queued: list[tuple[str, str, int]] = []  # published, QUEUED with the next commit
+        self._published = 0  # ready steps `serve` has published (see `_write`)
+        self._publish = anyio.Event()  # set, and replaced, as each publish returns
         self._costs: dict[str, dict[str, float]] = {}  # code location -> step -> last cost
 
     async def submit(
@@ -224,8 +226,12 @@ class Coordinator:
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
             await self._publish_ready(steps)
+            self._published += len(steps)
+            self._publish.set()
+            self._publish = anyio.Event()
 
     async def _write(self, receive: MemoryObjectReceiveStream[_Burst]) -> None:
+        handed = 0  # ready steps of the bursts received, each also handed to the publisher
         async with receive:
             async for first in receive:
                 if self._commit_linger:
@@ -236,6 +242,9 @@ class Coordinator:
                         bursts.append(receive.receive_nowait())
                     except (anyio.WouldBlock, anyio.EndOfStream):
                         break
+                handed += sum(len(burst.ready) for burst in bursts)
+                while self._published < handed:  # their QUEUED markers follow the publish
+                    await self._publish.wait()
                 await self._commit(bursts)
 
     async def _decide(self, batch: Sequence[Delivery]) -> _Burst:
@@ -301,28 +310,38 @@ class Coordinator:
                 handle.costs.learn(mine)
 
     async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
-        """Publish (run id, step) pairs, all in one pipelined call; recorded QUEUED on
-        commit. A run's handle outlives its steps in flight, so every pair finds it."""
+        """Publish (run id, step) pairs, with the steps that follow them, in one pipelined
+        call; the next commit records them QUEUED. A run's handle outlives its steps in
+        flight, so every pair finds it.
+
+        One rule for every step: published first, recorded QUEUED after. A run's first
+        ready set is recorded by a write of its own right after (`_dispatch`: no commit is
+        coming to carry it); later sets and followed steps by the commit of the burst that
+        made them ready, which waits for this publish (`_write`) while the publish waits for
+        nothing. Crash-safe: a step published but never recorded QUEUED has no outcome, so a
+        resume publishes it again like every ready step without one. Fast: on this, the hot
+        path, a ready step is published at once and its marker rides its parent's outcome
+        commit, with no write of its own. And a QUEUED row always means the broker had it."""
         if not ready:
             return
         by_run: dict[str, list[str]] = {}
         for run_id, step in ready:
             by_run.setdefault(run_id, []).append(step)
         outgoing: list[OutgoingTask] = []
+        queued: list[tuple[str, str, int]] = []
         for run_id, steps in by_run.items():
             messages, handed = await self._messages(self._runs[run_id], steps)
             outgoing += messages
-            self._follows(run_id, steps, handed)
+            queued += [(run_id, step, 1) for step in handed]
         await self._transport.publish_tasks(outgoing)
+        self._queued += queued
 
     async def _commit(self, bursts: Sequence[_Burst]) -> None:
-        """One transaction for the outcomes and queue markers of `bursts`, then the acks,
-        then the runs they completed."""
+        """One transaction for the outcomes of `bursts` and the QUEUED markers of what was
+        published since the last, then the acks, then the runs they completed."""
         outcomes = [o for burst in bursts for o in burst.outcomes]
         if outcomes:
-            queued = [(run_id, step, 1) for burst in bursts for run_id, step in burst.ready]
-            queued += self._followed
-            self._followed = []
+            queued, self._queued = self._queued, []  # published: see `_publish_ready`
             recorded = await self._storage.record_outcomes(outcomes, queued, time.time())
             for outcome, new in zip(outcomes, recorded, strict=True):
                 if new:
@@ -375,18 +394,12 @@ class Coordinator:
         span.end()
 
     async def _dispatch(self, handle: RunHandle, steps: Sequence[str]) -> None:
-        """Record `steps` as QUEUED, then publish them."""
+        """Publish a run's first ready set, then record it QUEUED (`_publish_ready`)."""
         if not steps:
             return
-        await self._storage.record_queued(handle.run_id, [(s, 1) for s in steps], time.time())
         outgoing, handed = await self._messages(handle, steps)
-        self._follows(handle.run_id, steps, handed)
         await self._transport.publish_tasks(outgoing)
-
-    def _follows(self, run_id: str, steps: Sequence[str], handed: Sequence[str]) -> None:
-        """Note the steps handed out to follow `steps`: QUEUED with the next commit."""
-        ready = set(steps)
-        self._followed += [(run_id, step, 1) for step in handed if step not in ready]
+        await self._storage.record_queued(handle.run_id, [(s, 1) for s in handed], time.time())
 
     async def _messages(
         self, handle: RunHandle, steps: Sequence[str]
