@@ -11,8 +11,8 @@ import pytest
 
 from upstream import AssetIn, Definitions, InMemoryIOManager, asset
 from upstream.coordinator import Coordinator
-from upstream.coordinator.service import split_tasks
 from upstream.planning import build_plan
+from upstream.planning.dispatch import split_tasks
 from upstream.protocol import (
     ResultMessage,
     TaskMessage,

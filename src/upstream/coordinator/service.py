@@ -18,6 +18,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
+from upstream.planning.dispatch import Costs, cut_messages
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
 from upstream.protocol import (
@@ -46,30 +47,6 @@ log = get_logger("coordinator")
 
 OutcomeObserver = Callable[[StepOutcome], None]
 
-# A ready set is published in messages of at most _BATCH_MAX tasks: a wide ready set
-# costs the broker a few hundred messages, not one per step...
-_BATCH_MAX = 32
-# ...and of at most about _MESSAGE_SECONDS of work, estimated from what the run's steps
-# cost so far (_UNTIMED_MAX before any has reported): a worker reserves up to
-# `concurrency` messages, so slow steps travel few to a message and a slower worker is
-# never left holding many of them while others idle.
-_MESSAGE_SECONDS = 0.25
-_UNTIMED_MAX = 8
-# With several workers on its queue, a set is shared among as many of them as get at least
-# _SHARE_SECONDS of work each: a message costs about a millisecond of CPU across the
-# broker, coordinator and worker, so a set of fast steps goes to one worker whole. On the
-# layered graph (10 no-op steps a layer) that more than halved the task messages.
-_SHARE_SECONDS = 0.005
-# A message may also carry steps that can run right after its own (their other parents
-# done), for its worker to run in order without a round trip through the coordinator for
-# each generation: up to _FOLLOW_SECONDS of work and _FOLLOW_MAX tasks in all, judged by
-# what each asset cost when it last ran here (an asset not yet seen is never followed nor
-# followed by others). On a deep graph of quick steps that round trip (~10 ms here) costs
-# more than the steps: layered N=10,000 on 2 workers went from ~800 to ~1,700 assets/s
-# (~2,600 with values on tmpfs). A followed step may wait that long behind its message,
-# and still runs if the run is canceled meanwhile.
-_FOLLOW_SECONDS = 0.05
-_FOLLOW_MAX = 128
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
 # What the services pass as `commit_linger` (see `Coordinator`): 5 ms on a run's end against
 # a transaction per burst of one or two results on a deep graph. Measured: a third less
@@ -90,9 +67,7 @@ class RunHandle:
     span: Span = INVALID_SPAN  # the `run` span, from adoption to the end
     step_spans: dict[str, Span] = field(default_factory=dict)  # publish -> recorded result
     uncommitted: int = 0  # outcomes decided but not yet committed: the run may not end yet
-    timed: int = 0  # steps that reported, and the worker time they took: sizes messages
-    timed_seconds: float = 0.0
-    last_ended: dict[str, float] = field(default_factory=dict)  # by worker, on its clock
+    costs: Costs = field(default_factory=Costs)  # what its steps cost: sizes its messages
     canceled: bool = False  # asked to stop: it launches nothing more and ends CANCELED
     ending: bool = False  # its end is being recorded (guards concurrent finishers)
 
@@ -128,8 +103,10 @@ class Coordinator:
         self._observer = observer
         self._runs: dict[str, RunHandle] = {}
         self._done: set[str] = set()
-        self._followed: list[tuple[str, str, int]] = []  # published, QUEUED with the next commit
-        self._costs: dict[tuple[str, str], float] = {}  # (code location, step): last cost
+        self._queued: list[tuple[str, str, int]] = []  # published, QUEUED with the next commit
+        self._published = 0  # ready steps `serve` has published (see `_write`)
+        self._publish = anyio.Event()  # set, and replaced, as each publish returns
+        self._costs: dict[str, dict[str, float]] = {}  # code location -> step -> last cost
 
     async def submit(
         self,
@@ -196,8 +173,10 @@ class Coordinator:
         return True
 
     async def _drive(self, handle: RunHandle, event: str) -> RunHandle:
-        """Adopt the run and publish what is ready (the roots, or what a replay left)."""
+        """Adopt the run and publish what is ready (the roots, or what a replay left). It
+        learns from what its code location's steps cost in earlier runs."""
         self._runs[handle.run_id] = handle
+        handle.costs = Costs(self._costs.setdefault(handle.run.code_location, {}))
         handle.span = start_run_span(
             handle.run_id,
             {
@@ -247,8 +226,12 @@ class Coordinator:
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
             await self._publish_ready(steps)
+            self._published += len(steps)
+            self._publish.set()
+            self._publish = anyio.Event()
 
     async def _write(self, receive: MemoryObjectReceiveStream[_Burst]) -> None:
+        handed = 0  # ready steps of the bursts received, each also handed to the publisher
         async with receive:
             async for first in receive:
                 if self._commit_linger:
@@ -259,6 +242,9 @@ class Coordinator:
                         bursts.append(receive.receive_nowait())
                     except (anyio.WouldBlock, anyio.EndOfStream):
                         break
+                handed += sum(len(burst.ready) for burst in bursts)
+                while self._published < handed:  # their QUEUED markers follow the publish
+                    await self._publish.wait()
                 await self._commit(bursts)
 
     async def _decide(self, batch: Sequence[Delivery]) -> _Burst:
@@ -315,51 +301,47 @@ class Coordinator:
         return True
 
     def _time(self, results: Sequence[ResultMessage]) -> None:
-        """Add what one results message says of its runs' step cost. Steps that ran side by
-        side on a worker share its time: their cost is the time the worker spent on them,
-        from the first start (or the end of its previous such message, if later) to the
-        last end, when that is less than the sum of their durations."""
-        groups: dict[tuple[str, str], list[ResultMessage]] = {}
+        """Teach each run what one results message says of its steps' cost."""
+        by_run: dict[str, list[ResultMessage]] = {}
         for result in results:
-            groups.setdefault((result.run_id, result.worker_id), []).append(result)
-        for (run_id, worker), mine in groups.items():
-            if (handle := self._runs.get(run_id)) is None:
-                continue
-            start = min(r.started_at for r in mine)
-            end = max(r.ended_at for r in mine)
-            previous = handle.last_ended.get(worker, start)
-            busy = end - max(start, previous)
-            total = sum(r.ended_at - r.started_at for r in mine)
-            handle.last_ended[worker] = max(end, previous)
-            spent = max(0.0, min(busy, total))
-            handle.timed += len(mine)
-            handle.timed_seconds += spent
-            location = handle.run.code_location
-            for result in mine:  # a step's own time, or its share if they overlapped
-                cost = min(result.ended_at - result.started_at, spent / len(mine))
-                self._costs[location, result.step_key] = cost
+            by_run.setdefault(result.run_id, []).append(result)
+        for run_id, mine in by_run.items():
+            if (handle := self._runs.get(run_id)) is not None:
+                handle.costs.learn(mine)
 
     async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
-        """Publish (run id, step) pairs, all in one pipelined call; recorded QUEUED on
-        commit. A run's handle outlives its steps in flight, so every pair finds it."""
+        """Publish (run id, step) pairs, with the steps that follow them, in one pipelined
+        call; the next commit records them QUEUED. A run's handle outlives its steps in
+        flight, so every pair finds it.
+
+        One rule for every step: published first, recorded QUEUED after. A run's first
+        ready set is recorded by a write of its own right after (`_dispatch`: no commit is
+        coming to carry it); later sets and followed steps by the commit of the burst that
+        made them ready, which waits for this publish (`_write`) while the publish waits for
+        nothing. Crash-safe: a step published but never recorded QUEUED has no outcome, so a
+        resume publishes it again like every ready step without one. Fast: on this, the hot
+        path, a ready step is published at once and its marker rides its parent's outcome
+        commit, with no write of its own. And a QUEUED row always means the broker had it."""
         if not ready:
             return
         by_run: dict[str, list[str]] = {}
         for run_id, step in ready:
             by_run.setdefault(run_id, []).append(step)
         outgoing: list[OutgoingTask] = []
+        queued: list[tuple[str, str, int]] = []
         for run_id, steps in by_run.items():
-            outgoing += await self._messages(self._runs[run_id], steps)
+            messages, handed = await self._messages(self._runs[run_id], steps)
+            outgoing += messages
+            queued += [(run_id, step, 1) for step in handed]
         await self._transport.publish_tasks(outgoing)
+        self._queued += queued
 
     async def _commit(self, bursts: Sequence[_Burst]) -> None:
-        """One transaction for the outcomes and queue markers of `bursts`, then the acks,
-        then the runs they completed."""
+        """One transaction for the outcomes of `bursts` and the QUEUED markers of what was
+        published since the last, then the acks, then the runs they completed."""
         outcomes = [o for burst in bursts for o in burst.outcomes]
         if outcomes:
-            queued = [(run_id, step, 1) for burst in bursts for run_id, step in burst.ready]
-            queued += self._followed
-            self._followed = []
+            queued, self._queued = self._queued, []  # published: see `_publish_ready`
             recorded = await self._storage.record_outcomes(outcomes, queued, time.time())
             for outcome, new in zip(outcomes, recorded, strict=True):
                 if new:
@@ -412,55 +394,32 @@ class Coordinator:
         span.end()
 
     async def _dispatch(self, handle: RunHandle, steps: Sequence[str]) -> None:
-        """Record `steps` as QUEUED, then publish them."""
+        """Publish a run's first ready set, then record it QUEUED (`_publish_ready`)."""
         if not steps:
             return
-        await self._storage.record_queued(handle.run_id, [(s, 1) for s in steps], time.time())
-        await self._transport.publish_tasks(await self._messages(handle, steps))
+        outgoing, handed = await self._messages(handle, steps)
+        await self._transport.publish_tasks(outgoing)
+        await self._storage.record_queued(handle.run_id, [(s, 1) for s in handed], time.time())
 
-    async def _messages(self, handle: RunHandle, steps: Sequence[str]) -> list[OutgoingTask]:
-        """Task messages for `steps` of one run, each with the steps that may follow its
-        own (recorded QUEUED with the next commit)."""
-        by_queue: dict[str | None, list[TaskMessage]] = {}
+    async def _messages(
+        self, handle: RunHandle, steps: Sequence[str]
+    ) -> tuple[list[OutgoingTask], list[str]]:
+        """Task messages for `steps` of one run, as the dispatch policy cuts them, and
+        every step they hold: `steps` and those that follow them."""
+        queues = handle.plan.queues
+        by_queue: dict[str | None, list[str]] = {}
         for step in steps:
-            queue = handle.plan.queues.get(step)
-            by_queue.setdefault(queue, []).append(self._task(handle, step, queue))
-        outgoing = []
-        for queue, tasks in by_queue.items():
+            by_queue.setdefault(queues.get(step), []).append(step)
+        tracker = None if handle.canceled else handle.tracker
+        outgoing, handed = [], []
+        for queue, ready in by_queue.items():
             consumers = await self._transport.task_consumers(queue)
-            for part in split_tasks(tasks, _shares(handle, len(tasks), consumers), _limit(handle)):
-                followed = self._follow(handle, part, queue)
-                if followed:
-                    part = [*part, *(self._task(handle, s, queue, a) for s, a in followed)]
-                    self._followed += [(handle.run_id, step, 1) for step, _ in followed]
-                outgoing.append(OutgoingTask(encode_tasks(part), {}, queue))
-        return outgoing
-
-    def _follow(
-        self, handle: RunHandle, part: Sequence[TaskMessage], queue: str | None
-    ) -> list[tuple[str, tuple[str, ...]]]:
-        """The steps that may follow `part` in its message (`_FOLLOW_SECONDS`)."""
-        if handle.canceled or len(part) >= _FOLLOW_MAX:
-            return []
-        location, queues = handle.run.code_location, handle.plan.queues
-        left = _FOLLOW_SECONDS
-        for task in part:
-            cost = self._costs.get((location, task.step_key))
-            if cost is None:
-                return []
-            left -= cost
-        if left <= 0:
-            return []
-
-        def fits(step: str) -> bool:
-            nonlocal left
-            cost = self._costs.get((location, step))
-            if cost is None or cost > left or queues.get(step) != queue:
-                return False
-            left -= cost
-            return True
-
-        return handle.tracker.follow([t.step_key for t in part], _FOLLOW_MAX - len(part), fits)
+            accept = (lambda step, queue=queue: queues.get(step) == queue) if queues else None
+            for message in cut_messages(ready, consumers, handle.costs, tracker, accept):
+                tasks = [self._task(handle, step, queue, after) for step, after in message]
+                outgoing.append(OutgoingTask(encode_tasks(tasks), {}, queue))
+                handed += [step for step, _ in message]
+        return outgoing, handed
 
     def _task(
         self, handle: RunHandle, step: str, queue: str | None, after: tuple[str, ...] = ()
@@ -522,44 +481,6 @@ class _Burst:
     ready: list[tuple[str, str]] = field(default_factory=list)  # (run_id, step)
     to_ack: list[Delivery] = field(default_factory=list)
     to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
-
-
-def _step_seconds(handle: RunHandle) -> float | None:
-    """What a step of this run has cost a worker so far, on average (None: no step yet)."""
-    return handle.timed_seconds / handle.timed if handle.timed else None
-
-
-def _limit(handle: RunHandle) -> int:
-    """Tasks per message for this run: about `_MESSAGE_SECONDS` of work, between 1 and
-    `_BATCH_MAX`."""
-    if (cost := _step_seconds(handle)) is None:
-        return _UNTIMED_MAX
-    return max(1, min(_BATCH_MAX, int(_MESSAGE_SECONDS / cost) if cost > 0 else _BATCH_MAX))
-
-
-def _shares(handle: RunHandle, count: int, consumers: int) -> int:
-    """Among how many of the queue's `consumers` to share `count` ready steps: all of them
-    until the run's cost is known, then as many as get `_SHARE_SECONDS` of work each."""
-    if consumers <= 1 or (cost := _step_seconds(handle)) is None:
-        return consumers
-    return max(1, min(consumers, int(count * cost / _SHARE_SECONDS)))
-
-
-def split_tasks(
-    tasks: Sequence[TaskMessage], shares: int, limit: int = _BATCH_MAX
-) -> list[Sequence[TaskMessage]]:
-    """`tasks` cut into messages of nearly equal size, at most `limit` tasks in one, and
-    at least `shares` messages while there are tasks enough (0 or 1: as few as the limit
-    allows)."""
-    per = min(limit, max(1, math.ceil(len(tasks) / max(1, shares))))
-    count = math.ceil(len(tasks) / per)
-    size, extra = divmod(len(tasks), count)
-    parts, start = [], 0
-    for number in range(count):
-        end = start + size + (number < extra)
-        parts.append(tasks[start:end])
-        start = end
-    return parts
 
 
 def _outcome(result: ResultMessage) -> StepOutcome:

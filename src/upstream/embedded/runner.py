@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
 
 import anyio
@@ -75,6 +76,7 @@ async def run_embedded(
         default_io_manager=io_manager,
         on_exception=on_exception,
     )
+    run_id = run_id or str(uuid.uuid4())  # known before `submit` returns: see below
     handle: RunHandle | None = None
     try:
         async with anyio.create_task_group() as group:
@@ -90,10 +92,11 @@ async def run_embedded(
             record = await handle.wait()
             await transport.aclose()
     except BaseException:
-        # Interrupted (Ctrl-C) or crashed: in-process workers die with us, so the run can
-        # never resume; say so in the store rather than leave it STARTED forever.
-        if handle is not None and handle.record is None:
+        # Interrupted (Ctrl-C) or crashed, even mid-`submit` (its steps may run before it
+        # returns): in-process workers die with us, so the run can never resume; say so in
+        # the store rather than leave it STARTED forever (a run not created is untouched).
+        if handle is None or handle.record is None:
             with anyio.CancelScope(shield=True):
-                await storage.finish_run(handle.run_id, RunStatus.CANCELED, time.time())
+                await storage.finish_run(run_id, RunStatus.CANCELED, time.time())
         raise
     return record
