@@ -24,17 +24,12 @@ from upstream.definitions.io_manager import IOManager
 from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.execution.threads import StepThreads
-from upstream.protocol import (
-    ProtocolError,
-    ResultMessage,
-    TaskMessage,
-    decode_tasks,
-    encode_results,
-)
+from upstream.protocol import ResultMessage, TaskMessage, decode_tasks, encode_results
 from upstream.tracing import get_logger
 from upstream.tracing.spans import context_from_headers, current_span, mark_failed
-from upstream.transport.base import Delivery, Transport, TransportError
+from upstream.transport.base import Delivery, TransportError, WorkerTransport
 from upstream.transport.outbox import Outbox
+from upstream.transport.receive import decode_or_reject
 
 __all__ = ["Worker", "WorkerSettings"]
 
@@ -122,7 +117,7 @@ class Worker:
     def __init__(
         self,
         definitions: Definitions,
-        transport: Transport,
+        transport: WorkerTransport,
         settings: WorkerSettings,
         *,
         default_io_manager: IOManager,
@@ -173,11 +168,8 @@ class Worker:
     ) -> None:
         """Hand every task of `delivery` to the runners. Shielded: a message taken is run
         whole even when draining (if the runners are gone, the rest is redelivered)."""
-        try:
-            tasks = decode_tasks(delivery.body)
-        except ProtocolError as exc:
-            log.warning("task.rejected", reason=str(exc))
-            await delivery.reject(str(exc))
+        tasks = await decode_or_reject(delivery, decode_tasks, log, "task.rejected")
+        if tasks is None:
             return
         received = _Received(delivery, len(tasks))
         if any(task.after for task in tasks):
