@@ -68,7 +68,6 @@ def _task(**change: Any) -> TaskMessage:
     fields: dict[str, Any] = {
         "run_id": "r1",
         "step_key": "a",
-        "asset_key": "a",
         "attempt": 1,
         "code_location": LOCATION,
         "definitions_hash": DEFS.hash,
@@ -101,7 +100,7 @@ async def test_a_malformed_task_is_dead_lettered_and_the_worker_keeps_serving() 
     [
         ({"definitions_hash": "0" * 64}, "DefinitionsMismatch", "restart workers"),
         ({"code_location": "other"}, "CodeLocationMismatch", "start a worker for it"),
-        ({"asset_key": "nope", "step_key": "nope"}, "UnknownAsset", "has no asset 'nope'"),
+        ({"step_key": "nope"}, "UnknownAsset", "has no asset 'nope'"),
     ],
 )
 async def test_a_worker_refuses_tasks_it_cannot_run_faithfully(
@@ -363,7 +362,7 @@ async def test_cancel_of_a_run_driven_elsewhere_is_a_no_op(storage: SqliteStorag
 async def test_a_message_of_several_tasks_is_acked_once_after_all_their_results() -> None:
     """Each task of a message runs and reports; the message is acked once, last."""
     transport = _Recorder()
-    tasks = [_task(step_key=f"a{n}", run_id=f"r{n}") for n in range(3)]
+    tasks = [_task(run_id=f"r{n}") for n in range(3)]
     async with anyio.create_task_group() as group:
         group.start_soon(_worker(transport).serve)
         await transport.publish_task(encode_tasks(tasks), headers={})
@@ -430,10 +429,7 @@ async def test_drain_finishes_a_message_already_taken_but_starts_no_other() -> N
     defs = Definitions([slow])
     transport = _Recorder()
     worker = _worker(transport, defs=defs, concurrency=1)
-    pair = [
-        _task(run_id=f"r{n}", step_key="slow", asset_key="slow", definitions_hash=defs.hash)
-        for n in range(2)
-    ]
+    pair = [_task(run_id=f"r{n}", step_key="slow", definitions_hash=defs.hash) for n in range(2)]
     async with anyio.create_task_group() as group:
         group.start_soon(worker.serve)
         await transport.publish_task(encode_tasks(pair), headers={})
@@ -709,11 +705,11 @@ async def test_a_worker_runs_followed_tasks_in_order_and_reports_them_together()
     worker = _worker(transport, defs=defs, concurrency=4)
     where = {"definitions_hash": defs.hash}
     tasks = [
-        _task(step_key="root", asset_key="root", **where),
-        _task(step_key="s1", asset_key="s1", after=("root",), **where),
-        _task(step_key="side", asset_key="side", after=("root",), **where),
-        _task(step_key="s2", asset_key="s2", after=("s1",), **where),
-        _task(step_key="s3", asset_key="s3", after=("s2",), **where),
+        _task(step_key="root", **where),
+        _task(step_key="s1", after=("root",), **where),
+        _task(step_key="side", after=("root",), **where),
+        _task(step_key="s2", after=("s1",), **where),
+        _task(step_key="s3", after=("s2",), **where),
     ]
     async with anyio.create_task_group() as group:
         group.start_soon(worker.serve)

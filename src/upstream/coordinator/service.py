@@ -471,7 +471,6 @@ class Coordinator:
         return TaskMessage(
             run.run_id,
             step,
-            step,
             1,
             run.code_location,
             run.definitions_hash,

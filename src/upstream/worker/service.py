@@ -131,7 +131,7 @@ class Worker:
         self._threads = StepThreads(settings.concurrency)
         self._intake = anyio.CancelScope()
         self._running = 0  # steps executing now
-        self._keys: dict[str, AssetKey] = {}  # task.asset_key -> parsed, once per asset
+        self._keys: dict[str, AssetKey] = {}  # task.step_key -> parsed, once per asset
 
     async def serve(self) -> None:
         """Run until the task stream ends or `drain()`; in-flight tasks finish first.
@@ -235,11 +235,11 @@ class Worker:
 
     async def _handle(self, task: TaskMessage) -> ResultMessage:
         with current_span(
-            f"execute {task.asset_key}",
+            f"execute {task.step_key}",
             context_from_headers(task.trace),
             {
                 "upstream.run_id": task.run_id,
-                "upstream.asset_key": task.asset_key,
+                "upstream.asset_key": task.step_key,
                 "upstream.attempt": task.attempt,
                 "upstream.worker_id": self._settings.worker_id,
                 "messaging.system": self._transport.messaging_system,
@@ -264,12 +264,12 @@ class Worker:
             return self._result(task, False, now, now, error=refusal), None
 
         def log_line(line: LogLine) -> None:
-            bound = log.bind(run_id=task.run_id, asset_key=task.asset_key)
+            bound = log.bind(run_id=task.run_id, asset_key=task.step_key)
             _USER_LOG[line.level](bound, "asset.log", message=line.message)
 
         step = await execute_step(
             self._definitions,
-            self._key(task.asset_key),
+            self._key(task.step_key),
             run_id=task.run_id,
             attempt=task.attempt,
             default_io_manager=self._io,
@@ -308,13 +308,13 @@ class Worker:
                 "",
             )
         try:
-            known = self._definitions.has_asset(self._key(task.asset_key))
+            known = self._definitions.has_asset(self._key(task.step_key))
         except ValueError:
             known = False
         if not known:
             return ErrorInfo(
                 "UnknownAsset",
-                f"code location {mine!r} has no asset {task.asset_key!r}",
+                f"code location {mine!r} has no asset {task.step_key!r}",
                 "",
             )
         return None
