@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import aio_pika
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
+from tests.recording import Recording
 
 from upstream.storage.base import RunStorage
 from upstream.storage.pg_migrations import quote_ident
@@ -27,6 +28,14 @@ from upstream.transport.rabbitmq import (
 )
 
 PG_URL = os.environ.get("UPSTREAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+class Backend(NamedTuple):
+    """What the service suites run on: a fresh store, and a recording transport whose two
+    ends the services share."""
+
+    storage: RunStorage
+    transport: Recording
 
 
 class Ends(NamedTuple):

@@ -233,12 +233,6 @@ class Coordinator:
             finally:
                 ready.close()
 
-    async def handle_results(self, batch: Sequence[Delivery]) -> None:
-        """Decide, publish and commit one burst, in that order (`serve` pipelines them)."""
-        burst = await self._decide(batch)
-        await self._publish_ready(burst.ready)
-        await self._commit([burst])
-
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
             await self._publish_ready(steps)

@@ -251,11 +251,6 @@ class Worker:
                 mark_failed(span, result.error, exception)
         return result
 
-    async def run(self, task: TaskMessage) -> ResultMessage:
-        """Run one task and describe the outcome; never raises for user code."""
-        result, _ = await self._execute(task)
-        return result
-
     async def _execute(self, task: TaskMessage) -> tuple[ResultMessage, BaseException | None]:
         """The result, and the user's exception object where there is one (for the span)."""
         refusal = self._refuse(task)
