@@ -187,3 +187,17 @@ def test_followed_steps_are_claimed_and_capped_at_the_message_size() -> None:
     assert len(message) == 128
     followed = {step for step, _ in message[1:]}
     assert sorted(tracker.succeeded("root")) == sorted(set(fan) - followed - {"root"})
+
+
+def test_a_ready_set_is_cut_into_even_messages_one_share_each_at_least() -> None:
+    """Few tasks go one per message; many go several per message, never over the cap, in
+    enough messages for every share."""
+    tasks = [str(n) for n in range(10_000)]
+    assert [len(p) for p in split_tasks(tasks[:2], shares=3)] == [1, 1]
+    assert [len(p) for p in split_tasks(tasks[:10], shares=2)] == [5, 5]
+    assert [len(p) for p in split_tasks(tasks[:10], shares=4)] == [3, 3, 2, 2]
+    assert [len(p) for p in split_tasks(tasks[:10], shares=1)] == [10]
+    assert [len(p) for p in split_tasks(tasks[:40], shares=0)] == [20, 20]
+    wide = split_tasks(tasks, shares=2)
+    assert max(map(len, wide)) - min(map(len, wide)) <= 1 and max(map(len, wide)) <= 32
+    assert [t for part in wide for t in part] == tasks

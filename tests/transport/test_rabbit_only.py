@@ -11,7 +11,12 @@ import pytest
 from aio_pika import DeliveryMode
 
 from upstream.transport.base import TransportError
-from upstream.transport.rabbitmq import RabbitSettings, _RabbitDelivery, open_rabbit_transport
+from upstream.transport.rabbitmq import (
+    RabbitSettings,
+    _RabbitDelivery,
+    open_coordinator_transport,
+    open_worker_transport,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +24,7 @@ pytestmark = pytest.mark.integration
 async def test_a_broker_that_is_not_there_names_the_fix_not_the_password() -> None:
     settings = RabbitSettings(url="amqp://guest:s3cret@127.0.0.1:1/")
     with pytest.raises(TransportError) as caught:
-        await open_rabbit_transport(settings, consume_tasks=True, consume_results=False)
+        await open_worker_transport(settings)
     message = str(caught.value)
     assert "127.0.0.1:1" in message
     assert "is RabbitMQ running? set UPSTREAM_BROKER_URL" in message
@@ -29,17 +34,19 @@ async def test_a_broker_that_is_not_there_names_the_fix_not_the_password() -> No
 async def test_a_wrong_password_says_so(rabbit_settings: RabbitSettings) -> None:
     settings = RabbitSettings(url="amqp://guest:wrong@127.0.0.1:5672/", namespace="unused")
     with pytest.raises(TransportError, match="check the user and password") as caught:
-        await open_rabbit_transport(settings, consume_tasks=False, consume_results=False)
+        await open_coordinator_transport(settings)
     assert "wrong" not in str(caught.value).replace("check the user", "")
 
 
 async def test_messages_are_published_persistent(rabbit_settings: RabbitSettings) -> None:
-    """Persistent delivery: a queued task or result survives a broker restart."""
-    async with await open_rabbit_transport(
-        rabbit_settings, consume_tasks=False, consume_results=False
-    ) as transport:
-        await transport.publish_task(b"task", headers={"traceparent": "t"})
-        await transport.publish_result(b"result", headers={})
+    """Persistent delivery: a queued task or result survives a broker restart. (Each end
+    takes the other's message; closing both returns them to their queues.)"""
+    async with (
+        await open_coordinator_transport(rabbit_settings) as coordinator,
+        await open_worker_transport(rabbit_settings) as worker,
+    ):
+        await coordinator.publish_task(b"task", headers={"traceparent": "t"})
+        await worker.publish_result(b"result", headers={})
     connection = await aio_pika.connect(rabbit_settings.url)
     async with connection:
         channel = await connection.channel()
@@ -55,12 +62,8 @@ async def test_declaring_the_topology_twice_is_harmless(rabbit_settings: RabbitS
         for _ in range(2):
             group.start_soon(_open_and_close, rabbit_settings)
     async with (
-        await open_rabbit_transport(
-            rabbit_settings, consume_tasks=False, consume_results=False
-        ) as publisher,
-        await open_rabbit_transport(
-            rabbit_settings, consume_tasks=True, consume_results=False
-        ) as worker,
+        await open_coordinator_transport(rabbit_settings) as publisher,
+        await open_worker_transport(rabbit_settings) as worker,
     ):
         await publisher.publish_task(b"task", headers={})
         with anyio.fail_after(5):
@@ -70,24 +73,23 @@ async def test_declaring_the_topology_twice_is_harmless(rabbit_settings: RabbitS
 
 
 async def _open_and_close(settings: RabbitSettings) -> None:
-    transport = await open_rabbit_transport(settings, consume_tasks=True, consume_results=True)
-    await transport.aclose()
+    await (await open_coordinator_transport(settings)).aclose()
+    await (await open_worker_transport(settings)).aclose()
 
 
 async def test_a_task_for_another_queue_waits_for_its_worker(
     rabbit_settings: RabbitSettings,
 ) -> None:
-    async with await open_rabbit_transport(
-        rabbit_settings, consume_tasks=True, consume_results=False
-    ) as default_worker:
-        await default_worker.publish_task(b"gpu task", headers={}, queue="gpu")
-        await default_worker.publish_task(b"cpu task", headers={})
+    async with (
+        await open_coordinator_transport(rabbit_settings) as coordinator,
+        await open_worker_transport(rabbit_settings) as default_worker,
+    ):
+        await coordinator.publish_task(b"gpu task", headers={}, queue="gpu")
+        await coordinator.publish_task(b"cpu task", headers={})
         with anyio.fail_after(5):
             assert (await anext(default_worker.tasks())).body == b"cpu task"
     gpu = RabbitSettings(namespace=rabbit_settings.namespace, task_queue="gpu")
-    async with await open_rabbit_transport(
-        gpu, consume_tasks=True, consume_results=False
-    ) as gpu_worker:
+    async with await open_worker_transport(gpu) as gpu_worker:
         with anyio.fail_after(5):
             delivery = await anext(gpu_worker.tasks())
         assert delivery.body == b"gpu task"
@@ -96,18 +98,19 @@ async def test_a_task_for_another_queue_waits_for_its_worker(
 
 async def test_an_unroutable_message_raises(rabbit_settings: RabbitSettings) -> None:
     """mandatory=True: a message no queue takes is an error, never silently dropped."""
-    async with await open_rabbit_transport(
-        rabbit_settings, consume_tasks=False, consume_results=False
-    ) as transport:
+    async with (
+        await open_coordinator_transport(rabbit_settings) as coordinator,
+        await open_worker_transport(rabbit_settings) as worker,
+    ):
         connection = await aio_pika.connect(rabbit_settings.url)
         async with connection:
             channel = await connection.channel()
             await channel.queue_delete(rabbit_settings.task_queue_name())
             await channel.queue_delete(rabbit_settings.results_queue)
         with pytest.raises(TransportError, match="was the queue deleted"):
-            await transport.publish_task(b"task", headers={})
+            await coordinator.publish_task(b"task", headers={})
         with pytest.raises(TransportError, match="was the queue deleted"):
-            await transport.publish_result(b"result", headers={})
+            await worker.publish_result(b"result", headers={})
 
 
 async def test_a_queue_declared_otherwise_names_the_conflict(
@@ -118,28 +121,32 @@ async def test_a_queue_declared_otherwise_names_the_conflict(
         channel = await connection.channel()
         await channel.declare_queue(rabbit_settings.results_queue, durable=True)  # classic
     with pytest.raises(TransportError, match="exists with other settings"):
-        await open_rabbit_transport(rabbit_settings, consume_tasks=False, consume_results=False)
+        await open_coordinator_transport(rabbit_settings)
 
 
 async def test_publishing_after_aclose_raises(rabbit_settings: RabbitSettings) -> None:
-    transport = await open_rabbit_transport(
-        rabbit_settings, consume_tasks=False, consume_results=False
-    )
-    await transport.aclose()
+    coordinator = await open_coordinator_transport(rabbit_settings)
+    worker = await open_worker_transport(rabbit_settings)
+    await coordinator.aclose()
+    await worker.aclose()
     with pytest.raises(TransportError, match="closed"):
-        await transport.publish_task(b"late", headers={})
+        await coordinator.publish_task(b"late", headers={})
+    with pytest.raises(TransportError, match="closed"):
+        await worker.publish_result(b"late", headers={})
 
 
 async def test_a_dropped_connection_is_restored(rabbit_settings: RabbitSettings) -> None:
-    """Robust: after the broker drops us, publishing and consuming resume by themselves, and
-    a task received before the break comes back (its ack can no longer count)."""
+    """Robust: after the broker drops both ends, publishing and consuming resume by
+    themselves, and a task received before the break comes back (its ack can no longer
+    count)."""
     if shutil.which("rabbitmqctl") is None:
         pytest.skip("needs rabbitmqctl to drop a connection")
     settings = replace(rabbit_settings, url=rabbit_settings.url + "?reconnect_interval=0.2")
-    async with await open_rabbit_transport(
-        settings, consume_tasks=True, consume_results=False
-    ) as transport:
-        await transport.publish_task(b"before", headers={})
+    async with (
+        await open_coordinator_transport(settings) as coordinator,
+        await open_worker_transport(settings) as transport,
+    ):
+        await coordinator.publish_task(b"before", headers={})
         tasks = transport.tasks()
         with anyio.fail_after(5):
             before = await anext(tasks)
@@ -152,7 +159,7 @@ async def test_a_dropped_connection_is_restored(rabbit_settings: RabbitSettings)
         with pytest.raises(TransportError):
             await before.ack()
         with anyio.fail_after(10):
-            await transport.publish_task(b"after", headers={})  # waits for the reconnect
+            await coordinator.publish_task(b"after", headers={})  # waits for the reconnect
             received = [(await anext(tasks)).body for _ in range(2)]
         assert sorted(received) == [b"after", b"before"]
 
@@ -164,9 +171,10 @@ async def _drop_connection(name: str) -> None:
     pids = [
         line.split("\t")[0] for line in listing.stdout.decode().splitlines() if f'"{name}"' in line
     ]
-    if listing.returncode != 0 or len(pids) != 1:
-        pytest.skip(f"cannot find the connection with rabbitmqctl: {listing.stderr.decode()}")
-    await anyio.run_process(["rabbitmqctl", "close_connection", pids[0], "test"])
+    if listing.returncode != 0 or len(pids) != 2:  # the coordinator's and the worker's
+        pytest.skip(f"cannot find the connections with rabbitmqctl: {listing.stderr.decode()}")
+    for pid in pids:
+        await anyio.run_process(["rabbitmqctl", "close_connection", pid, "test"])
 
 
 async def test_the_coordinator_sees_how_many_workers_consume_a_queue(
@@ -174,11 +182,9 @@ async def test_the_coordinator_sees_how_many_workers_consume_a_queue(
 ) -> None:
     """The count that sizes task messages: the workers on that queue, not on others."""
     async with (
-        await open_rabbit_transport(
-            rabbit_settings, consume_tasks=False, consume_results=False
-        ) as coordinator,
-        await open_rabbit_transport(rabbit_settings, consume_tasks=True, consume_results=False),
-        await open_rabbit_transport(rabbit_settings, consume_tasks=True, consume_results=False),
+        await open_coordinator_transport(rabbit_settings) as coordinator,
+        await open_worker_transport(rabbit_settings),
+        await open_worker_transport(rabbit_settings),
     ):
         assert await coordinator.task_consumers() == 2
         assert await coordinator.task_consumers("gpu") == 0  # declared, nobody serves it

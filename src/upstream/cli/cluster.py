@@ -33,7 +33,11 @@ from upstream.storage.records import (
 )
 from upstream.tracing import get_logger, traced
 from upstream.transport.base import TransportError
-from upstream.transport.rabbitmq import RabbitSettings, open_rabbit_transport
+from upstream.transport.rabbitmq import (
+    RabbitSettings,
+    open_coordinator_transport,
+    open_worker_transport,
+)
 from upstream.worker import Worker, WorkerSettings
 
 __all__ = ["ClusterSettings", "follow_run", "run_coordinator", "run_worker", "submit_run"]
@@ -86,9 +90,7 @@ async def run_worker(
     io = default_io_manager(definitions)
     rabbit = settings.rabbit(task_queue=queue, prefetch=concurrency)
     with traced("upstream-worker", **{"upstream.worker_id": worker_id}):
-        async with await open_rabbit_transport(
-            rabbit, consume_tasks=True, consume_results=False
-        ) as transport:
+        async with await open_worker_transport(rabbit) as transport:
             worker = Worker(
                 definitions,
                 transport,
@@ -141,9 +143,7 @@ async def _lead(settings: ClusterSettings) -> None:
         async with storage.leadership("coordinator"):
             log.info("coordinator.active")
             rabbit = settings.rabbit()
-            async with await open_rabbit_transport(
-                rabbit, consume_tasks=False, consume_results=True
-            ) as transport:
+            async with await open_coordinator_transport(rabbit) as transport:
                 coordinator = Coordinator(storage, transport, commit_linger=COMMIT_LINGER)
                 async with anyio.create_task_group() as inner:
                     inner.start_soon(coordinator.serve)

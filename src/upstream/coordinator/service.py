@@ -21,13 +21,7 @@ from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 from upstream.planning.dispatch import Costs, cut_messages
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
-from upstream.protocol import (
-    ProtocolError,
-    ResultMessage,
-    TaskMessage,
-    decode_results,
-    encode_tasks,
-)
+from upstream.protocol import ResultMessage, TaskMessage, decode_results, encode_tasks
 from upstream.storage.base import RunStorage
 from upstream.storage.records import (
     RunRecord,
@@ -38,8 +32,9 @@ from upstream.storage.records import (
 )
 from upstream.tracing import get_logger
 from upstream.tracing.spans import headers_for, mark_failed, start_run_span, start_step_span
-from upstream.transport.base import Delivery, OutgoingTask, Transport, TransportError
+from upstream.transport.base import CoordinatorTransport, Delivery, OutgoingTask, TransportError
 from upstream.transport.outbox import Outbox
+from upstream.transport.receive import decode_or_reject, drain
 
 __all__ = ["Coordinator", "RunHandle"]
 
@@ -88,7 +83,7 @@ class Coordinator:
     def __init__(
         self,
         storage: RunStorage,
-        transport: Transport,
+        transport: CoordinatorTransport,
         *,
         observer: OutcomeObserver | None = None,
         commit_linger: float = 0.0,
@@ -217,12 +212,6 @@ class Coordinator:
             finally:
                 ready.close()
 
-    async def handle_results(self, batch: Sequence[Delivery]) -> None:
-        """Decide, publish and commit one burst, in that order (`serve` pipelines them)."""
-        burst = await self._decide(batch)
-        await self._publish_ready(burst.ready)
-        await self._commit([burst])
-
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
             await self._publish_ready(steps)
@@ -236,12 +225,7 @@ class Coordinator:
             async for first in receive:
                 if self._commit_linger:
                     await anyio.sleep(self._commit_linger)  # let more bursts join this one
-                bursts = [first]
-                while True:
-                    try:
-                        bursts.append(receive.receive_nowait())
-                    except (anyio.WouldBlock, anyio.EndOfStream):
-                        break
+                bursts = drain(receive, [first])
                 handed += sum(len(burst.ready) for burst in bursts)
                 while self._published < handed:  # their QUEUED markers follow the publish
                     await self._publish.wait()
@@ -251,11 +235,8 @@ class Coordinator:
         """Decode, feed the trackers, and say what to record, publish, ack and reject."""
         burst = _Burst()
         for delivery in batch:
-            try:
-                results = decode_results(delivery.body)
-            except ProtocolError as exc:
-                log.warning("result.rejected", reason=str(exc))
-                await delivery.reject(str(exc))
+            results = await decode_or_reject(delivery, decode_results, log, "result.rejected")
+            if results is None:
                 continue
             unknown = [r for r in results if not await self._take(r, burst)]
             self._time(results)
@@ -443,7 +424,6 @@ class Coordinator:
             trace = headers_for(span)
         return TaskMessage(
             run.run_id,
-            step,
             step,
             1,
             run.code_location,

@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 # 2: a message holds a list of records; a task carries its trace. 3: a task may wait for
-# earlier tasks of its message (`after`).
-PROTOCOL_VERSION = 3
+# earlier tasks of its message (`after`). 4: a task drops what nothing read (`asset_key`,
+# the same as its step key; `partition`; `run_config`).
+PROTOCOL_VERSION = 4
 
 
 class ProtocolError(UpstreamError):
@@ -42,21 +43,19 @@ class ProtocolError(UpstreamError):
 
 @dataclass(frozen=True, slots=True)
 class TaskMessage:
-    """Materialize one asset for one run. `trace` holds the W3C trace context of the
-    coordinator's step span (`traceparent`), as message headers would for one task.
-    `after` names earlier tasks of the same message (steps of the same run) that must
-    succeed before this one runs; if one does not, this one is not run and gets no result
-    (the coordinator skips it, as it skips every descendant of a failed step)."""
+    """Materialize one asset for one run; `step_key` is the asset's key, as a string.
+    `trace` holds the W3C trace context of the coordinator's step span (`traceparent`), as
+    message headers would for one task. `after` names earlier tasks of the same message
+    (steps of the same run) that must succeed before this one runs; if one does not, this
+    one is not run and gets no result (the coordinator skips it, as it skips every
+    descendant of a failed step)."""
 
     KIND: ClassVar[str] = "tasks"
     run_id: str
     step_key: str
-    asset_key: str
     attempt: int
     code_location: str
     definitions_hash: str
-    partition: str | None = None
-    run_config: dict[str, Any] = field(default_factory=dict)
     trace: dict[str, str] = field(default_factory=dict)
     after: tuple[str, ...] = ()
 
@@ -81,12 +80,9 @@ class ResultMessage:
 _TYPES: dict[str, tuple[type, ...]] = {
     "run_id": (str,),
     "step_key": (str,),
-    "asset_key": (str,),
     "attempt": (int,),
     "code_location": (str,),
     "definitions_hash": (str,),
-    "partition": (str, type(None)),
-    "run_config": (dict,),
     "trace": (dict,),
     "after": (list,),
     "status": (str,),
@@ -156,6 +152,7 @@ def _unpack(body: bytes, cls: type[M]) -> list[dict[str, Any]]:
     if version != PROTOCOL_VERSION:
         raise ProtocolError(
             f"unsupported protocol version {version!r}; this build speaks {PROTOCOL_VERSION}"
+            " (run the coordinator and workers on the same upstream release)"
         )
     kind = data.get("kind")
     if kind != cls.KIND:

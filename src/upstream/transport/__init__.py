@@ -1,6 +1,13 @@
-"""Transport: the port and its adapters (in-memory here; RabbitMQ beside it)."""
+"""Transport: a port per role and its adapters (in-memory here; RabbitMQ beside it)."""
 
-from upstream.transport.base import Delivery, Transport, TransportError
+from upstream.transport.base import CoordinatorTransport, Delivery, TransportError, WorkerTransport
 from upstream.transport.memory import DeadLetter, MemoryTransport
 
-__all__ = ["DeadLetter", "Delivery", "MemoryTransport", "Transport", "TransportError"]
+__all__ = [
+    "CoordinatorTransport",
+    "DeadLetter",
+    "Delivery",
+    "MemoryTransport",
+    "TransportError",
+    "WorkerTransport",
+]

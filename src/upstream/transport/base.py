@@ -1,4 +1,8 @@
-"""The transport port: tasks to workers, results to the coordinator. Two adapters share it.
+"""The transport ports, one per role: tasks to workers, results to the coordinator.
+
+A role's port has only its own methods, so handing a service the wrong one is a type
+error. Two adapters provide them (memory: both roles on one object; RabbitMQ: one
+opener per role).
 
 Delivery is at-least-once. A consumer acks a delivery only once its effect is safe (a
 worker: the result confirmed; the coordinator: the result committed), and rejects a
@@ -13,7 +17,13 @@ from typing import NamedTuple, Protocol
 
 from upstream.definitions.errors import UpstreamError
 
-__all__ = ["Delivery", "OutgoingTask", "Transport", "TransportError"]
+__all__ = [
+    "CoordinatorTransport",
+    "Delivery",
+    "OutgoingTask",
+    "TransportError",
+    "WorkerTransport",
+]
 
 
 class TransportError(UpstreamError):
@@ -48,10 +58,28 @@ class Delivery(Protocol):
         ...
 
 
-class Transport(Protocol):
-    """Publishes tasks and results; yields them to the services that consume them."""
+class WorkerTransport(Protocol):
+    """What a worker uses: it takes tasks and publishes their results."""
 
     messaging_system: str  # OpenTelemetry's messaging.system: "rabbitmq", or "memory"
+
+    def tasks(self) -> AsyncIterator[Delivery]:
+        """Tasks for this worker, one at a time, until the transport closes."""
+        ...
+
+    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        """Return once the result is safely queued (confirmed by the broker)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop consuming tasks; the `tasks()` loop ends."""
+        ...
+
+
+class CoordinatorTransport(Protocol):
+    """What the coordinator uses: it publishes tasks and takes their results."""
+
+    messaging_system: str
 
     async def publish_task(
         self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
@@ -72,19 +100,11 @@ class Transport(Protocol):
         messages by it, so a ready set is spread over every worker."""
         ...
 
-    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
-        """Return once the result is safely queued (confirmed by the broker)."""
-        ...
-
-    def tasks(self) -> AsyncIterator[Delivery]:
-        """Tasks for this worker, one at a time, until the transport closes."""
-        ...
-
     def results(self) -> AsyncIterator[Sequence[Delivery]]:
         """Results in batches: each batch holds at least one delivery, and as many more as
         had already arrived, so the coordinator records a burst in one transaction."""
         ...
 
     async def aclose(self) -> None:
-        """Stop both streams; consumers' loops end."""
+        """Stop consuming results; the `results()` loop ends."""
         ...

@@ -1,6 +1,8 @@
 """The in-memory transport: anyio streams, for the embedded mode and for tests.
 
-Rejected messages are kept in `dead_letters`, so tests can see what a service refused.
+One object provides both roles' ports over the same streams: the embedded runner hands it
+to the coordinator and to the worker alike. Rejected messages are kept in `dead_letters`,
+so tests can see what a service refused.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import anyio
 
 from upstream.tracing import get_logger
 from upstream.transport.base import Delivery, OutgoingTask
+from upstream.transport.receive import drain
 
 __all__ = ["DeadLetter", "MemoryTransport"]
 
@@ -90,13 +93,7 @@ class MemoryTransport:
 
     async def results(self) -> AsyncIterator[Sequence[Delivery]]:
         async for first in self._result_receive:
-            batch = [first]
-            while True:
-                try:
-                    batch.append(self._result_receive.receive_nowait())
-                except (anyio.WouldBlock, anyio.EndOfStream):
-                    break
-            yield batch
+            yield drain(self._result_receive, [first])
 
     async def aclose(self) -> None:
         self._task_send.close()

@@ -1,4 +1,4 @@
-"""The RabbitMQ transport: the distributed mode's adapter for the transport port.
+"""The RabbitMQ transport: the distributed mode's adapter for both roles' ports.
 
 Why it is built this way (DESIGN.md, "Delivery semantics"):
 
@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self, TypeVar
 
 import aio_pika
 import anyio
@@ -42,13 +42,19 @@ from aio_pika.abc import (
     AbstractRobustConnection,
     ConsumerTag,
 )
-from anyio.streams.memory import MemoryObjectSendStream
 from yarl import URL
 
 from upstream.tracing import get_logger
 from upstream.transport.base import Delivery, OutgoingTask, TransportError
+from upstream.transport.receive import drain
 
-__all__ = ["RabbitSettings", "RabbitTransport", "open_rabbit_transport"]
+__all__ = [
+    "RabbitCoordinatorTransport",
+    "RabbitSettings",
+    "RabbitWorkerTransport",
+    "open_coordinator_transport",
+    "open_worker_transport",
+]
 
 log = get_logger("transport")
 
@@ -58,6 +64,8 @@ _CLOSE_WAIT = 5.0
 _CONSUMERS_TTL = 1.0  # seconds a task queue's consumer count is reused
 _PIPELINE = 256  # publishes awaiting their confirm at once, per publish_tasks call
 _LIBRARY_ERRORS = (amqp.AMQPError, amqp.ChannelInvalidStateError, ConnectionError, OSError)
+
+R = TypeVar("R", bound="_RabbitTransport")
 
 
 @dataclass(frozen=True)
@@ -186,8 +194,9 @@ async def _declare_queue(
     return await channel.declare_queue(name, durable=True, arguments=arguments)
 
 
-class RabbitTransport:
-    """The transport port over RabbitMQ; open with `open_rabbit_transport`."""
+class _RabbitTransport:
+    """What both roles share: one robust connection, a confirming publisher channel, and
+    the role's one consumer feeding `_receive`."""
 
     messaging_system = "rabbitmq"
 
@@ -196,23 +205,99 @@ class RabbitTransport:
         settings: RabbitSettings,
         connection: AbstractRobustConnection,
         publisher: AbstractRobustChannel,
-        tasks_exchange: AbstractExchange,
     ) -> None:
         self.settings = settings
         self._connection = connection
         self._publisher = publisher
+        self._consumer: tuple[AbstractQueue, ConsumerTag] | None = None
+        self._send, self._receive = anyio.create_memory_object_stream[_RabbitDelivery](
+            math.inf  # holds at most the consumer's prefetch
+        )
+        self._closed = False
+
+    async def aclose(self) -> None:
+        """Stop consuming and close the connection; unacked messages return to their queues."""
+        if self._closed:
+            return
+        self._closed = True
+        self._send.close()
+        # Bounded: while reconnecting, a cancel would wait for the broker to come back.
+        with anyio.move_on_after(_CLOSE_WAIT, shield=True):
+            if self._consumer is not None:
+                queue, tag = self._consumer
+                with contextlib.suppress(*_LIBRARY_ERRORS):
+                    await queue.cancel(tag)
+        await _close(self._connection)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _consume(self, queue: str, prefetch: int) -> None:
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        declared = await _declare_queue(channel, self.settings, queue)
+
+        async def deliver(message: AbstractIncomingMessage) -> None:
+            # Once closing, a message is left unacked: the broker redelivers it.
+            with contextlib.suppress(anyio.ClosedResourceError):
+                self._send.send_nowait(_RabbitDelivery(message, self.settings))
+
+        self._consumer = (declared, await declared.consume(deliver))
+
+    async def _wait_ready(self) -> None:
+        """While the connection is being restored, wait for it rather than fail at once."""
+        if self._publisher.is_closed:
+            with anyio.fail_after(_RECONNECT_WAIT):
+                await self._publisher.ready()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportError(f"RabbitMQ at {self.settings.where}: the transport is closed")
+
+
+class RabbitWorkerTransport(_RabbitTransport):
+    """The worker's port over RabbitMQ; open with `open_worker_transport`."""
+
+    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
+        """Queue a result on `<ns>.results`; return once the broker confirms it."""
+        self._check_open()
+        with _broker_errors(self.settings, "publishing a result"):
+            await self._wait_ready()
+            await self._publisher.default_exchange.publish(
+                _message(body, headers), routing_key=self.settings.results_queue, mandatory=True
+            )
+
+    async def tasks(self) -> AsyncIterator[Delivery]:
+        """Tasks from `<ns>.tasks.<task_queue>` until `aclose`."""
+        async for delivery in self._receive:
+            if self._closed:
+                return
+            if not delivery.stale:
+                yield delivery
+
+
+class RabbitCoordinatorTransport(_RabbitTransport):
+    """The coordinator's port over RabbitMQ; open with `open_coordinator_transport`."""
+
+    def __init__(
+        self,
+        settings: RabbitSettings,
+        connection: AbstractRobustConnection,
+        publisher: AbstractRobustChannel,
+        tasks_exchange: AbstractExchange,
+    ) -> None:
+        super().__init__(settings, connection, publisher)
         self._tasks_exchange = tasks_exchange
         self._declared = {settings.task_queue}  # task queues this process has declared
         self._consumer_counts: dict[str, tuple[float, int]] = {}  # queue -> (when, count)
-        self._consumers: list[tuple[AbstractQueue, ConsumerTag]] = []
-        self._task_send, self._task_receive = anyio.create_memory_object_stream[_RabbitDelivery](
-            math.inf  # each buffer holds at most its consumer's prefetch
-        )
-        self._result_send, self._result_receive = anyio.create_memory_object_stream[
-            _RabbitDelivery
-        ](math.inf)
-        self._consuming: set[str] = set()
-        self._closed = False
 
     async def publish_task(
         self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
@@ -264,93 +349,15 @@ class RabbitTransport:
         self._consumer_counts[name] = (now, count)
         return count
 
-    async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
-        """Queue a result on `<ns>.results`; return once the broker confirms it."""
-        self._check_open()
-        with _broker_errors(self.settings, "publishing a result"):
-            await self._wait_ready()
-            await self._publisher.default_exchange.publish(
-                _message(body, headers), routing_key=self.settings.results_queue, mandatory=True
-            )
-
-    async def tasks(self) -> AsyncIterator[Delivery]:
-        """Tasks from `<ns>.tasks.<task_queue>` until `aclose`."""
-        self._check_consuming("tasks")
-        async for delivery in self._task_receive:
-            if self._closed:
-                return
-            if not delivery.stale:
-                yield delivery
-
     async def results(self) -> AsyncIterator[Sequence[Delivery]]:
         """Batches from `<ns>.results`: one awaited, plus what is buffered, up to batch_max."""
-        self._check_consuming("results")
-        async for first in self._result_receive:
-            batch = [first]
-            while len(batch) < self.settings.batch_max:
-                try:
-                    batch.append(self._result_receive.receive_nowait())
-                except (anyio.WouldBlock, anyio.EndOfStream):
-                    break
+        async for first in self._receive:
+            batch = drain(self._receive, [first], self.settings.batch_max)
             if self._closed:
                 return
             fresh = [delivery for delivery in batch if not delivery.stale]
             if fresh:
                 yield fresh
-
-    async def aclose(self) -> None:
-        """Stop consuming and close the connection; unacked messages return to their queues."""
-        if self._closed:
-            return
-        self._closed = True
-        self._task_send.close()
-        self._result_send.close()
-        # Bounded: while reconnecting, a cancel would wait for the broker to come back.
-        with anyio.move_on_after(_CLOSE_WAIT, shield=True):
-            for queue, tag in self._consumers:
-                with contextlib.suppress(*_LIBRARY_ERRORS):
-                    await queue.cancel(tag)
-        await _close(self._connection)
-
-    async def __aenter__(self) -> RabbitTransport:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def _consume(
-        self, what: str, queue: str, prefetch: int, sink: MemoryObjectSendStream[_RabbitDelivery]
-    ) -> None:
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
-        declared = await _declare_queue(channel, self.settings, queue)
-
-        async def deliver(message: AbstractIncomingMessage) -> None:
-            # Once closing, a message is left unacked: the broker redelivers it.
-            with contextlib.suppress(anyio.ClosedResourceError):
-                sink.send_nowait(_RabbitDelivery(message, self.settings))
-
-        self._consumers.append((declared, await declared.consume(deliver)))
-        self._consuming.add(what)
-
-    async def _wait_ready(self) -> None:
-        """While the connection is being restored, wait for it rather than fail at once."""
-        if self._publisher.is_closed:
-            with anyio.fail_after(_RECONNECT_WAIT):
-                await self._publisher.ready()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise TransportError(f"RabbitMQ at {self.settings.where}: the transport is closed")
-
-    def _check_consuming(self, what: str) -> None:
-        if what not in self._consuming:
-            raise RuntimeError(f"open the transport with consume_{what}=True to read {what}")
 
 
 async def _close(connection: AbstractRobustConnection) -> None:
@@ -362,13 +369,38 @@ def _message(body: bytes, headers: Mapping[str, str]) -> Message:
     return Message(body, headers=dict(headers), delivery_mode=DeliveryMode.PERSISTENT)
 
 
-async def open_rabbit_transport(
-    settings: RabbitSettings, *, consume_tasks: bool, consume_results: bool
-) -> RabbitTransport:
-    """Connect, declare the topology (idempotent), and start the consumers asked for.
+async def open_worker_transport(settings: RabbitSettings) -> RabbitWorkerTransport:
+    """Connect, declare the topology (idempotent), and consume `<ns>.tasks.<task_queue>`,
+    `prefetch` at a time. Use as `async with await open_worker_transport(...) as t:`."""
+    connection, publisher, _ = await _connect(settings)
+    transport = RabbitWorkerTransport(settings, connection, publisher)
+    return await _consuming(transport, settings.task_queue_name(), settings.prefetch)
 
-    Use as `async with await open_rabbit_transport(...) as transport:` or call `aclose()`.
-    """
+
+async def open_coordinator_transport(settings: RabbitSettings) -> RabbitCoordinatorTransport:
+    """Connect, declare the topology (idempotent), and consume `<ns>.results`, up to
+    `batch_max` unacked. Use as `async with await open_coordinator_transport(...) as t:`."""
+    connection, publisher, tasks = await _connect(settings)
+    transport = RabbitCoordinatorTransport(settings, connection, publisher, tasks)
+    return await _consuming(transport, settings.results_queue, settings.batch_max)
+
+
+async def _consuming(transport: R, queue: str, prefetch: int) -> R:
+    """`transport` with its consumer started; closed if that fails."""
+    try:
+        with _broker_errors(transport.settings, "declaring queues and exchanges"):
+            await transport._consume(queue, prefetch)
+    except BaseException:
+        await transport.aclose()
+        raise
+    return transport
+
+
+async def _connect(
+    settings: RabbitSettings,
+) -> tuple[AbstractRobustConnection, AbstractRobustChannel, AbstractExchange]:
+    """A connection, its confirming publisher channel, and the tasks exchange, with every
+    queue and exchange declared."""
     with _broker_errors(settings, "connecting"):
         connection = await aio_pika.connect_robust(
             settings.url,
@@ -390,15 +422,7 @@ async def open_rabbit_transport(
             )
             await _declare_task_queue(publisher, settings, tasks, settings.task_queue)
             await _declare_queue(publisher, settings, settings.results_queue)
-            transport = RabbitTransport(settings, connection, publisher, tasks)
-            if consume_tasks:
-                queue = settings.task_queue_name()
-                await transport._consume("tasks", queue, settings.prefetch, transport._task_send)
-            if consume_results:
-                await transport._consume(
-                    "results", settings.results_queue, settings.batch_max, transport._result_send
-                )
     except BaseException:
         await _close(connection)
         raise
-    return transport
+    return connection, publisher, tasks

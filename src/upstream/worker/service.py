@@ -24,17 +24,12 @@ from upstream.definitions.io_manager import IOManager
 from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.execution.threads import StepThreads
-from upstream.protocol import (
-    ProtocolError,
-    ResultMessage,
-    TaskMessage,
-    decode_tasks,
-    encode_results,
-)
+from upstream.protocol import ResultMessage, TaskMessage, decode_tasks, encode_results
 from upstream.tracing import get_logger
 from upstream.tracing.spans import context_from_headers, current_span, mark_failed
-from upstream.transport.base import Delivery, Transport, TransportError
+from upstream.transport.base import Delivery, TransportError, WorkerTransport
 from upstream.transport.outbox import Outbox
+from upstream.transport.receive import decode_or_reject
 
 __all__ = ["Worker", "WorkerSettings"]
 
@@ -122,7 +117,7 @@ class Worker:
     def __init__(
         self,
         definitions: Definitions,
-        transport: Transport,
+        transport: WorkerTransport,
         settings: WorkerSettings,
         *,
         default_io_manager: IOManager,
@@ -136,7 +131,7 @@ class Worker:
         self._threads = StepThreads(settings.concurrency)
         self._intake = anyio.CancelScope()
         self._running = 0  # steps executing now
-        self._keys: dict[str, AssetKey] = {}  # task.asset_key -> parsed, once per asset
+        self._keys: dict[str, AssetKey] = {}  # task.step_key -> parsed, once per asset
 
     async def serve(self) -> None:
         """Run until the task stream ends or `drain()`; in-flight tasks finish first.
@@ -173,11 +168,8 @@ class Worker:
     ) -> None:
         """Hand every task of `delivery` to the runners. Shielded: a message taken is run
         whole even when draining (if the runners are gone, the rest is redelivered)."""
-        try:
-            tasks = decode_tasks(delivery.body)
-        except ProtocolError as exc:
-            log.warning("task.rejected", reason=str(exc))
-            await delivery.reject(str(exc))
+        tasks = await decode_or_reject(delivery, decode_tasks, log, "task.rejected")
+        if tasks is None:
             return
         received = _Received(delivery, len(tasks))
         if any(task.after for task in tasks):
@@ -243,11 +235,11 @@ class Worker:
 
     async def _handle(self, task: TaskMessage) -> ResultMessage:
         with current_span(
-            f"execute {task.asset_key}",
+            f"execute {task.step_key}",
             context_from_headers(task.trace),
             {
                 "upstream.run_id": task.run_id,
-                "upstream.asset_key": task.asset_key,
+                "upstream.asset_key": task.step_key,
                 "upstream.attempt": task.attempt,
                 "upstream.worker_id": self._settings.worker_id,
                 "messaging.system": self._transport.messaging_system,
@@ -259,11 +251,6 @@ class Worker:
                 mark_failed(span, result.error, exception)
         return result
 
-    async def run(self, task: TaskMessage) -> ResultMessage:
-        """Run one task and describe the outcome; never raises for user code."""
-        result, _ = await self._execute(task)
-        return result
-
     async def _execute(self, task: TaskMessage) -> tuple[ResultMessage, BaseException | None]:
         """The result, and the user's exception object where there is one (for the span)."""
         refusal = self._refuse(task)
@@ -272,12 +259,12 @@ class Worker:
             return self._result(task, False, now, now, error=refusal), None
 
         def log_line(line: LogLine) -> None:
-            bound = log.bind(run_id=task.run_id, asset_key=task.asset_key)
+            bound = log.bind(run_id=task.run_id, asset_key=task.step_key)
             _USER_LOG[line.level](bound, "asset.log", message=line.message)
 
         step = await execute_step(
             self._definitions,
-            self._key(task.asset_key),
+            self._key(task.step_key),
             run_id=task.run_id,
             attempt=task.attempt,
             default_io_manager=self._io,
@@ -316,13 +303,13 @@ class Worker:
                 "",
             )
         try:
-            known = self._definitions.has_asset(self._key(task.asset_key))
+            known = self._definitions.has_asset(self._key(task.step_key))
         except ValueError:
             known = False
         if not known:
             return ErrorInfo(
                 "UnknownAsset",
-                f"code location {mine!r} has no asset {task.asset_key!r}",
+                f"code location {mine!r} has no asset {task.step_key!r}",
                 "",
             )
         return None
