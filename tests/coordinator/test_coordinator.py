@@ -10,7 +10,7 @@ import anyio
 import pytest
 from tests.backends import Backend
 from tests.recording import RecordedDelivery, Recording
-from tests.services import DEFS, LOCATION, WHERE, a, chain, make_task, make_worker, serving
+from tests.services import DEFS, LOCATION, WHERE, a, chain, make_worker, serving
 
 from upstream import Definitions, InMemoryIOManager, asset
 from upstream.coordinator import Coordinator
