@@ -99,14 +99,14 @@ async def _read_run(namespace: str, run_id: str) -> RunRecord:
 
 async def _submit_and_wait(namespace: str, module: Path, limit_s: float) -> RunRecord:
     """Queue a run as `upstream materialize` does, then poll only the run's own row."""
-    from upstream.cli.cluster import submit_run
-    from upstream.embedded.loading import load_code_location
+    from upstream.locations import load_code_location
+    from upstream.runs import ClusterRuns
     from upstream.storage.postgres import open_postgres_storage
 
     location = load_code_location(None, str(module))
     storage = await open_postgres_storage(DATABASE_URL, schema=namespace, max_size=1)
     try:
-        run_id = await submit_run(storage, location, None)
+        run_id = await ClusterRuns(storage).submit(location.name, location.definitions.hash, None)
         async with asyncio.timeout(limit_s):
             while True:
                 run = await storage.get_run(run_id)

@@ -21,8 +21,8 @@ from upstream.definitions import (
     UpstreamError,
     asset,
 )
-from upstream.embedded import ExecuteInProcessResult, materialize
 from upstream.execution import FilesystemIOManager, InMemoryIOManager
+from upstream.runs import ExecuteInProcessResult, materialize
 
 __version__ = "0.1.0"
 

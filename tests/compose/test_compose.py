@@ -210,7 +210,7 @@ def test_upstream_env_vars_are_ones_the_cli_reads(
     names = {name for name in _environment(service) if name.startswith("UPSTREAM_")}
     assert "UPSTREAM_DATABASE_URL" in names and "UPSTREAM_BROKER_URL" in names
     if "UPSTREAM_HOME" in names:  # read by the IO manager's default path, not an option
-        from upstream.embedded import upstream_home
+        from upstream.locations import upstream_home
 
         monkeypatch.setenv("UPSTREAM_HOME", "/data")
         assert upstream_home() == Path("/data")

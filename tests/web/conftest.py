@@ -14,6 +14,7 @@ import anyio
 import httpx
 
 from upstream.execution.io_managers import FilesystemIOManager
+from upstream.runs import EmbeddedRuns
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.web.app import WebSettings, create_app
 from upstream.web.workspace import DevWorkspace
@@ -97,12 +98,8 @@ async def open_dev(tmp_path: Path, settings: WebSettings | None = None) -> Async
     if not code.exists():
         code.write_text(PIPELINE)
     storage = await open_sqlite_storage(tmp_path / ".upstream" / "state.db")
-    workspace = DevWorkspace(
-        storage,
-        module=None,
-        file=str(code),
-        io_manager=lambda _: FilesystemIOManager(tmp_path / "values"),
-    )
+    runs = EmbeddedRuns(storage, io_manager=lambda _: FilesystemIOManager(tmp_path / "values"))
+    workspace = DevWorkspace(runs, module=None, file=str(code))
     app = create_app(workspace, settings or WebSettings(allowed_hosts=("127.0.0.1",)))
     try:
         async with workspace.running():

@@ -10,7 +10,8 @@ import anyio
 import httpx
 from tests.web.conftest import BASE, HEADERS, PIPELINE, open_dev
 
-from upstream.embedded.loading import load_code_location
+from upstream.locations import load_code_location
+from upstream.runs import ClusterRuns
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.web.app import create_app
 from upstream.web.workspace import ClusterWorkspace
@@ -279,7 +280,7 @@ async def test_upstream_web_on_the_embedded_store_reads_but_cannot_launch(
         code = tmp_path / "pipeline.py"
         code.write_text(PIPELINE)
         await storage.register_code_location(load_code_location(file=str(code)).record())
-        app = create_app(ClusterWorkspace(storage, launches=False))
+        app = create_app(ClusterWorkspace(ClusterRuns(storage), launches=False))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
             info = (await client.get("/api/info")).json()

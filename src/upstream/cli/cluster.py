@@ -1,9 +1,5 @@
-"""Cluster mode: `upstream worker`, `upstream coordinator`, and following a submitted run.
-
-Thin wiring: settings come from flags or UPSTREAM_DATABASE_URL / UPSTREAM_BROKER_URL /
-UPSTREAM_NAMESPACE; the namespace names both the broker's queues and the PostgreSQL schema,
-so tenants and test runs never collide.
-"""
+"""Cluster mode: `upstream worker` and `upstream coordinator`, thin wiring of the services
+to RabbitMQ and PostgreSQL (`upstream.runs.state.ClusterSettings` says where they are)."""
 
 from __future__ import annotations
 
@@ -11,60 +7,27 @@ import os
 import signal
 import socket
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import anyio
 
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
 from upstream.coordinator.service import COMMIT_LINGER
-from upstream.embedded import default_io_manager
-from upstream.embedded.loading import CodeLocation
-from upstream.storage.base import EventType, RunStorage, StorageError
-from upstream.storage.postgres import open_postgres_storage
-from upstream.storage.records import (
-    RunRecord,
-    RunStatus,
-    StepRecord,
-    StepStatus,
-)
+from upstream.locations import CodeLocation, default_io_manager
+from upstream.runs.state import ClusterSettings
+from upstream.storage.base import StorageError
 from upstream.tracing import get_logger, traced
 from upstream.transport.base import TransportError
-from upstream.transport.rabbitmq import (
-    RabbitSettings,
-    open_coordinator_transport,
-    open_worker_transport,
-)
+from upstream.transport.rabbitmq import open_coordinator_transport, open_worker_transport
 from upstream.worker import Worker, WorkerSettings
 
-__all__ = ["ClusterSettings", "follow_run", "run_coordinator", "run_worker", "submit_run"]
+__all__ = ["run_coordinator", "run_worker"]
 
 log = get_logger("cli")
 
-DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
-DEFAULT_NAMESPACE = "upstream"
-_FOLLOW_EVERY = 0.2  # seconds between polls while following a submitted run
-_FOLLOW_PATIENCE = 60.0  # seconds a follower rides out an unreachable database
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 15.0  # seconds; doubled after each failed term
 _BACKOFF_RESET_AFTER = 60.0  # a term that lasted this long starts the backoff afresh
-
-
-@dataclass(frozen=True)
-class ClusterSettings:
-    """Where the cluster's state and broker are, and under which namespace."""
-
-    database_url: str
-    broker_url: str = DEFAULT_BROKER_URL
-    namespace: str = DEFAULT_NAMESPACE
-
-    def rabbit(self, **changes: Any) -> RabbitSettings:
-        return RabbitSettings(url=self.broker_url, namespace=self.namespace, **changes)
-
-    async def open_storage(self) -> RunStorage:
-        return await open_postgres_storage(self.database_url, schema=self.namespace)
 
 
 async def _until_signalled(stop: Callable[[], None]) -> None:
@@ -150,56 +113,3 @@ async def _lead(settings: ClusterSettings) -> None:
                     await ClusterCoordinator(storage, coordinator).lead()
     finally:
         await storage.close()
-
-
-async def submit_run(storage: RunStorage, location: CodeLocation, selection: str | None) -> str:
-    """Queue a run for the cluster's coordinator; return its id."""
-    run_id = str(uuid.uuid4())
-    await storage.create_run(
-        RunRecord(
-            run_id=run_id,
-            status=RunStatus.QUEUED,
-            selection=selection or "*",
-            steps=(),
-            code_location=location.name,
-            definitions_hash=location.definitions.hash,
-            created_at=time.time(),
-        )
-    )
-    return run_id
-
-
-async def follow_run(
-    storage: RunStorage, run_id: str, on_step: Callable[[StepRecord], None]
-) -> tuple[RunRecord, str | None]:
-    """Poll until the run ends, reporting each step as it finishes; return the final record
-    and, for a run that failed before any step, the coordinator's reason."""
-    reported: set[str] = set()
-    failing_since: float | None = None
-    while True:
-        try:
-            run = await storage.get_run(run_id)
-            steps = await storage.get_steps(run_id)
-        except StorageError:
-            # The database may be restarting: keep following for a while, as services do.
-            failing_since = failing_since or time.monotonic()
-            if time.monotonic() - failing_since > _FOLLOW_PATIENCE:
-                raise
-            await anyio.sleep(_BACKOFF_FIRST)
-            continue
-        failing_since = None
-        if run is None:
-            raise RuntimeError(f"run {run_id} vanished from the store")
-        for step in steps:
-            if step.status is not StepStatus.QUEUED and step.step_key not in reported:
-                reported.add(step.step_key)
-                on_step(step)
-        if run.status.ended:
-            break
-        await anyio.sleep(_FOLLOW_EVERY)
-    reason = None
-    if run.status is RunStatus.FAILURE:
-        for event in await storage.get_events(run_id):
-            if event.type == EventType.RUN_FAILURE and "message" in event.data:
-                reason = str(event.data["message"])
-    return run, reason

@@ -15,13 +15,7 @@ from typing import Any, TypeVar
 import anyio
 import click
 
-from upstream.cli.cluster import (
-    ClusterSettings,
-    follow_run,
-    run_coordinator,
-    run_worker,
-    submit_run,
-)
+from upstream.cli.cluster import run_coordinator, run_worker
 from upstream.cli.options import (
     Failed,
     broker_option,
@@ -29,24 +23,18 @@ from upstream.cli.options import (
     code_location_options,
     handles_errors,
     state_options,
-    state_path,
 )
 from upstream.cli.progress import FinishedStep, Progress, describe
 from upstream.cli.scaffold import scaffold_project
 from upstream.cli.ui import dev, web
 from upstream.cli.views import seconds, table, when
 from upstream.definitions.errors import UpstreamError
-from upstream.embedded import (
-    DEFAULT_CONCURRENCY,
-    default_io_manager,
-    run_embedded,
-    upstream_home,
-)
-from upstream.embedded.loading import load_code_location
+from upstream.locations import default_io_manager, load_code_location, upstream_home
 from upstream.planning.plan import build_plan
+from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
+from upstream.runs.state import ClusterSettings, open_state, state_exists
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
-from upstream.storage.sqlite import open_sqlite_storage
 from upstream.tracing import configure_logging, traced
 from upstream.web.schema import asset_dict, run_dict
 
@@ -62,9 +50,7 @@ def _with_storage(
     `fn` with it, close it."""
 
     async def go() -> T:
-        storage: RunStorage = (
-            await cluster.open_storage() if cluster else await open_sqlite_storage(state_path())
-        )
+        storage = await open_state(cluster)
         try:
             return await fn(storage)
         finally:
@@ -78,7 +64,7 @@ def _read_storage(
 ) -> T | None:
     """As `_with_storage`, but None when there is no embedded state yet: reading creates
     nothing."""
-    if cluster is None and not state_path().exists():
+    if not state_exists(cluster):
         return None
     return _with_storage(cluster, fn)
 
@@ -142,7 +128,9 @@ def materialize(
 
     async def on_cluster(storage: RunStorage) -> RunRecord:
         nonlocal reason
-        run_id = await submit_run(storage, location, selection)
+        run_id = await ClusterRuns(storage).submit(
+            location.name, location.definitions.hash, selection
+        )
         click.echo(f"submitted run {run_id} to the cluster ({namespace})")
         with Progress(len(plan)) as progress:
 

@@ -6,14 +6,12 @@ import functools
 import sys
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from upstream.cli.cluster import DEFAULT_BROKER_URL, DEFAULT_NAMESPACE, ClusterSettings
 from upstream.definitions.errors import UpstreamError
-from upstream.embedded import upstream_home
+from upstream.runs.state import DEFAULT_BROKER_URL, DEFAULT_NAMESPACE, ClusterSettings
 
 __all__ = [
     "Failed",
@@ -22,12 +20,9 @@ __all__ = [
     "code_location_options",
     "handles_errors",
     "state_options",
-    "state_path",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-STATE_FILE = "state.db"
 
 
 class Failed(Exception):
@@ -97,10 +92,6 @@ broker_option = click.option(
     show_default=True,
     help="RabbitMQ [env UPSTREAM_BROKER_URL].",
 )
-
-
-def state_path() -> Path:
-    return upstream_home() / STATE_FILE
 
 
 def cluster_settings(

@@ -15,12 +15,11 @@ from upstream.cli.options import (
     code_location_options,
     handles_errors,
     state_options,
-    state_path,
 )
 from upstream.definitions.errors import UpstreamError
-from upstream.embedded import DEFAULT_CONCURRENCY, upstream_home
-from upstream.storage.base import RunStorage
-from upstream.storage.sqlite import open_sqlite_storage
+from upstream.locations import upstream_home
+from upstream.runs import DEFAULT_CONCURRENCY
+from upstream.runs.state import open_state, state_exists, state_path
 from upstream.tracing import configure_logging, traced
 from upstream.web.security import is_loopback
 from upstream.web.server import bind, run_dev, run_web, settings_for
@@ -98,7 +97,7 @@ def web(host: str, port: int, database_url: str | None, namespace: str) -> None:
     token = os.environ.get("UPSTREAM_WEB_TOKEN")
     settings = settings_for(host, token, os.environ.get("UPSTREAM_TRACE_URL"))
     cluster = cluster_settings(database_url, namespace)
-    if cluster is None and not state_path().exists():
+    if not state_exists(cluster):
         raise UpstreamError(
             f"no state under {upstream_home()} yet; run `upstream materialize` or "
             "`upstream dev` first, or pass --database-url"
@@ -107,10 +106,7 @@ def web(host: str, port: int, database_url: str | None, namespace: str) -> None:
     configure_logging("INFO")
 
     async def go() -> None:
-        storage: RunStorage = (
-            await cluster.open_storage() if cluster else await open_sqlite_storage(state_path())
-        )
-        await run_web(storage, sock, settings, launches=cluster is not None)
+        await run_web(await open_state(cluster), sock, settings, launches=cluster is not None)
 
     where = f"cluster {namespace}" if cluster else f"state {upstream_home()}"
     with _stopped_by_ctrl_c("upstream web"):

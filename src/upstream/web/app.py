@@ -23,7 +23,8 @@ from starlette.staticfiles import StaticFiles
 import upstream
 from upstream.definitions.errors import UpstreamError
 from upstream.planning.selection import select
-from upstream.storage.records import RunRecord, RunStatus, StepStatus
+from upstream.runs import NothingToReexecute, reexecute_selection
+from upstream.storage.records import RunRecord, RunStatus
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
 from upstream.web.schema import asset_dict, materialization_dict, run_dict
@@ -318,20 +319,20 @@ class _Api:
     async def reexecute(self, request: Request) -> Response:
         record = await self._run(request)
         body = await _json_body(request)
-        if not body.get("from_failure"):
-            return await self._launch(record.selection)
-        steps = await self.workspace.storage.get_steps(record.run_id)
-        succeeded = {s.step_key for s in steps if s.status is StepStatus.SUCCESS}
-        again = [step for step in record.steps if step not in succeeded]
-        if not again:
-            return error(409, f"run {record.run_id} has no failed or skipped steps to re-run")
-        return await self._launch(",".join(again))
+        from_failure = bool(body.get("from_failure"))
+        try:
+            selection = await reexecute_selection(
+                self.workspace.storage, record, from_failure=from_failure
+            )
+        except NothingToReexecute as exc:
+            return error(409, str(exc))
+        return await self._launch(selection)
 
     async def cancel(self, request: Request) -> Response:
         record = await self._run(request)
         if record.status not in ACTIVE_RUN_STATUSES:
             return error(409, f"run {record.run_id} already ended {record.status}")
-        status = await self.workspace.cancel(record.run_id)
+        status = await self.workspace.runs.cancel(record.run_id)
         return JSONResponse({"status": str(status)})
 
     async def reload(self, request: Request) -> Response:

@@ -11,7 +11,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from upstream.definitions.errors import UpstreamError
-from upstream.embedded.runner import DEFAULT_CONCURRENCY, default_io_manager
+from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, EmbeddedRuns
 from upstream.storage.base import RunStorage
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.web.app import WebSettings, create_app
@@ -71,13 +71,8 @@ async def run_dev(
     """Serve until interrupted; runs still going then end CANCELED."""
     storage = await open_sqlite_storage(state)
     try:
-        workspace = DevWorkspace(
-            storage,
-            module=module,
-            file=file,
-            io_manager=default_io_manager,
-            concurrency=concurrency,
-        )
+        runs = EmbeddedRuns(storage, concurrency=concurrency)
+        workspace = DevWorkspace(runs, module=module, file=file)
         async with workspace.running():
             await _serve(create_app(workspace, settings), sock)
     finally:
@@ -90,6 +85,7 @@ async def run_web(
     """Serve the UI over `storage` until interrupted; with `launches`, runs are queued for
     the cluster's coordinator (an embedded store has none: the UI only reads it)."""
     try:
-        await _serve(create_app(ClusterWorkspace(storage, launches=launches), settings), sock)
+        workspace = ClusterWorkspace(ClusterRuns(storage), launches=launches)
+        await _serve(create_app(workspace, settings), sock)
     finally:
         await storage.close()

@@ -1,9 +1,10 @@
 """Where the UI's asset graph comes from and where its launches go.
 
-`DevWorkspace` (`upstream dev`) imports the code location itself and runs materializations
-in this process, on the embedded executor. `ClusterWorkspace` (`upstream web`) never imports
-user code: its graph is what workers registered, and a launch queues a run for the
-cluster's coordinator, exactly as `upstream materialize --database-url` does.
+`DevWorkspace` (`upstream dev`) imports the code location itself and hands launches to
+`EmbeddedRuns`, which runs them in this process. `ClusterWorkspace` (`upstream web`) never
+imports user code: its graph is what workers registered, and a launch is queued by
+`ClusterRuns` for the cluster's coordinator, exactly as `upstream materialize --database-url`
+does. Either way canceling is `workspace.runs.cancel`.
 """
 
 from __future__ import annotations
@@ -11,30 +12,26 @@ from __future__ import annotations
 import math
 import time
 import traceback
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 import anyio
-import anyio.abc
 
 from upstream.definitions.definitions import Definitions
 from upstream.definitions.errors import UpstreamError
 from upstream.definitions.graph import AssetGraph
-from upstream.definitions.io_manager import IOManager
-from upstream.embedded.loading import (
+from upstream.locations import (
     CodeLocation,
     code_location_files,
     forget_code_location,
     load_code_location,
 )
-from upstream.embedded.runner import DEFAULT_CONCURRENCY, run_embedded
-from upstream.planning.plan import Plan, build_plan
+from upstream.planning.plan import build_plan
+from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
 from upstream.storage.base import RunStorage
-from upstream.storage.records import RunRecord, RunStatus
 from upstream.tracing import get_logger
 
 __all__ = [
@@ -67,20 +64,20 @@ class LocationState:
 
 
 class Workspace(Protocol):
-    """What the web app needs from its mode; everything else it reads from `storage`."""
+    """What the web app needs from its mode; everything else it reads from `storage`, and
+    acts on runs through `runs`."""
 
     mode: Literal["dev", "web"]
     storage: RunStorage
+
+    @property
+    def runs(self) -> Runs: ...
 
     async def locations(self) -> list[LocationState]: ...
 
     async def launch(self, location: str, selection: str) -> str:
         """Start (or queue) a run of `selection` in `location`; return its id once the run
         is recorded. Raises `UpstreamError` (e.g. `SelectionError`) for bad input."""
-        ...
-
-    async def cancel(self, run_id: str) -> RunStatus | None:
-        """Ask a run to stop; its status afterwards, None if there is no such run."""
         ...
 
     async def reload(self) -> list[LocationState]:
@@ -94,24 +91,13 @@ class DevWorkspace:
 
     mode: Literal["dev", "web"] = "dev"
 
-    def __init__(
-        self,
-        storage: RunStorage,
-        *,
-        module: str | None,
-        file: str | None,
-        io_manager: Callable[[Definitions], IOManager],
-        concurrency: int = DEFAULT_CONCURRENCY,
-    ) -> None:
-        self.storage = storage
+    def __init__(self, runs: EmbeddedRuns, *, module: str | None, file: str | None) -> None:
+        self.runs = runs
+        self.storage = runs.storage
         self._module, self._file = module, file
-        self._io_manager = io_manager
-        self._concurrency = concurrency
         self._name = module or str(Path(file or "").resolve())
         self._definitions: Definitions | None = None
         self._state = LocationState(self._name, None, None)
-        self._group: anyio.abc.TaskGroup | None = None
-        self._scopes: dict[str, anyio.CancelScope] = {}
         self._files: set[Path] = set()  # what the last import read: what to watch
         self._mtimes: dict[Path, float | None] = {}
         self._registered: str | None = None  # the definitions hash written to the store
@@ -119,16 +105,14 @@ class DevWorkspace:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[DevWorkspace]:
-        """Own the task group that runs launched materializations and the file watcher;
-        leaving it cancels runs still going (they are recorded CANCELED)."""
-        async with anyio.create_task_group() as group:
-            self._group = group
+        """Run launched materializations and the file watcher; leaving it cancels runs still
+        going (they are recorded CANCELED)."""
+        async with self.runs.running(), anyio.create_task_group() as group:
             group.start_soon(self._watch)
             try:
                 yield self
             finally:
                 group.cancel_scope.cancel()
-                self._group = None
 
     async def locations(self) -> list[LocationState]:
         state = self._state
@@ -150,47 +134,7 @@ class DevWorkspace:
             raise UpstreamError(
                 f"code location {location!r} is not loaded; fix the error shown and reload"
             )
-        if self._group is None:
-            raise RuntimeError("DevWorkspace.launch outside `running()`")
-        plan = build_plan(definitions.graph, selection)
-        run_id: str = await self._group.start(self._run, definitions, plan)
-        return run_id
-
-    async def cancel(self, run_id: str) -> RunStatus | None:
-        status = await self.storage.request_cancel(run_id, time.time())
-        scope = self._scopes.get(run_id)
-        if scope is not None:
-            scope.cancel()  # run_embedded records the run CANCELED as it unwinds
-        return status
-
-    async def _run(
-        self,
-        definitions: Definitions,
-        plan: Plan,
-        *,
-        task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
-    ) -> None:
-        run_id = str(uuid.uuid4())
-        reporter = _Reporter(task_status)
-        with anyio.CancelScope() as scope:
-            self._scopes[run_id] = scope
-            try:
-                await run_embedded(
-                    definitions,
-                    plan,
-                    storage=self.storage,
-                    io_manager=self._io_manager(definitions),
-                    code_location=self._name,
-                    concurrency=self._concurrency,
-                    run_id=run_id,
-                    task_status=reporter,
-                )
-            except Exception:
-                if not reporter.reported:
-                    raise  # the launcher gets the error: no run was recorded
-                log.exception("run.crashed", run_id=run_id)  # the server carries on
-            finally:
-                del self._scopes[run_id]
+        return await self.runs.submit(CodeLocation(self._name, definitions), selection)
 
     def _load(self) -> None:
         forget_code_location(self._module, self._file)
@@ -241,8 +185,9 @@ class ClusterWorkspace:
 
     mode: Literal["dev", "web"] = "web"
 
-    def __init__(self, storage: RunStorage, *, launches: bool = True) -> None:
-        self.storage = storage
+    def __init__(self, runs: ClusterRuns, *, launches: bool = True) -> None:
+        self.runs = runs
+        self.storage = runs.storage
         self._launches = launches
         self._graphs: dict[str, AssetGraph] = {}  # by definitions hash; snapshots never change
         self._states: list[LocationState] = []
@@ -276,39 +221,12 @@ class ClusterWorkspace:
         if current is None or current.graph is None or current.definitions_hash is None:
             raise UpstreamError(f"no worker serves code location {location!r}; start one")
         build_plan(current.graph, selection)  # a bad selection fails here, not in the cluster
-        run_id = str(uuid.uuid4())
-        await self.storage.create_run(
-            RunRecord(
-                run_id=run_id,
-                status=RunStatus.QUEUED,
-                selection=selection,
-                steps=(),
-                code_location=location,
-                definitions_hash=current.definitions_hash,
-                created_at=time.time(),
-            )
-        )
-        return run_id
-
-    async def cancel(self, run_id: str) -> RunStatus | None:
-        return await self.storage.request_cancel(run_id, time.time())
+        return await self.runs.submit(location, current.definitions_hash, selection)
 
     async def reload(self) -> list[LocationState]:
         raise NotSupported(
             "reload is for `upstream dev`; in a cluster, restart the workers on the new code"
         )
-
-
-@dataclass
-class _Reporter:
-    """Passes the run id on to the launcher, remembering that it did."""
-
-    status: anyio.abc.TaskStatus[str]
-    reported: bool = False
-
-    def started(self, value: Any = None) -> None:
-        self.reported = True
-        self.status.started(value)
 
 
 def _error_text(exc: BaseException) -> str:

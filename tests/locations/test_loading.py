@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from upstream.embedded.loading import forget_code_location, load_code_location
+from upstream.locations import forget_code_location, load_code_location
 
 _SOURCE = """from upstream import Definitions, asset
 

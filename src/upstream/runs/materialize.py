@@ -21,10 +21,10 @@ from upstream.definitions.definitions import Definitions
 from upstream.definitions.errors import UpstreamError
 from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.definitions.keys import AssetKey, CoercibleToAssetKey
-from upstream.embedded.runner import DEFAULT_CONCURRENCY, run_embedded
 from upstream.execution.io_managers import InMemoryIOManager
 from upstream.execution.step import io_manager_for
 from upstream.planning.plan import build_plan
+from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from pathlib import Path
 
 import anyio
 import anyio.abc
@@ -17,8 +16,7 @@ import anyio.abc
 from upstream.coordinator import Coordinator
 from upstream.coordinator.service import COMMIT_LINGER, OutcomeObserver, RunHandle
 from upstream.definitions.definitions import Definitions
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
-from upstream.execution.io_managers import FilesystemIOManager
+from upstream.definitions.io_manager import IOManager
 from upstream.planning.plan import Plan
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
@@ -26,24 +24,9 @@ from upstream.transport.memory import MemoryTransport
 from upstream.worker import Worker, WorkerSettings
 from upstream.worker.service import ExceptionSink
 
-__all__ = ["DEFAULT_CONCURRENCY", "default_io_manager", "run_embedded", "upstream_home"]
+__all__ = ["DEFAULT_CONCURRENCY", "run_embedded"]
 
 DEFAULT_CONCURRENCY = 8
-
-
-def default_io_manager(definitions: Definitions) -> IOManager:
-    """The definitions' own `io_manager` resource, else pickles under `upstream_home()`:
-    what the CLI's runs, workers and `upstream dev` store values with."""
-    own = definitions.resources.get(DEFAULT_IO_MANAGER_KEY)
-    if isinstance(own, IOManager):
-        return own
-    return FilesystemIOManager(upstream_home() / "storage")
-
-
-def upstream_home() -> Path:
-    """Where embedded state lives: `$UPSTREAM_HOME`, else `.upstream/` in the current dir."""
-    configured = os.environ.get("UPSTREAM_HOME")
-    return Path(configured) if configured else Path.cwd() / ".upstream"
 
 
 async def run_embedded(

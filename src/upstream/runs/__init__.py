@@ -1,0 +1,30 @@
+"""The run lifecycle's one home: open the state, submit, cancel, re-execute, follow, and
+run in-process (`materialize()`). The CLI, the web and automation call this package.
+
+Opening a cluster's state needs its drivers: import `upstream.runs.state` by path, so that
+`import upstream` stays light.
+"""
+
+from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
+from upstream.runs.follow import follow_run
+from upstream.runs.lifecycle import (
+    ClusterRuns,
+    EmbeddedRuns,
+    NothingToReexecute,
+    Runs,
+    reexecute_selection,
+)
+from upstream.runs.materialize import ExecuteInProcessResult, materialize
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "ClusterRuns",
+    "EmbeddedRuns",
+    "ExecuteInProcessResult",
+    "NothingToReexecute",
+    "Runs",
+    "follow_run",
+    "materialize",
+    "reexecute_selection",
+    "run_embedded",
+]
