@@ -32,14 +32,12 @@ export function deselect(force) {
   updateUrl();
 }
 
-const apiAssetPath = (key) => "/api/assets/" + key.split("/").map(encodeURIComponent).join("/");
-
 // Renders what is known at once (key, status, actions), then the details when they come.
 export async function loadPanel(i, fresh) {
   const token = ++panelToken;
   if (fresh) renderPanel(i, null);
   try {
-    const detail = await api(apiAssetPath(G.keys[i]));
+    const detail = await api("/api" + upstream.assetHref(G.keys[i]));
     if (token === panelToken) renderPanel(i, detail);
   } catch (error) {
     if (token === panelToken) renderPanel(i, null, error.message);
@@ -82,7 +80,7 @@ function renderPanel(i, detail, error) {
       "<h3>Latest materialization</h3>" +
       (last
         ? `<p class="muted">${esc(upstream.fmtTime(last.timestamp))} · ${esc(upstream.fmtDuration(last.duration))}` +
-          ` · run <a href="${upstream.runHref(last.run_id)}">${esc(String(last.run_id).slice(0, 8))}</a></p>` +
+          ` · run <a href="${upstream.runHref(last.run_id)}">${esc(upstream.shortId(last.run_id))}</a></p>` +
           upstream.renderMetadata(last.metadata)
         : '<p class="muted">never materialized</p>');
   }
