@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from upstream.definitions.graph import parse_snapshot
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.pg_migrations import (
@@ -43,6 +42,7 @@ from upstream.storage.records import (
     StepRecord,
     StepStatus,
 )
+from upstream.storage.snapshots import parse_snapshot
 
 _LEADERSHIP_CHECK_S = 2.0  # seconds between checks that the lock's session is alive
 

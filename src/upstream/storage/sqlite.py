@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from upstream.definitions.graph import parse_snapshot
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.migrations import migrate
@@ -44,6 +43,7 @@ from upstream.storage.records import (
     StepRecord,
     StepStatus,
 )
+from upstream.storage.snapshots import parse_snapshot
 from upstream.storage.sqlite_sql import (
     CANCEL_RUN,
     FINISH_RUN,
