@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 
 from upstream.storage.base import RunStorage
-from upstream.storage.pg_migrations import quote_ident
 from upstream.storage.postgres import open_postgres_storage
+from upstream.storage.postgres_driver import quote_ident
 from upstream.storage.sqlite import open_sqlite_storage
 
 PG_URL = os.environ.get("UPSTREAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from upstream.protocol import ErrorInfo, LogLine
-from upstream.storage import migrations
+from upstream.storage import sqlite_migrations
 from upstream.storage.base import EventType, RunStorage, StorageError
-from upstream.storage.migrations import LATEST_VERSION
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
+from upstream.storage.sqlite_migrations import LATEST_VERSION
 from upstream.storage.sqlite_sql import asset_states
 
 T0 = 1_700_000_000.0
@@ -385,8 +385,8 @@ async def test_a_version_2_file_is_upgraded_in_place(
     assert LATEST_VERSION == 3
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
-        older.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
-        older.setattr(migrations, "LATEST_VERSION", 2)
+        older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])
+        older.setattr(sqlite_migrations, "LATEST_VERSION", 2)
         async with await open_sqlite_storage(path) as storage:
             await storage.create_run(make_run())
             await storage.record_outcomes([success("asset_0", rows=1)])

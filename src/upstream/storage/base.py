@@ -21,7 +21,7 @@ from upstream.storage.records import (
     StepRecord,
 )
 
-__all__ = ["EventType", "RunStorage", "StorageError"]
+__all__ = ["EventType", "RunStorage", "StorageError", "pending_versions"]
 
 
 class StorageError(UpstreamError):
@@ -175,3 +175,17 @@ class RunStorage(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+def pending_versions(current: int, latest: int, where: str) -> range:
+    """The schema versions a store at `current` still lacks, up to this build's `latest`.
+
+    A store written by a newer upstream is refused, never guessed at: `where` names it in
+    the StorageError, which asks for an upgrade. Every adapter's `migrate` asks this.
+    """
+    if current > latest:
+        raise StorageError(
+            f"{where} was written by a newer upstream (schema {current} > {latest});"
+            " upgrade upstream"
+        )
+    return range(current + 1, latest + 1)

@@ -23,7 +23,7 @@ import anyio
 
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
-from upstream.storage.pg_migrations import (
+from upstream.storage.postgres_driver import (
     PgTarget,
     advisory_key,
     advisory_key32,
@@ -31,6 +31,7 @@ from upstream.storage.pg_migrations import (
     dumps,
     text_value,
 )
+from upstream.storage.postgres_migrations import migrate
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,
@@ -509,7 +510,15 @@ async def open_postgres_storage(
     host and database but never the password, when the server cannot be used.
     """
     target = PgTarget(dsn, schema)
-    return PostgresStorage(await target.open_pool(min_size, max_size), target)
+    pool = await target.open_pool(min_size, max_size)
+    try:
+        with target.errors("migrating"):
+            async with pool.acquire() as conn:
+                await migrate(conn, target.schema, target.where)
+    except BaseException:
+        await pool.close()
+        raise
+    return PostgresStorage(pool, target)
 
 
 if TYPE_CHECKING:

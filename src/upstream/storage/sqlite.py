@@ -31,7 +31,6 @@ import anyio.to_thread
 
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StorageError
-from upstream.storage.migrations import migrate
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,
@@ -44,6 +43,7 @@ from upstream.storage.records import (
     StepStatus,
 )
 from upstream.storage.snapshots import parse_snapshot
+from upstream.storage.sqlite_migrations import migrate
 from upstream.storage.sqlite_sql import (
     CANCEL_RUN,
     FINISH_RUN,
