@@ -327,13 +327,13 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
     accepted: list[bool] = []
     events: list[base.EventRow] = []
     catalog: list[base.CatalogRow] = []
-    now = time.time()
+    now, upsert = time.time(), sql.UPSERT_OUTCOME
     for o in outcomes:
         error = o.error
         metadata = _dumps(o.metadata)
         err = (None, None, None) if error is None else (error.type, error.message, error.traceback)
         key = (o.run_id, o.step_key, o.attempt, o.status.value, o.started_at, o.ended_at)
-        cursor.execute(sql.UPSERT_OUTCOME, (*key, o.worker_id, *err, o.skip_reason, metadata))
+        cursor.execute(upsert, (*key, o.worker_id, *err, o.skip_reason, metadata))
         is_new = cursor.rowcount == 1
         accepted.append(is_new)
         if not is_new:
