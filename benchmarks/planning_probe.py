@@ -2,7 +2,7 @@
 benchmarks.planning_probe SNAPSHOT.json` prints one JSON line of times and peak memory.
 
 What the coordinator does for a run, minus the I/O: parse the registered snapshot
-(`parse_snapshot`, as the stores do), build the graph (`AssetGraph.from_snapshot`, which
+(`parse_snapshot`, as the stores do), build the graph (`graph_from_snapshot`, which
 validates and toposorts), freeze the heap as the cluster coordinator does once it holds a
 graph, and build the plan (`build_plan`), then walk a `ReadySet` feeding `succeeded()` for
 every step, as results arrive. Peak RSS is the process's VmHWM, interpreter and imports
@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from upstream.definitions.graph import AssetGraph, parse_snapshot
 from upstream.planning import ReadySet, build_plan
+from upstream.storage.snapshots import graph_from_snapshot, parse_snapshot
 
 
 def rss_mb(field: str = "VmHWM") -> float:
@@ -49,7 +49,7 @@ def main(path: Path) -> dict[str, float]:
     began = time.perf_counter()
     snapshot = parse_snapshot(path.read_text())
     parsed = time.perf_counter()
-    graph = AssetGraph.from_snapshot(snapshot)
+    graph = graph_from_snapshot(snapshot)
     del snapshot
     gc.freeze()  # ClusterCoordinator._graph
     built = time.perf_counter()

@@ -16,8 +16,8 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 from tests.recording import Recording
 
 from upstream.storage.base import RunStorage
-from upstream.storage.pg_migrations import quote_ident
 from upstream.storage.postgres import open_postgres_storage
+from upstream.storage.postgres_driver import quote_ident
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.transport.base import CoordinatorTransport, WorkerTransport
 from upstream.transport.memory import MemoryTransport

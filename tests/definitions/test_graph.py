@@ -1,6 +1,5 @@
 """`AssetGraph`: order, traversal, cycles and the snapshot the coordinator plans from."""
 
-import gc
 import json
 
 import pytest
@@ -359,19 +358,3 @@ def test_from_snapshot_still_validates_every_key() -> None:
         AssetGraph.from_snapshot({"assets": [{"key": "a", "parents": ["bad key"]}]})
     with pytest.raises(InvalidAssetKey, match="'bad key'"):
         AssetGraph.from_snapshot({"assets": [{"key": "bad key"}]})
-
-
-@pytest.mark.parametrize("enabled", [True, False], ids=["gc-enabled", "gc-disabled"])
-def test_from_snapshot_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
-    """The collector is paused while the graph is built, then restored, also on an error."""
-    was = gc.isenabled()
-    (gc.enable if enabled else gc.disable)()
-    try:
-        AssetGraph.from_snapshot(_graph(DIAMOND).to_snapshot())
-        assert gc.isenabled() is enabled
-        cyclic = {"assets": [{"key": "a", "parents": ["b"]}, {"key": "b", "parents": ["a"]}]}
-        with pytest.raises(AssetCycle):
-            AssetGraph.from_snapshot(cyclic)
-        assert gc.isenabled() is enabled
-    finally:
-        (gc.enable if was else gc.disable)()

@@ -10,10 +10,11 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
 from upstream.protocol import ErrorInfo, LogLine
-from upstream.storage import pg_migrations
+from upstream.storage import postgres_migrations
 from upstream.storage.base import EventType, StorageError
-from upstream.storage.pg_migrations import LATEST_VERSION, quote_ident
 from upstream.storage.postgres import PostgresStorage, open_postgres_storage
+from upstream.storage.postgres_driver import quote_ident
+from upstream.storage.postgres_migrations import LATEST_VERSION
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
 
 pytestmark = pytest.mark.integration
@@ -77,8 +78,8 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     data kept."""
     assert LATEST_VERSION == 2
     with monkeypatch.context() as older:
-        older.setattr(pg_migrations, "MIGRATIONS", pg_migrations.MIGRATIONS[:1])
-        older.setattr(pg_migrations, "LATEST_VERSION", 1)
+        older.setattr(postgres_migrations, "MIGRATIONS", postgres_migrations.MIGRATIONS[:1])
+        older.setattr(postgres_migrations, "LATEST_VERSION", 1)
         async with await open_postgres_storage(PG_URL, schema=pg_schema) as storage:
             await storage.create_run(make_run("run-1"))
             await storage.record_queued("run-1", [("asset_0", 1)], T0)

@@ -7,16 +7,17 @@ errors for files that are not ours.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from upstream.protocol import ErrorInfo, LogLine
-from upstream.storage import migrations
+from upstream.storage import sqlite_migrations
 from upstream.storage.base import EventType, RunStorage, StorageError
-from upstream.storage.migrations import LATEST_VERSION
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
+from upstream.storage.sqlite_migrations import LATEST_VERSION
 from upstream.storage.sqlite_sql import asset_states
 
 T0 = 1_700_000_000.0
@@ -77,6 +78,34 @@ async def test_list_runs_is_newest_first_with_limit_and_status(storage: RunStora
     failed = await storage.list_runs(status=RunStatus.FAILURE)
     assert [r.run_id for r in failed] == ["run-3", "run-1"]
     assert await storage.list_runs(status=RunStatus.SUCCESS) == []
+
+
+async def test_count_runs_counts_each_status_asked(storage: RunStorage) -> None:
+    """Every status asked has its count, 0 where none; asking for none counts every status."""
+    assert await storage.count_runs() == dict.fromkeys(RunStatus, 0)
+    assert await storage.count_runs([RunStatus.FAILURE]) == {RunStatus.FAILURE: 0}
+    for i in range(7):
+        await storage.create_run(make_run(f"run-{i}", created_at=T0 + i))
+    for i in range(3):
+        await storage.create_run(replace(make_run(f"q-{i}"), status=RunStatus.QUEUED, steps=()))
+    for run_id, status in [("run-0", RunStatus.SUCCESS), ("run-1", RunStatus.SUCCESS)]:
+        await storage.finish_run(run_id, status, T0 + 10)
+    await storage.finish_run("run-2", RunStatus.FAILURE, T0 + 10)
+    await storage.request_cancel("run-3", T0 + 10)  # CANCELING: its steps may be in flight
+    await storage.request_cancel("q-0", T0 + 10)  # CANCELED: it never started
+
+    assert await storage.count_runs() == {
+        RunStatus.QUEUED: 2,
+        RunStatus.STARTED: 3,
+        RunStatus.CANCELING: 1,
+        RunStatus.SUCCESS: 2,
+        RunStatus.FAILURE: 1,
+        RunStatus.CANCELED: 1,
+    }
+    active = [RunStatus.QUEUED, RunStatus.STARTED, RunStatus.CANCELING]
+    assert await storage.count_runs(active) == dict(zip(active, [2, 3, 1], strict=True))
+    assert await storage.count_runs([RunStatus.SUCCESS]) == {RunStatus.SUCCESS: 2}
+    assert await storage.count_runs([]) == {}
 
 
 async def test_find_run_ids_by_prefix(storage: RunStorage) -> None:
@@ -385,8 +414,8 @@ async def test_a_version_2_file_is_upgraded_in_place(
     assert LATEST_VERSION == 3
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
-        older.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
-        older.setattr(migrations, "LATEST_VERSION", 2)
+        older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])
+        older.setattr(sqlite_migrations, "LATEST_VERSION", 2)
         async with await open_sqlite_storage(path) as storage:
             await storage.create_run(make_run())
             await storage.record_outcomes([success("asset_0", rows=1)])

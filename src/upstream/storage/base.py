@@ -1,15 +1,20 @@
-"""The storage port: one async interface, two adapters (SQLite embedded, PostgreSQL later).
+"""The storage port: one async interface, two adapters (SQLite embedded, PostgreSQL cluster).
 
-Adapters raise `StorageError` for failures of the store itself, never a driver's exception.
+The contract is stated and enforced here, once: what each call refuses (a caller's mistake
+is a ValueError), which runs are resumable, and which events each write appends with what
+`data`. The adapters are SQL and a driver around the pure helpers below, and raise
+`StorageError` for failures of the store itself, never a driver's exception.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from upstream.definitions.errors import UpstreamError
+from upstream.execution.records import ErrorInfo
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,
@@ -19,9 +24,25 @@ from upstream.storage.records import (
     RunStatus,
     StepOutcome,
     StepRecord,
+    StepStatus,
 )
 
-__all__ = ["EventType", "RunStorage", "StorageError"]
+__all__ = [
+    "CANCELED_BEFORE_START",
+    "RESUMABLE",
+    "EventType",
+    "RunStorage",
+    "StepAttempt",
+    "StorageError",
+    "cancel_event",
+    "check_outcomes",
+    "created_event",
+    "error_dict",
+    "finished_event",
+    "outcome_rows",
+    "pending_versions",
+    "prefix_bounds",
+]
 
 
 class StorageError(UpstreamError):
@@ -29,7 +50,17 @@ class StorageError(UpstreamError):
 
 
 class EventType:
-    """The `type` strings of the event log."""
+    """The `type` strings of the event log, and the `data` each carries (a JSON object).
+
+    RUN_QUEUED and RUN_STARTED {selection} from `create_run`, RUN_STARTED {} from
+    `start_run`; RUN_CANCELING {}; RUN_SUCCESS / RUN_FAILURE / RUN_CANCELED {message} when
+    there is a why (a QUEUED run canceled says it never started), else {}; STEP_SUCCESS
+    {attempt, duration, metadata}; STEP_FAILURE {attempt, error: {type, message, traceback}
+    or null}; STEP_SKIPPED {attempt, reason}; ASSET_MATERIALIZATION {asset_key, metadata};
+    LOG {level, message}. A success appends its LOG events, then ASSET_MATERIALIZATION,
+    then STEP_SUCCESS, so the log reads in the order things happened. The helpers below
+    build every one of them, so the log reads the same on every adapter.
+    """
 
     RUN_QUEUED = "RUN_QUEUED"
     RUN_STARTED = "RUN_STARTED"
@@ -44,16 +75,34 @@ class EventType:
     LOG = "LOG"
 
 
+# What `unfinished_runs` returns: runs a coordinator that takes over must carry on.
+RESUMABLE = (RunStatus.STARTED, RunStatus.CANCELING)
+StepAttempt = tuple[str, str, int]  # (run_id, step_key, attempt): what every step write keys on
+
+
 class RunStorage(Protocol):
     """Runs, steps, the event log and the asset catalog.
 
     Every write is idempotent: a redelivered result, a re-sent queue marker or a repeated
-    run-finish changes nothing that was already recorded.
+    run-finish changes nothing that was already recorded. Adapters subclass this class, so
+    mypy proves they implement every call, and `async with store:` closes the store.
     """
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
 
     async def create_run(self, run: RunRecord) -> None:
         """Insert a run, STARTED (planned, appends RUN_STARTED) or QUEUED (submitted to a
-        cluster, steps not yet planned; appends RUN_QUEUED). A repeat is ignored."""
+        cluster, steps not yet planned; appends RUN_QUEUED). A repeat is ignored. Any other
+        status, or an `ended_at`, is a ValueError (`created_event`)."""
         ...
 
     async def start_run(self, run_id: str, steps: Sequence[str]) -> bool:
@@ -65,7 +114,8 @@ class RunStorage(Protocol):
         self, run_id: str, status: RunStatus, ended_at: float, message: str | None = None
     ) -> None:
         """Set the final status once (from QUEUED, STARTED or CANCELING) and append
-        RUN_SUCCESS / RUN_FAILURE / RUN_CANCELED, with `message` (why) in its data when given."""
+        RUN_SUCCESS / RUN_FAILURE / RUN_CANCELED, with `message` (why) in its data when given.
+        A status that is not final is a ValueError (`finished_event`)."""
         ...
 
     async def request_cancel(self, run_id: str, at: float) -> RunStatus | None:
@@ -89,7 +139,7 @@ class RunStorage(Protocol):
     async def record_outcomes(
         self,
         outcomes: Sequence[StepOutcome],
-        queued: Sequence[tuple[str, str, int]] = (),
+        queued: Sequence[StepAttempt] = (),
         queued_at: float = 0.0,
     ) -> list[bool]:
         """Record final outcomes in one transaction; True where newly recorded.
@@ -100,7 +150,8 @@ class RunStorage(Protocol):
 
         For each new outcome: the step row becomes final, a STEP_* event is appended, each
         log line becomes a LOG event, and a success adds an ASSET_MATERIALIZATION event and a
-        catalog entry. An outcome for a step already final returns False and writes nothing.
+        catalog entry (`outcome_rows`). An outcome for a step already final returns False and
+        writes nothing. A QUEUED outcome is a ValueError (`check_outcomes`), nothing written.
         """
         ...
 
@@ -112,6 +163,13 @@ class RunStorage(Protocol):
 
     async def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunRecord]:
         """Newest first."""
+        ...
+
+    async def count_runs(
+        self, statuses: Collection[RunStatus] | None = None
+    ) -> dict[RunStatus, int]:
+        """How many runs have each of `statuses` (or each status there is), 0 where none.
+        Counted on the status index, never by reading the runs: the web polls it."""
         ...
 
     async def get_steps(self, run_id: str) -> list[StepRecord]:
@@ -143,8 +201,8 @@ class RunStorage(Protocol):
         ...
 
     async def unfinished_runs(self) -> list[RunRecord]:
-        """STARTED and CANCELING runs, oldest first: what a new active coordinator must
-        resume (a CANCELING one only to wait for its steps in flight and end it CANCELED)."""
+        """RESUMABLE (STARTED and CANCELING) runs, oldest first: what a new active coordinator
+        must resume (a CANCELING one only to wait for its steps in flight and end it CANCELED)."""
         ...
 
     async def queued_runs(self, limit: int = 100) -> list[RunRecord]:
@@ -174,4 +232,107 @@ class RunStorage(Protocol):
         entering waits until it is free. A holder that dies releases it."""
         ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Close the store (after any call in flight); a second close does nothing."""
+        ...
+
+
+Dumps = Callable[[Any], str]  # an adapter's compact JSON encoder
+EventRow = tuple[str, str, float, str, str]  # run_id, step_key, timestamp, type, data (JSON)
+CatalogRow = tuple[str, str, float, float | None, str]  # asset, run, time, duration, metadata
+
+_FINISHED = {
+    RunStatus.SUCCESS: EventType.RUN_SUCCESS,
+    RunStatus.FAILURE: EventType.RUN_FAILURE,
+    RunStatus.CANCELED: EventType.RUN_CANCELED,
+}
+CANCELED_BEFORE_START = "canceled before it started"
+
+
+def created_event(run: RunRecord, dumps: Dumps) -> tuple[str, str]:
+    """The (type, data) `create_run` appends; ValueError unless the run is new, that is
+    STARTED or QUEUED with no `ended_at`."""
+    if run.status not in (RunStatus.STARTED, RunStatus.QUEUED) or run.ended_at is not None:
+        raise ValueError(
+            f"run {run.run_id}: a run is created STARTED or QUEUED; end it with finish_run"
+        )
+    kind = EventType.RUN_QUEUED if run.status is RunStatus.QUEUED else EventType.RUN_STARTED
+    return kind, dumps({"selection": run.selection})
+
+
+def finished_event(
+    run_id: str, status: RunStatus, message: str | None, dumps: Dumps
+) -> tuple[str, str]:
+    """The (type, data) `finish_run` appends; ValueError for a status that is not final."""
+    if status not in _FINISHED:
+        raise ValueError(f"run {run_id}: finish_run needs a final status, not {status}")
+    return _FINISHED[status], dumps({"message": message} if message is not None else {})
+
+
+def cancel_event(status: RunStatus, dumps: Dumps) -> tuple[str, str]:
+    """The (type, data) a `request_cancel` appends for the status it set: RUN_CANCELED,
+    saying why, for a run that never started; RUN_CANCELING for one with steps in flight."""
+    if status is RunStatus.CANCELED:
+        return EventType.RUN_CANCELED, dumps({"message": CANCELED_BEFORE_START})
+    return EventType.RUN_CANCELING, "{}"
+
+
+def check_outcomes(outcomes: Sequence[StepOutcome]) -> None:
+    """ValueError for an outcome that is not final: `record_outcomes` writes none of them."""
+    for outcome in outcomes:
+        if outcome.status is StepStatus.QUEUED:
+            raise ValueError(f"step {outcome.step_key}: an outcome must be final, not QUEUED")
+
+
+def error_dict(error: ErrorInfo) -> dict[str, str]:
+    return {"type": error.type, "message": error.message, "traceback": error.traceback}
+
+
+def outcome_rows(
+    o: StepOutcome, metadata: str, dumps: Dumps, now: float
+) -> tuple[list[EventRow], CatalogRow | None]:
+    """What one newly recorded outcome appends: its LOG events, then ASSET_MATERIALIZATION
+    and STEP_SUCCESS for a success (or STEP_FAILURE / STEP_SKIPPED), and a catalog row for
+    a success. `metadata` is the outcome's metadata already encoded with `dumps`."""
+    events: list[EventRow] = []
+    when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
+    for line in o.logs:
+        data = dumps({"level": line.level, "message": line.message})
+        events.append((o.run_id, o.step_key, line.timestamp, EventType.LOG, data))
+    if o.status is StepStatus.SUCCESS:
+        duration: float | None = None
+        if o.started_at is not None and o.ended_at is not None:
+            duration = o.ended_at - o.started_at
+        data = f'{{"asset_key":{dumps(o.step_key)},"metadata":{metadata}}}'
+        events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
+        data = f'{{"attempt":{o.attempt},"duration":{dumps(duration)},"metadata":{metadata}}}'
+        events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
+        return events, (o.step_key, o.run_id, when, duration, metadata)
+    if o.status is StepStatus.FAILURE:
+        info = None if o.error is None else error_dict(o.error)
+        data = dumps({"attempt": o.attempt, "error": info})
+        events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
+    else:
+        data = dumps({"attempt": o.attempt, "reason": o.skip_reason})
+        events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
+    return events, None
+
+
+def prefix_bounds(prefix: str) -> tuple[str, str]:
+    """`find_run_ids` as a range on the primary key, not LIKE (case-insensitive in SQLite,
+    and it skips the index): run_id >= low AND run_id < high, compared byte for byte."""
+    return prefix, prefix + "\U0010ffff"
+
+
+def pending_versions(current: int, latest: int, where: str) -> range:
+    """The schema versions a store at `current` still lacks, up to this build's `latest`.
+
+    A store written by a newer upstream is refused, never guessed at: `where` names it in
+    the StorageError, which asks for an upgrade. Every adapter's `migrate` asks this.
+    """
+    if current > latest:
+        raise StorageError(
+            f"{where} was written by a newer upstream (schema {current} > {latest});"
+            " upgrade upstream"
+        )
+    return range(current + 1, latest + 1)

@@ -1,40 +1,65 @@
 """Database rows to records, shared by both adapters: they select the same columns in the
-same order, so one set of converters serves both."""
+same order (the lists below), so one set of converters serves both."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from upstream.execution.records import ErrorInfo
-from upstream.storage.base import EventType
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,
+    EventRecord,
     Materialization,
     RunRecord,
     RunStatus,
-    StepOutcome,
     StepRecord,
     StepStatus,
 )
 
 __all__ = [
-    "CANCELED_BEFORE_START",
+    "EVENT_COLUMNS",
+    "LATEST",
+    "LOCATION_COLUMNS",
+    "MATERIALIZATION_COLUMNS",
+    "RUN_COLUMNS",
+    "STEP_COLUMNS",
     "asset_state",
-    "cancel_event",
-    "error_dict",
+    "events",
     "location",
     "materialization",
-    "outcome_rows",
+    "run_counts",
     "run_record",
     "step_record",
 ]
 
+RUN_COLUMNS = (
+    "run_id, status, selection, steps, code_location, definitions_hash, created_at, ended_at"
+)
+STEP_COLUMNS = (
+    "run_id, step_key, attempt, status, queued_at, started_at, ended_at, worker_id,"
+    " error_type, error_message, error_traceback, skip_reason, metadata"
+)
+EVENT_COLUMNS = "id, run_id, step_key, timestamp, type, data"
+MATERIALIZATION_COLUMNS = "asset_key, run_id, timestamp, duration, metadata"
+# Two whole SELECTs, the same in both dialects: a code location with its snapshot, and each
+# asset's newest materialization (the catalog), by its pointer row.
+LOCATION_COLUMNS = (
+    "SELECT l.name, l.definitions_hash, s.snapshot, l.updated_at FROM code_locations l"
+    " JOIN snapshots s ON s.definitions_hash = l.definitions_hash"
+)
+LATEST = (
+    "SELECT m.asset_key, m.run_id, m.timestamp, m.duration, m.metadata"
+    " FROM asset_latest AS l JOIN materializations AS m ON m.id = l.materialization_id"
+)
 
-def error_dict(error: ErrorInfo) -> dict[str, str]:
-    return {"type": error.type, "message": error.message, "traceback": error.traceback}
+
+# Enum members by value, and no JSON parse of empty metadata (every QUEUED row's): the live
+# graph converts ~10,000 rows per call, and these cut that conversion by a quarter to a half.
+_STEP_STATUS = {status.value: status for status in StepStatus}
+_RUN_STATUS = {status.value: status for status in RunStatus}
 
 
 def run_record(row: Any, steps: Iterable[str]) -> RunRecord:
@@ -44,10 +69,11 @@ def run_record(row: Any, steps: Iterable[str]) -> RunRecord:
     )
 
 
-# Enum members by value, and no JSON parse of empty metadata (every QUEUED row's): the live
-# graph converts ~10,000 rows per call, and these cut that conversion by a quarter to a half.
-_STEP_STATUS = {status.value: status for status in StepStatus}
-_RUN_STATUS = {status.value: status for status in RunStatus}
+def run_counts(rows: Iterable[Any], statuses: Collection[RunStatus] | None) -> dict[RunStatus, int]:
+    """(status, count) rows as `count_runs` answers: every status asked, 0 where none."""
+    counts = dict.fromkeys(RunStatus if statuses is None else statuses, 0)
+    counts.update((_RUN_STATUS[row[0]], row[1]) for row in rows)
+    return counts
 
 
 def step_record(row: Any) -> StepRecord:
@@ -62,6 +88,13 @@ def asset_state(row: Any) -> AssetState:
     return AssetState(step_record(row), _RUN_STATUS[row[13]])
 
 
+def events(rows: list[Any]) -> list[EventRecord]:
+    """`EVENT_COLUMNS` rows, every row's data (JSON text) in one parse, as one JSON array:
+    a quarter of the time of a parse per row (2,000 events)."""
+    data = json.loads(f"[{','.join(r[5] for r in rows)}]")
+    return [EventRecord(r[0], r[1], r[2], r[3], r[4], d) for r, d in zip(rows, data, strict=True)]
+
+
 def location(row: Any) -> CodeLocationRecord:
     return CodeLocationRecord(
         name=row[0], definitions_hash=row[1], snapshot=json.loads(row[2]), updated_at=row[3]
@@ -70,49 +103,3 @@ def location(row: Any) -> CodeLocationRecord:
 
 def materialization(row: Any) -> Materialization:
     return Materialization(row[0], row[1], row[2], row[3], json.loads(row[4]))
-
-
-EventRow = tuple[str, str, float, str, str]  # run_id, step_key, timestamp, type, data (JSON)
-CatalogRow = tuple[str, str, float, float | None, str]  # asset, run, time, duration, metadata
-
-
-def outcome_rows(
-    o: StepOutcome, metadata: str, dumps: Callable[[Any], str], now: float
-) -> tuple[list[EventRow], CatalogRow | None]:
-    """What one newly recorded outcome appends: its LOG events, then ASSET_MATERIALIZATION
-    and STEP_SUCCESS for a success (or STEP_FAILURE / STEP_SKIPPED), and a catalog row for
-    a success. One definition, so the event log reads the same on every adapter.
-    `metadata` is the outcome's metadata already encoded with `dumps`."""
-    events: list[EventRow] = []
-    when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
-    for line in o.logs:
-        data = dumps({"level": line.level, "message": line.message})
-        events.append((o.run_id, o.step_key, line.timestamp, EventType.LOG, data))
-    if o.status is StepStatus.SUCCESS:
-        duration: float | None = None
-        if o.started_at is not None and o.ended_at is not None:
-            duration = o.ended_at - o.started_at
-        data = f'{{"asset_key":{dumps(o.step_key)},"metadata":{metadata}}}'
-        events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
-        data = f'{{"attempt":{o.attempt},"duration":{dumps(duration)},"metadata":{metadata}}}'
-        events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
-        return events, (o.step_key, o.run_id, when, duration, metadata)
-    if o.status is StepStatus.FAILURE:
-        info = None if o.error is None else error_dict(o.error)
-        data = dumps({"attempt": o.attempt, "error": info})
-        events.append((o.run_id, o.step_key, when, EventType.STEP_FAILURE, data))
-    else:
-        data = dumps({"attempt": o.attempt, "reason": o.skip_reason})
-        events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
-    return events, None
-
-
-CANCELED_BEFORE_START = "canceled before it started"
-
-
-def cancel_event(status: RunStatus, dumps: Callable[[Any], str]) -> tuple[str, str]:
-    """The (type, data) a `request_cancel` appends for the status it set: RUN_CANCELED,
-    saying why, for a run that never started; RUN_CANCELING for one with steps in flight."""
-    if status is RunStatus.CANCELED:
-        return EventType.RUN_CANCELED, dumps({"message": CANCELED_BEFORE_START})
-    return EventType.RUN_CANCELING, "{}"

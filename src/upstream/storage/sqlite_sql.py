@@ -1,29 +1,48 @@
 """The SQL of the SQLite adapter (`sqlite.py`), apart from the code that sends it.
 
 Kept apart so `sqlite.py` reads as behaviour: what each call does, in which transaction.
-The column lists are in the order `rows.py`'s converters (shared with PostgreSQL) expect.
+The column lists are `rows.py`'s, in the order its converters (shared with PostgreSQL)
+expect. Statements over a list of keys are functions of the list's length (bound `?`s).
 """
 
 from __future__ import annotations
 
+from upstream.storage.rows import (
+    EVENT_COLUMNS,
+    LATEST,
+    LOCATION_COLUMNS,
+    MATERIALIZATION_COLUMNS,
+    RUN_COLUMNS,
+    STEP_COLUMNS,
+)
+
 __all__ = [
     "CANCEL_RUN",
+    "FIND_RUN_IDS",
     "FINISH_RUN",
+    "GET_EVENTS",
+    "GET_LOCATION",
+    "GET_RUN",
+    "GET_SNAPSHOT",
+    "GET_STEPS",
     "INSERT_EVENT",
     "INSERT_MATERIALIZATION",
     "INSERT_QUEUED",
     "INSERT_RUN",
     "INSERT_SNAPSHOT",
-    "LATEST",
-    "LOCATION_COLUMNS",
-    "RUN_COLUMNS",
+    "LIST_LOCATIONS",
+    "MATERIALIZATIONS",
+    "MAX_MATERIALIZATION",
     "RUN_STATUS",
     "START_RUN",
-    "STEP_COLUMNS",
     "UPDATE_LATEST",
     "UPSERT_LOCATION",
     "UPSERT_OUTCOME",
     "asset_states",
+    "count_runs",
+    "latest",
+    "list_runs",
+    "runs_with_status",
 ]
 
 INSERT_RUN = (
@@ -42,6 +61,8 @@ CANCEL_RUN = """UPDATE runs SET
 WHERE run_id = ? AND status IN ('QUEUED', 'STARTED')"""
 RUN_STATUS = "SELECT status FROM runs WHERE run_id = ?"
 START_RUN = "UPDATE runs SET status = 'STARTED', steps = ? WHERE run_id = ? AND status = 'QUEUED'"
+GET_RUN = f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?"
+FIND_RUN_IDS = "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id"
 UPSERT_LOCATION = (
     "INSERT INTO code_locations (name, definitions_hash, updated_at) VALUES (?, ?, ?)"
     " ON CONFLICT (name) DO UPDATE SET definitions_hash = excluded.definitions_hash,"
@@ -51,13 +72,9 @@ INSERT_SNAPSHOT = (
     "INSERT INTO snapshots (definitions_hash, snapshot, created_at) VALUES (?, ?, ?)"
     " ON CONFLICT (definitions_hash) DO NOTHING"
 )
-LOCATION_COLUMNS = (
-    "SELECT l.name, l.definitions_hash, s.snapshot, l.updated_at FROM code_locations l"
-    " JOIN snapshots s ON s.definitions_hash = l.definitions_hash"
-)
-RUN_COLUMNS = (
-    "run_id, status, selection, steps, code_location, definitions_hash, created_at, ended_at"
-)
+GET_LOCATION = LOCATION_COLUMNS + " WHERE l.name = ?"
+LIST_LOCATIONS = LOCATION_COLUMNS + " ORDER BY l.name"
+GET_SNAPSHOT = "SELECT snapshot FROM snapshots WHERE definitions_hash = ?"
 INSERT_QUEUED = (
     "INSERT INTO steps (run_id, step_key, attempt, status, queued_at) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (run_id, step_key, attempt) DO NOTHING"
@@ -72,14 +89,17 @@ ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET
     error_message = excluded.error_message, error_traceback = excluded.error_traceback,
     skip_reason = excluded.skip_reason, metadata = excluded.metadata
 WHERE steps.status = 'QUEUED'"""
-STEP_COLUMNS = (
-    "run_id, step_key, attempt, status, queued_at, started_at, ended_at, worker_id,"
-    " error_type, error_message, error_traceback, skip_reason, metadata"
-)
+GET_STEPS = f"SELECT {STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY seq"
 INSERT_EVENT = "INSERT INTO events (run_id, step_key, timestamp, type, data) VALUES (?, ?, ?, ?, ?)"
+GET_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events WHERE run_id = ? AND id > ? ORDER BY id"
 INSERT_MATERIALIZATION = (
     "INSERT INTO materializations (asset_key, run_id, timestamp, duration, metadata)"
     " VALUES (?, ?, ?, ?, ?)"
+)
+MAX_MATERIALIZATION = "SELECT coalesce(max(id), 0) FROM materializations"
+MATERIALIZATIONS = (
+    f"SELECT {MATERIALIZATION_COLUMNS} FROM materializations"
+    " WHERE asset_key = ? ORDER BY id DESC LIMIT ?"
 )
 # Point each asset touched by this batch at its newest row; ids only grow (AUTOINCREMENT).
 # NOT INDEXED keeps the planner on the rowid range instead of scanning the asset index.
@@ -87,19 +107,42 @@ UPDATE_LATEST = """INSERT INTO asset_latest (asset_key, materialization_id)
 SELECT asset_key, max(id) FROM materializations NOT INDEXED WHERE id > ? GROUP BY asset_key
 ON CONFLICT (asset_key) DO UPDATE SET materialization_id = excluded.materialization_id
 WHERE excluded.materialization_id > asset_latest.materialization_id"""
-LATEST = (
-    "SELECT m.asset_key, m.run_id, m.timestamp, m.duration, m.metadata"
-    " FROM asset_latest AS l JOIN materializations AS m ON m.id = l.materialization_id"
-)
 
 _QUALIFIED_STEP_COLUMNS = ", ".join(f"s.{column}" for column in STEP_COLUMNS.split(", "))
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def list_runs(with_status: bool) -> str:
+    """Newest first, `LIMIT ?` last; of one status (bound first) when `with_status`."""
+    where = " WHERE status = ?" if with_status else ""
+    return f"SELECT {RUN_COLUMNS} FROM runs{where} ORDER BY created_at DESC, run_id DESC LIMIT ?"
+
+
+def runs_with_status(statuses: int, limited: bool) -> str:
+    """Runs of `statuses` statuses, oldest first; then `LIMIT ?` when `limited`."""
+    sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE status IN ({_marks(statuses)})"
+    return sql + " ORDER BY created_at, run_id" + (" LIMIT ?" if limited else "")
+
+
+def count_runs(statuses: int | None) -> str:
+    """(status, count) of `statuses` statuses, or of all: one pass over `runs_by_status`."""
+    where = "" if statuses is None else f" WHERE status IN ({_marks(statuses)})"
+    return f"SELECT status, count(*) FROM runs{where} GROUP BY status"
+
+
+def latest(keys: int | None) -> str:
+    """The catalog: each asset's newest materialization, of all assets or of `keys` keys."""
+    return LATEST if keys is None else f"{LATEST} WHERE l.asset_key IN ({_marks(keys)})"
 
 
 def asset_states(keys: int | None) -> str:
     """Each step key's newest row (highest `seq`) and its run's status; of every key, or of
     `keys` keys bound as parameters. max(seq) per key is one pass over the covering index
     `steps_by_key`, then one rowid lookup per key: never a scan of every step's full row."""
-    where = "" if keys is None else f" WHERE step_key IN ({', '.join('?' * keys)})"
+    where = "" if keys is None else f" WHERE step_key IN ({_marks(keys)})"
     return (
         f"SELECT {_QUALIFIED_STEP_COLUMNS}, r.status"
         f" FROM (SELECT max(seq) AS seq FROM steps{where} GROUP BY step_key) AS newest"

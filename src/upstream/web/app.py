@@ -158,9 +158,7 @@ class _Api:
         keys = [k for k in wanted if k in view.location_of] if wanted else list(view.location_of)
         states = await storage.asset_states(keys if wanted else None)
         latest = await storage.latest_materializations(keys if wanted else None)
-        active = 0
-        for status in ACTIVE_RUN_STATUSES:
-            active += len(await storage.list_runs(limit=_MAX_LIMIT, status=status))
+        active = sum((await storage.count_runs(ACTIVE_RUN_STATUSES)).values())
         body = {
             "definitions_hash": view.definitions_hash,
             "assets": statuses(keys, states, latest),

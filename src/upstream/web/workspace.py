@@ -32,6 +32,7 @@ from upstream.locations import (
 from upstream.planning.plan import build_plan
 from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
 from upstream.storage.base import RunStorage
+from upstream.storage.snapshots import graph_from_snapshot
 from upstream.tracing import get_logger
 
 __all__ = [
@@ -202,9 +203,7 @@ class ClusterWorkspace:
         for record in await self.storage.list_code_locations():
             graph = self._graphs.get(record.definitions_hash)
             if graph is None:
-                graph = self._graphs[record.definitions_hash] = AssetGraph.from_snapshot(
-                    record.snapshot
-                )
+                graph = self._graphs[record.definitions_hash] = graph_from_snapshot(record.snapshot)
             states.append(
                 LocationState(record.name, graph, record.definitions_hash, None, record.updated_at)
             )

@@ -1,15 +1,10 @@
-"""The PostgreSQL schema: where it lives, how to reach it, and its versioned migrations.
+"""asyncpg for the PostgreSQL adapter: where its schema lives, how to reach it, how to name
+it in errors, and the values PostgreSQL refuses.
 
 Every table lives in one schema named at open, which is every connection's `search_path`,
 so tenants and tests share a database without colliding. `PgTarget` is that place: the DSN,
 the schema, the name used in errors (host and database, never the password) and the one
 translation of driver errors into `StorageError`.
-
-A new schema change is a new entry at the end of `MIGRATIONS`; version N is entry N-1, and
-`schema_version` holds one row per applied version. The tables mirror the SQLite ones (see
-`migrations.py`) in PostgreSQL's idiom: identity columns, `double precision` times, `jsonb`
-documents, a `text[]` of run steps, and keys compared byte for byte (COLLATE "C") so that
-ordering and prefix ranges match SQLite's.
 """
 
 from __future__ import annotations
@@ -18,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import re
-import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -30,100 +24,17 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 from upstream.storage.base import StorageError
 
 __all__ = [
-    "LATEST_VERSION",
-    "MIGRATIONS",
     "PgTarget",
     "advisory_key",
     "advisory_key32",
     "close_connection",
     "dumps",
-    "migrate",
     "quote_ident",
     "text_value",
 ]
 
 CONNECT_TIMEOUT_S = 10.0
 
-_V1 = (
-    """CREATE TABLE runs (
-        run_id text COLLATE "C" PRIMARY KEY,
-        status text NOT NULL,
-        selection text NOT NULL,
-        steps text[] NOT NULL,
-        code_location text NOT NULL,
-        definitions_hash text NOT NULL,
-        created_at double precision NOT NULL,
-        ended_at double precision
-    )""",
-    "CREATE INDEX runs_by_created ON runs (created_at)",
-    "CREATE INDEX runs_by_status ON runs (status, created_at)",
-    # `seq` is the queue order; the logical key is the UNIQUE triple.
-    """CREATE TABLE steps (
-        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
-        step_key text COLLATE "C" NOT NULL,
-        attempt integer NOT NULL,
-        status text NOT NULL,
-        queued_at double precision,
-        started_at double precision,
-        ended_at double precision,
-        worker_id text,
-        error_type text,
-        error_message text,
-        error_traceback text,
-        skip_reason text,
-        metadata jsonb NOT NULL DEFAULT '{}',
-        UNIQUE (run_id, step_key, attempt)
-    )""",
-    # Ids come from a sequence; the adapter serialises each run's writers (an advisory lock
-    # per run), so a run's ids commit in order and `after_id` polling never skips one.
-    """CREATE TABLE events (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
-        step_key text COLLATE "C",
-        timestamp double precision NOT NULL,
-        type text NOT NULL,
-        data jsonb NOT NULL
-    )""",
-    "CREATE INDEX events_by_run ON events (run_id, id)",
-    """CREATE TABLE materializations (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        asset_key text COLLATE "C" NOT NULL,
-        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
-        timestamp double precision NOT NULL,
-        duration double precision,
-        metadata jsonb NOT NULL
-    )""",
-    "CREATE INDEX materializations_by_asset ON materializations (asset_key, id)",
-    # One row per asset pointing at its newest materialization: the catalog stays O(assets).
-    """CREATE TABLE asset_latest (
-        asset_key text COLLATE "C" PRIMARY KEY,
-        materialization_id bigint NOT NULL REFERENCES materializations (id)
-    )""",
-    """CREATE TABLE code_locations (
-        name text COLLATE "C" PRIMARY KEY,
-        definitions_hash text NOT NULL,
-        updated_at double precision NOT NULL
-    )""",
-    """CREATE TABLE snapshots (
-        definitions_hash text PRIMARY KEY,
-        snapshot jsonb NOT NULL,
-        created_at double precision NOT NULL
-    )""",
-)
-
-# The live asset graph (`asset_states`): each step key's newest row is the first of its
-# key in this index (seq descending), so DISTINCT ON reads it in order without a sort.
-_V2 = ("CREATE INDEX steps_by_key ON steps (step_key, seq DESC)",)
-
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
-LATEST_VERSION = len(MIGRATIONS)
-
-_CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
-    version integer PRIMARY KEY,
-    applied_at double precision NOT NULL
-)"""
-_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per call
 _JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # \u0000, not an escaped backslash
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
@@ -195,9 +106,9 @@ class PgTarget:
         self.queued_channel = f"upstream_queued.{schema}".encode()[:63].decode(errors="ignore")
 
     async def open_pool(self, min_size: int, max_size: int) -> Any:
-        """An asyncpg pool on this schema, created if missing and migrated."""
+        """An asyncpg pool on this schema (which may not exist yet: migrating creates it)."""
         with self.errors("opening"):
-            pool = await asyncpg.create_pool(
+            return await asyncpg.create_pool(
                 self.dsn,
                 min_size=min_size,
                 max_size=max_size,
@@ -205,14 +116,6 @@ class PgTarget:
                 timeout=CONNECT_TIMEOUT_S,
                 reset=_keep_session,
             )
-        try:
-            with self.errors("migrating"):
-                async with pool.acquire() as conn:
-                    await migrate(conn, self.schema, self.where)
-        except BaseException:
-            await pool.close()
-            raise
-        return pool
 
     async def connect(self, action: str) -> Any:
         """A connection of its own, outside any pool (for LISTEN and session locks)."""
@@ -259,46 +162,3 @@ async def close_connection(conn: Any) -> None:
             await conn.close(timeout=CONNECT_TIMEOUT_S)
         except Exception:
             conn.terminate()
-
-
-async def _current_version(conn: Any, schema: str) -> int:
-    table = f"{quote_ident(schema)}.schema_version"
-    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
-        return 0
-    return int(await conn.fetchval(_VERSION))
-
-
-def _check_not_newer(version: int, where: str) -> None:
-    if version > LATEST_VERSION:
-        raise StorageError(
-            f"{where} was written by a newer upstream (schema {version} > {LATEST_VERSION});"
-            " upgrade upstream"
-        )
-
-
-async def migrate(conn: Any, schema: str, where: str) -> list[int]:
-    """Create `schema` if missing and apply pending migrations in one transaction.
-
-    `conn` is an asyncpg connection whose search_path is `schema`. An up-to-date schema is
-    only read, never written or locked. Otherwise a transaction-scoped advisory lock keyed on
-    the schema name serialises processes starting at once: the second waits, then finds
-    nothing left to do. Returns the versions applied; `where` names the store in errors.
-    """
-    current = await _current_version(conn, schema)
-    _check_not_newer(current, where)
-    if current == LATEST_VERSION:
-        return []
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("migrate", schema))
-        if await conn.fetchval("SELECT to_regnamespace($1)", quote_ident(schema)) is None:
-            await conn.execute(f"CREATE SCHEMA {quote_ident(schema)}")
-        await conn.execute(_CREATE_VERSION_TABLE)
-        current = int(await conn.fetchval(_VERSION))
-        _check_not_newer(current, where)
-        applied = []
-        for version in range(current + 1, LATEST_VERSION + 1):
-            for statement in MIGRATIONS[version - 1]:
-                await conn.execute(statement)
-            await conn.execute("INSERT INTO schema_version VALUES ($1, $2)", version, time.time())
-            applied.append(version)
-    return applied

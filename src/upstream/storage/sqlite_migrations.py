@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from upstream.storage.base import StorageError
+from upstream.storage.base import pending_versions
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "migrate"]
 
@@ -108,35 +108,22 @@ def _current_version(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def _check_not_newer(version: int, where: str) -> None:
-    if version > LATEST_VERSION:
-        raise StorageError(
-            f"{where} was written by a newer upstream (schema {version} > {LATEST_VERSION});"
-            " upgrade upstream"
-        )
-
-
 def migrate(conn: sqlite3.Connection, where: str) -> list[int]:
     """Apply pending migrations in one transaction; return the versions applied.
 
     An up-to-date database is only read, never written. `conn` must be in autocommit mode
     (isolation_level=None). `where` names the database in error messages.
     """
-    current = _current_version(conn)
-    _check_not_newer(current, where)
-    if current == LATEST_VERSION:
+    if not pending_versions(_current_version(conn), LATEST_VERSION, where):
         return []
     conn.execute("BEGIN IMMEDIATE")  # take the write lock: two processes never both migrate
     try:
         conn.execute(_CREATE_VERSION_TABLE)
-        current = _current_version(conn)
-        _check_not_newer(current, where)
-        applied = []
-        for version in range(current + 1, LATEST_VERSION + 1):
+        applied = list(pending_versions(_current_version(conn), LATEST_VERSION, where))
+        for version in applied:
             for statement in MIGRATIONS[version - 1]:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version, time.time()))
-            applied.append(version)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

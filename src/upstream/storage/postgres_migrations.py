@@ -1,0 +1,130 @@
+"""The PostgreSQL schema as an ordered list of migrations, applied once each, never edited.
+
+A new schema change is a new entry at the end of `MIGRATIONS`; version N is entry N-1, and
+`schema_version` holds one row per applied version. The tables mirror the SQLite ones (see
+`sqlite_migrations.py`) in PostgreSQL's idiom: identity columns, `double precision` times,
+`jsonb` documents, a `text[]` of run steps, and keys compared byte for byte (COLLATE "C") so
+that ordering and prefix ranges match SQLite's.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from upstream.storage.base import pending_versions
+from upstream.storage.postgres_driver import advisory_key, quote_ident
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "migrate"]
+
+_V1 = (
+    """CREATE TABLE runs (
+        run_id text COLLATE "C" PRIMARY KEY,
+        status text NOT NULL,
+        selection text NOT NULL,
+        steps text[] NOT NULL,
+        code_location text NOT NULL,
+        definitions_hash text NOT NULL,
+        created_at double precision NOT NULL,
+        ended_at double precision
+    )""",
+    "CREATE INDEX runs_by_created ON runs (created_at)",
+    "CREATE INDEX runs_by_status ON runs (status, created_at)",
+    # `seq` is the queue order; the logical key is the UNIQUE triple.
+    """CREATE TABLE steps (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
+        step_key text COLLATE "C" NOT NULL,
+        attempt integer NOT NULL,
+        status text NOT NULL,
+        queued_at double precision,
+        started_at double precision,
+        ended_at double precision,
+        worker_id text,
+        error_type text,
+        error_message text,
+        error_traceback text,
+        skip_reason text,
+        metadata jsonb NOT NULL DEFAULT '{}',
+        UNIQUE (run_id, step_key, attempt)
+    )""",
+    # Ids come from a sequence; the adapter serialises each run's writers (an advisory lock
+    # per run), so a run's ids commit in order and `after_id` polling never skips one.
+    """CREATE TABLE events (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
+        step_key text COLLATE "C",
+        timestamp double precision NOT NULL,
+        type text NOT NULL,
+        data jsonb NOT NULL
+    )""",
+    "CREATE INDEX events_by_run ON events (run_id, id)",
+    """CREATE TABLE materializations (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        asset_key text COLLATE "C" NOT NULL,
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id),
+        timestamp double precision NOT NULL,
+        duration double precision,
+        metadata jsonb NOT NULL
+    )""",
+    "CREATE INDEX materializations_by_asset ON materializations (asset_key, id)",
+    # One row per asset pointing at its newest materialization: the catalog stays O(assets).
+    """CREATE TABLE asset_latest (
+        asset_key text COLLATE "C" PRIMARY KEY,
+        materialization_id bigint NOT NULL REFERENCES materializations (id)
+    )""",
+    """CREATE TABLE code_locations (
+        name text COLLATE "C" PRIMARY KEY,
+        definitions_hash text NOT NULL,
+        updated_at double precision NOT NULL
+    )""",
+    """CREATE TABLE snapshots (
+        definitions_hash text PRIMARY KEY,
+        snapshot jsonb NOT NULL,
+        created_at double precision NOT NULL
+    )""",
+)
+
+# The live asset graph (`asset_states`): each step key's newest row is the first of its
+# key in this index (seq descending), so DISTINCT ON reads it in order without a sort.
+_V2 = ("CREATE INDEX steps_by_key ON steps (step_key, seq DESC)",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+LATEST_VERSION = len(MIGRATIONS)
+
+_CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version integer PRIMARY KEY,
+    applied_at double precision NOT NULL
+)"""
+_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
+
+
+async def _current_version(conn: Any, schema: str) -> int:
+    table = f"{quote_ident(schema)}.schema_version"
+    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
+        return 0
+    return int(await conn.fetchval(_VERSION))
+
+
+async def migrate(conn: Any, schema: str, where: str) -> list[int]:
+    """Create `schema` if missing and apply pending migrations in one transaction.
+
+    `conn` is an asyncpg connection whose search_path is `schema`. An up-to-date schema is
+    only read, never written or locked. Otherwise a transaction-scoped advisory lock keyed on
+    the schema name serialises processes starting at once: the second waits, then finds
+    nothing left to do. Returns the versions applied; `where` names the store in errors.
+    """
+    if not pending_versions(await _current_version(conn, schema), LATEST_VERSION, where):
+        return []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("migrate", schema))
+        if await conn.fetchval("SELECT to_regnamespace($1)", quote_ident(schema)) is None:
+            await conn.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+        await conn.execute(_CREATE_VERSION_TABLE)
+        current = int(await conn.fetchval(_VERSION))
+        applied = list(pending_versions(current, LATEST_VERSION, where))
+        for version in applied:
+            for statement in MIGRATIONS[version - 1]:
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO schema_version VALUES ($1, $2)", version, time.time())
+    return applied
