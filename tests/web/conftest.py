@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import httpx
+from starlette.applications import Starlette
 from tests.backends import open_store
 
 from upstream.execution.io_managers import FilesystemIOManager
@@ -77,6 +78,7 @@ class Dev:
     client: httpx.AsyncClient
     code: Path
     workspace: DevWorkspace
+    app: Starlette
 
     async def launch(self, selection: str) -> str:
         response = await self.client.post(
@@ -109,7 +111,7 @@ async def open_dev(tmp_path: Path, settings: WebSettings | None = None) -> Async
         async with workspace.running():
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-                yield Dev(client, code, workspace)
+                yield Dev(client, code, workspace, app)
     finally:
         await storage.close()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.routing import Route
 from tests.web.conftest import HEADERS, open_cluster, open_dev
 
 from upstream.web.server import settings_for
@@ -79,6 +80,20 @@ async def test_deeply_nested_json_is_a_400(tmp_path: Path) -> None:
         assert "nested" in refused(response)
 
 
+async def test_a_post_body_must_be_the_documented_json(tmp_path: Path) -> None:
+    async with open_dev(tmp_path) as dev:
+        run_id = await dev.launch("broken")
+        await dev.wait_run(run_id)
+        again = await dev.client.post(
+            f"/api/runs/{run_id}/reexecute", json={"from_failure": "no"}, headers=HEADERS
+        )
+        assert "from_failure" in refused(again)
+        for path in ("/api/reload", f"/api/runs/{run_id}/cancel"):
+            response = await dev.client.post(path, content=b"null", headers=HEADERS)
+            assert "JSON object" in refused(response), path
+        assert len((await dev.client.get("/api/runs")).json()) == 1
+
+
 async def test_a_body_over_1_mib_is_a_413(tmp_path: Path) -> None:
     async with open_dev(tmp_path) as dev:
         huge = {"selection": "x" * (20 << 20)}
@@ -123,6 +138,15 @@ async def test_an_unavailable_store_is_a_503_that_never_names_the_database(
 async def test_openapi_declares_the_parameters_of_every_templated_path(tmp_path: Path) -> None:
     async with open_dev(tmp_path) as dev:
         document = (await dev.client.get("/api/openapi.json")).json()
+        served = {
+            (route.path.replace(":path", ""), method.lower())
+            for route in dev.app.routes
+            if isinstance(route, Route) and route.path.startswith("/api/")
+            for method in route.methods or ()
+            if method != "HEAD"
+        }
+        paths = document["paths"].items()
+        assert {(path, method) for path, ops in paths for method in ops} == served
         for path, operations in document["paths"].items():
             named = {part[1:-1] for part in path.split("/") if part.startswith("{")}
             for method, operation in operations.items():

@@ -306,8 +306,9 @@ class _Api:
 
     async def reexecute(self, request: Request) -> Response:
         record = await self._run(request)
-        body = await _json_body(request)
-        from_failure = bool(body.get("from_failure"))
+        from_failure = (await _json_body(request)).get("from_failure", False)
+        if not isinstance(from_failure, bool):
+            return error(400, 'give {"from_failure": true} or false')
         try:
             selection = await reexecute_selection(
                 self.workspace.storage, record, from_failure=from_failure
@@ -318,12 +319,14 @@ class _Api:
 
     async def cancel(self, request: Request) -> Response:
         record = await self._run(request)
+        await _json_body(request)  # `{}`: nothing to say, but only JSON is taken
         if record.status not in ACTIVE_RUN_STATUSES:
             return error(409, f"run {record.run_id} already ended {record.status}")
         status = await self.workspace.runs.cancel(record.run_id)
         return JSONResponse({"status": str(status)})
 
     async def reload(self, request: Request) -> Response:
+        await _json_body(request)
         try:
             await self.workspace.reload()
         except NotSupported as exc:
@@ -351,6 +354,7 @@ class _Api:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
+    """The POST body, a JSON object (none: `{}`)."""
     raw = await request.body()
     if not raw:
         return {}

@@ -162,7 +162,7 @@ def _op(
     if request is not None:
         operation["parameters"] = [*operation["parameters"], _CSRF]
         operation["requestBody"] = {
-            "required": True,
+            "required": False,  # none is `{}`
             "content": {"application/json": {"schema": request}},
         }
     return operation
