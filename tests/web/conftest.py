@@ -1,4 +1,5 @@
-"""The web app on a real embedded store, driven over ASGI with httpx (no sockets needed)."""
+"""The web app on a real store, driven over ASGI with httpx (no sockets needed): `upstream
+dev` on SQLite, or `upstream web` over a cluster's PostgreSQL in a schema of its own."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from typing import Any
 
 import anyio
 import httpx
+from starlette.applications import Starlette
+from tests.backends import open_store
 
 from upstream.execution.io_managers import FilesystemIOManager
-from upstream.runs import EmbeddedRuns
+from upstream.locations import load_code_location
+from upstream.runs import ClusterRuns, EmbeddedRuns
+from upstream.storage.base import RunStorage
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.web.app import WebSettings, create_app
-from upstream.web.workspace import DevWorkspace
+from upstream.web.workspace import ClusterWorkspace, DevWorkspace
 
 PIPELINE = textwrap.dedent(
     '''
@@ -73,6 +78,7 @@ class Dev:
     client: httpx.AsyncClient
     code: Path
     workspace: DevWorkspace
+    app: Starlette
 
     async def launch(self, selection: str) -> str:
         response = await self.client.post(
@@ -105,6 +111,28 @@ async def open_dev(tmp_path: Path, settings: WebSettings | None = None) -> Async
         async with workspace.running():
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-                yield Dev(client, code, workspace)
+                yield Dev(client, code, workspace, app)
     finally:
         await storage.close()
+
+
+@dataclass
+class Cluster:
+    """A running `upstream web` app over a cluster's store: its client and that store."""
+
+    client: httpx.AsyncClient
+    storage: RunStorage
+
+
+@asynccontextmanager
+async def open_cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    """`upstream web` over PostgreSQL (a fresh schema) where a worker registered PIPELINE;
+    its launches are queued for a coordinator (none runs here)."""
+    code = tmp_path / "pipeline.py"
+    code.write_text(PIPELINE)
+    async with open_store("postgres", tmp_path) as storage:
+        await storage.register_code_location(load_code_location(file=str(code)).record())
+        app = create_app(ClusterWorkspace(ClusterRuns(storage)), WebSettings())
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            yield Cluster(client, storage)

@@ -26,6 +26,8 @@ from upstream.planning.selection import select
 from upstream.runs import NothingToReexecute, reexecute_selection
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
+from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
+from upstream.web.openapi import openapi_document
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
 from upstream.web.schema import asset_dict, materialization_dict, run_dict
 from upstream.web.security import Guard
@@ -85,10 +87,12 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts)],
+        middleware=[
+            Middleware(Guard, token=settings.token, allowed_hosts=settings.allowed_hosts),
+            Middleware(BodyLimit),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
     )
-    api.routes = routes
     return app
 
 
@@ -98,7 +102,6 @@ class _Api:
     def __init__(self, workspace: Workspace, settings: WebSettings) -> None:
         self.workspace = workspace
         self.settings = settings
-        self.routes: list[BaseRoute] = []
         self._view: GraphView | None = None
 
     async def view(self) -> GraphView:
@@ -118,6 +121,10 @@ class _Api:
 
     async def run_page(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
+        try:
+            check_run_id(run_id)
+        except BadRequest:
+            return not_found_page("There is no run with such an id.")
         if await self.workspace.storage.get_run(run_id) is None:
             return not_found_page(f"There is no run {run_id!r}.")
         return static_page("run.html")
@@ -167,7 +174,7 @@ class _Api:
         return _cached(request, json.dumps(body, separators=(",", ":")).encode())
 
     async def selection(self, request: Request) -> Response:
-        query = request.query_params.get("q", "").strip()
+        query = check_selection(request.query_params.get("q", "").strip())
         if not query:
             return error(400, "give a selection: ?q=<selection>, e.g. ?q=*orders")
         view = await self.view()
@@ -245,10 +252,7 @@ class _Api:
 
     async def events(self, request: Request) -> Response:
         record = await self._run(request)
-        try:
-            after = int(request.query_params.get("after", "0"))
-        except ValueError:
-            return error(400, "after must be an event id (an integer)")
+        after = query_int(request, "after", 0, meaning="an event id")
         events = await self.workspace.storage.get_events(record.run_id, after_id=after)
         if "limit" in request.query_params:
             events = events[: _limit(request, _MAX_LIMIT)]
@@ -266,23 +270,7 @@ class _Api:
         )
 
     async def openapi(self, request: Request) -> Response:
-        """This API's paths and operations (the fields are in docs/web-api.md)."""
-        paths: dict[str, dict[str, Any]] = {}
-        for route in self.routes:
-            if isinstance(route, Route) and route.path.startswith("/api/"):
-                summary = (route.endpoint.__doc__ or "").strip().splitlines()
-                for method in sorted((route.methods or set()) - {"HEAD"}):
-                    paths.setdefault(route.path.replace(":path", ""), {})[method.lower()] = {
-                        "summary": summary[0] if summary else route.name,
-                        "responses": {"200": {"description": "JSON; see docs/web-api.md"}},
-                    }
-        return JSONResponse(
-            {
-                "openapi": "3.1.0",
-                "info": {"title": "upstream", "version": upstream.__version__},
-                "paths": paths,
-            }
-        )
+        return JSONResponse(openapi_document(upstream.__version__))
 
     # -- acting --------------------------------------------------------------------------
 
@@ -291,7 +279,7 @@ class _Api:
         selection = body.get("selection")
         if not isinstance(selection, str) or not selection.strip():
             return error(400, 'give {"selection": "<selection>"}, e.g. "*" for every asset')
-        return await self._launch(selection.strip())
+        return await self._launch(check_selection(selection.strip()))
 
     async def _launch(self, selection: str) -> Response:
         view = await self.view()
@@ -316,8 +304,9 @@ class _Api:
 
     async def reexecute(self, request: Request) -> Response:
         record = await self._run(request)
-        body = await _json_body(request)
-        from_failure = bool(body.get("from_failure"))
+        from_failure = (await _json_body(request)).get("from_failure", False)
+        if not isinstance(from_failure, bool):
+            return error(400, 'give {"from_failure": true} or false')
         try:
             selection = await reexecute_selection(
                 self.workspace.storage, record, from_failure=from_failure
@@ -328,12 +317,14 @@ class _Api:
 
     async def cancel(self, request: Request) -> Response:
         record = await self._run(request)
+        await _json_body(request)  # `{}`: nothing to say, but only JSON is taken
         if record.status not in ACTIVE_RUN_STATUSES:
             return error(409, f"run {record.run_id} already ended {record.status}")
         status = await self.workspace.runs.cancel(record.run_id)
         return JSONResponse({"status": str(status)})
 
     async def reload(self, request: Request) -> Response:
+        await _json_body(request)
         try:
             await self.workspace.reload()
         except NotSupported as exc:
@@ -343,7 +334,7 @@ class _Api:
     # -- helpers -------------------------------------------------------------------------
 
     async def _run(self, request: Request) -> RunRecord:
-        run_id = request.path_params["run_id"]
+        run_id = check_run_id(request.path_params["run_id"])
         record = await self.workspace.storage.get_run(run_id)
         if record is None:
             raise NotFound(f"no run {run_id!r}; see /api/runs")
@@ -361,6 +352,7 @@ class _Api:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
+    """The POST body, a JSON object (none: `{}`)."""
     raw = await request.body()
     if not raw:
         return {}
@@ -368,16 +360,16 @@ async def _json_body(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError as exc:
         raise BadRequest(f"the body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise BadRequest("the body is nested too deeply; send a flat JSON object") from exc
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     return body
 
 
 def _limit(request: Request, default: int) -> int:
-    try:
-        value = int(request.query_params.get("limit", default))
-    except ValueError as exc:
-        raise BadRequest("limit must be an integer") from exc
+    """`?limit=`, kept within 1 and `_MAX_LIMIT`."""
+    value = query_int(request, "limit", default, meaning="how many to list")
     return max(1, min(value, _MAX_LIMIT))
 
 

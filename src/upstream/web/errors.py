@@ -1,5 +1,5 @@
 """How the UI fails: one-line JSON errors for /api/, a 404 page for the rest, never a
-traceback (the server log has it)."""
+traceback nor where the state store lives (the server log has both)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,15 @@ class BadRequest(Exception):
     """Malformed input: 400."""
 
 
+_MAX_MESSAGE = 1_000  # characters; longer ones echo too much of the input
+
+
 def error(status: int, message: str) -> JSONResponse:
-    """The API's error body: `{"error": "<the problem and the fix>"}`."""
+    """The API's error body: `{"error": "<the problem and the fix>"}`. A long message is cut
+    in the middle, where echoed input sits, so the problem and the fix both stay."""
+    if len(message) > _MAX_MESSAGE:
+        half = _MAX_MESSAGE // 2
+        message = f"{message[:half]} … {message[-half:]}"
     return JSONResponse({"error": message}, status_code=status)
 
 
@@ -54,8 +61,9 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
 
 
 async def _storage_error(request: Request, exc: Exception) -> Response:
+    """The store's message names its host, database and schema: for the log only."""
     log.warning("web.storage_error", path=request.url.path, error=str(exc))
-    return error(503, f"the state store is unavailable: {exc}")
+    return error(503, "the state store is unavailable; try again (the server log says why)")
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

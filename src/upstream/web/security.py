@@ -9,6 +9,7 @@ from this server's own origin. With a token configured, nothing is served withou
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -25,6 +26,7 @@ TOKEN_COOKIE = "upstream_token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _OPEN_PATHS = ("/login", "/static/", "/favicon.ico")  # no secrets; the login page needs them
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_HOST = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]*)(?::[0-9]{1,5})?")  # name, then :port
 
 # Scripts and styles from this server only; frames nowhere (no clickjacking).
 _HEADERS = {
@@ -73,7 +75,7 @@ class Guard:
         host = headers.get("host", "")
         if self.allowed_hosts is not None and _hostname(host) not in self.allowed_hosts:
             # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
-            return _error(400, f"unexpected Host header {host!r}; open the UI by its address")
+            return _error(400, f"unexpected Host header {host[:100]!r}; open the UI by its address")
         path = conn.url.path
         if (
             self.token is not None
@@ -120,9 +122,10 @@ def _same_origin(headers: Headers, host: str) -> bool:
 
 
 def _hostname(host: str) -> str:
-    if host.startswith("["):
-        return host[: host.find("]") + 1]
-    return host.rsplit(":", 1)[0] if ":" in host else host
+    """The name in a Host header, without its port; a malformed header whole (it then
+    matches no allowed name: `[::1]evil.example` is not `[::1]`)."""
+    match = _HOST.fullmatch(host)
+    return match.group(1) if match else host
 
 
 def _error(status: int, message: str) -> Response:
