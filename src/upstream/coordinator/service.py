@@ -209,10 +209,11 @@ class Coordinator:
         every ready step without an outcome."""
         send, receive = anyio.create_memory_object_stream[_Burst](math.inf)
         ready = Outbox[tuple[str, str]](_READY_MAX)
+        watching = anyio.CancelScope()
         async with anyio.create_task_group() as group:
             group.start_soon(self._write, receive)
             group.start_soon(self._publish_from, ready)
-            group.start_soon(self._watch_routes)
+            group.start_soon(self._watch_routes, watching)
             try:
                 async with send:
                     async for batch in self._transport.results():
@@ -221,6 +222,7 @@ class Coordinator:
                         send.send_nowait(burst)
             finally:
                 ready.close()
+                watching.cancel()
 
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
@@ -379,13 +381,15 @@ class Coordinator:
         if len(self._done) > _DONE_MAX:
             del self._done[next(iter(self._done))]
 
-    async def _watch_routes(self) -> None:
-        """Fail the steps waiting on a route no worker has consumed for the grace period;
-        checked every second (more often for a grace shorter than two seconds)."""
+    async def _watch_routes(self, scope: anyio.CancelScope) -> None:
+        """Until `scope` is canceled, fail the steps waiting on a route no worker has
+        consumed for the grace period; checked every second (more often for a grace
+        shorter than two seconds)."""
         every = min(1.0, self._unserved.grace / 2)
-        while True:
-            await anyio.sleep(every)
-            await self._fail_unserved()
+        with scope:
+            while True:
+                await anyio.sleep(every)
+                await self._fail_unserved()
 
     async def _fail_unserved(self) -> None:
         """Check once: count each waiting route's consumers, and fail the steps waiting
