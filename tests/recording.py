@@ -19,7 +19,11 @@ class Recording:
     reject's reason, and every delivery received, in stream order, with how it was settled.
     A test may set `consumers`, the answer `task_consumers` gives, as if that many workers
     consumed every task queue, and `before_publish`, awaited with each `publish_tasks`
-    call's messages, decoded, before they go out."""
+    call's messages, decoded, before they go out.
+
+    Its one worker end serves every route, as the embedded worker does: the tasks the
+    coordinator routes by code (`task_route`) all go to the default task queue, whose
+    consumers `task_consumers` counts for any route (routing has tests of its own)."""
 
     def __init__(self, coordinator: CoordinatorTransport, worker: WorkerTransport) -> None:
         self.coordinator, self.worker = coordinator, worker
@@ -74,14 +78,14 @@ class Recording:
         decoded = [decode_tasks(task.body) for task in tasks]
         if self.before_publish is not None:
             await self.before_publish(decoded)
-        await self.coordinator.publish_tasks(tasks)
+        await self.coordinator.publish_tasks([task._replace(queue=None) for task in tasks])
         self.task_messages += decoded
         self.noted()
 
     async def task_consumers(self, queue: str | None = None) -> int:
         if self.consumers is not None:
             return self.consumers
-        return await self.coordinator.task_consumers(queue)
+        return await self.coordinator.task_consumers()
 
     async def results(self) -> AsyncIterator[Sequence[Delivery]]:
         async for batch in self.coordinator.results():

@@ -96,17 +96,25 @@ class Cluster:
 
 
 def cleanup(namespace: str) -> None:
-    """Drop the test's schema and broker topology."""
+    """Drop the test's schema and broker topology (a task queue per code version seen)."""
     script = f"""
 import asyncio, aio_pika, asyncpg
+from upstream.transport.base import task_route
 async def main():
     conn = await asyncpg.connect({DATABASE_URL!r})
+    try:
+        served = await conn.fetch(
+            'SELECT code_location, definitions_hash FROM "{namespace}".runs '
+            'UNION SELECT name, definitions_hash FROM "{namespace}".code_locations')
+    except asyncpg.PostgresError:
+        served = []
     await conn.execute('DROP SCHEMA IF EXISTS "{namespace}" CASCADE')
     await conn.close()
     connection = await aio_pika.connect({BROKER_URL!r})
     channel = await connection.channel()
-    for name in ["{namespace}.results", "{namespace}.dead-letters",
-                 "{namespace}.tasks.default", "{namespace}.tasks.gpu"]:
+    routes = [task_route(name, hash, q) for name, hash in served for q in ("default", "gpu")]
+    for name in ["{namespace}.results", "{namespace}.dead-letters", "{namespace}.tasks.default",
+                 *("{namespace}.tasks." + route for route in routes)]:
         try:
             await channel.queue_delete(name)
         except Exception:

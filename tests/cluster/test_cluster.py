@@ -18,6 +18,8 @@ import pytest
 from cluster_harness import BROKER_URL, Cluster
 from otlp_receiver import Receiver
 
+from upstream.transport.base import task_route
+
 pytestmark = pytest.mark.integration
 
 DIAMOND = """
@@ -271,6 +273,16 @@ asyncio.run(main())
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
 
 
+def _route(cluster: Cluster, worker: str) -> str:
+    """The task route `worker` consumes, from its `worker.ready` line."""
+    ready = next(
+        json.loads(line)
+        for line in cluster.log(worker).splitlines()
+        if line.startswith("{") and json.loads(line).get("event") == "worker.ready"
+    )
+    return task_route(ready["code_location"], ready["definitions_hash"], ready["queue"])
+
+
 def _dead_letters(cluster: Cluster) -> list[Any]:
     script = f"""
 import asyncio, json, aio_pika
@@ -299,7 +311,7 @@ def test_malformed_messages_are_dead_lettered_and_services_keep_serving(
     log line; coordinator and workers stay up and the next run succeeds."""
     write_pipeline(DIAMOND)
     _start(cluster)
-    _inject(cluster, f"{cluster.namespace}.tasks.default", b"\xc1 not a task")
+    _inject(cluster, f"{cluster.namespace}.tasks.{_route(cluster, 'worker0')}", b"\xc1 not a task")
     _inject(cluster, f"{cluster.namespace}.results", b"\xc1 not a result")
     proc = cluster.materialize()
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -343,6 +355,59 @@ def test_a_run_for_code_no_worker_serves_fails_with_the_reason(
     proc = cluster.materialize()
     assert proc.returncode == 1
     assert "no worker has registered code location" in proc.stderr
+
+
+def _pid_of(worker_id: str) -> int:
+    return int(worker_id.rsplit("-", 1)[1])
+
+
+def test_runs_of_two_versions_of_the_code_each_run_on_their_own_workers(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """A rolling deploy: workers of the old code and of the new serve side by side, and
+    each run's steps go only to workers of the code it was planned against (tasks are
+    routed by definitions hash), so runs of both versions succeed."""
+    write_pipeline(MANY)
+    _start(cluster, workers=1)  # worker0: the old code
+    write_pipeline(MANY.replace("return i", "return i + 1"))  # new code, another hash
+    cluster.worker("new")
+    cluster.wait_for_log("new", "worker.ready")
+    new = cluster.materialize()  # submitted from the new code
+    assert new.returncode == 0, new.stdout + new.stderr
+    write_pipeline(MANY)  # a client still on the old code
+    old = cluster.materialize()
+    assert old.returncode == 0, old.stdout + old.stderr
+    for proc, worker in ((new, "new"), (old, "worker0")):
+        steps = cluster.show(_run_id(proc.stdout))["steps"]
+        assert len(steps) == 200
+        assert {_pid_of(s["worker_id"]) for s in steps} == {cluster.procs[worker].pid}
+
+
+def test_a_run_whose_code_no_worker_serves_any_more_fails_after_the_grace(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """Its workers registered the code, then all left (a deploy replaced them): the run's
+    steps wait `--worker-grace` seconds for one, then fail saying what to start (exit 1)."""
+    write_pipeline(DIAMOND)
+    cluster.start("coordinator", "coordinator", "--worker-grace", "2")
+    cluster.wait_for_log("coordinator", "coordinator.active")
+    cluster.worker("gone")
+    cluster.wait_for_log("gone", "worker.ready")
+    cluster.procs["gone"].send_signal(signal.SIGTERM)
+    assert cluster.procs["gone"].wait(30) == 0
+    began = time.monotonic()
+    proc = cluster.materialize(timeout=30)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert time.monotonic() - began < 15
+    assert "NoWorker: no worker serves code location" in proc.stderr
+    assert "start one on that code with `upstream worker" in proc.stderr
+    steps = {s["step_key"]: s["status"] for s in cluster.show(_run_id(proc.stdout))["steps"]}
+    assert steps == {
+        "source": "FAILURE",
+        "left": "SKIPPED",
+        "right": "SKIPPED",
+        "joined": "SKIPPED",
+    }
 
 
 def _terminate_database_sessions(cluster: Cluster) -> int:

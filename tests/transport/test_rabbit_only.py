@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
+from typing import Any
 
 import aio_pika
 import anyio
 import pytest
 from aio_pika import DeliveryMode
 
+from upstream.transport import rabbitmq
 from upstream.transport.base import TransportError
 from upstream.transport.rabbitmq import (
+    RabbitCoordinatorTransport,
     RabbitSettings,
     _RabbitDelivery,
     open_coordinator_transport,
@@ -188,3 +191,28 @@ async def test_the_coordinator_sees_how_many_workers_consume_a_queue(
     ):
         assert await coordinator.task_consumers() == 2
         assert await coordinator.task_consumers("gpu") == 0  # declared, nobody serves it
+
+
+def _recorded_declarations(transport: RabbitCoordinatorTransport) -> int:
+    """Queue objects aio-pika's robust publisher channel keeps, to declare them again
+    after a reconnect (its private record: what grew with every count)."""
+    channel: Any = transport._publisher
+    return sum(len(queues) for queues in channel._queues.values())
+
+
+async def test_counting_consumers_keeps_no_declaration_per_count(
+    rabbit_settings: RabbitSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator counts a queue's consumers about once a second while it publishes
+    (and while steps wait on it): the robust channel must not record a declaration each
+    time, or the coordinator's memory grows for as long as it lives."""
+    monkeypatch.setattr(rabbitmq, "_CONSUMERS_TTL", 0.0)  # every call asks the broker
+    async with (
+        await open_coordinator_transport(rabbit_settings) as coordinator,
+        await open_worker_transport(replace(rabbit_settings, task_queue="gpu")),
+    ):
+        assert await coordinator.task_consumers("gpu") == 1
+        kept = _recorded_declarations(coordinator)
+        for _ in range(300):
+            assert await coordinator.task_consumers("gpu") == 1
+        assert _recorded_declarations(coordinator) == kept

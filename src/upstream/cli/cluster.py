@@ -18,7 +18,7 @@ from upstream.locations import CodeLocation, default_io_manager
 from upstream.runs.state import ClusterSettings
 from upstream.storage.base import StorageError
 from upstream.tracing import get_logger, traced
-from upstream.transport.base import TransportError
+from upstream.transport.base import TransportError, task_route
 from upstream.transport.rabbitmq import open_coordinator_transport, open_worker_transport
 from upstream.worker import Worker, WorkerSettings
 
@@ -51,7 +51,9 @@ async def run_worker(
     finally:
         await storage.close()
     io = default_io_manager(definitions)
-    rabbit = settings.rabbit(task_queue=queue, prefetch=concurrency)
+    # Only tasks of runs planned against exactly this code reach this worker.
+    route = task_route(location.name, definitions.hash, queue)
+    rabbit = settings.rabbit(task_queue=route, prefetch=concurrency)
     with traced("upstream-worker", **{"upstream.worker_id": worker_id}):
         async with await open_worker_transport(rabbit) as transport:
             worker = Worker(
@@ -74,21 +76,22 @@ async def run_worker(
     log.info("worker.stopped", worker_id=worker_id)
 
 
-async def run_coordinator(settings: ClusterSettings) -> None:
+async def run_coordinator(settings: ClusterSettings, *, worker_grace: float) -> None:
     """Lead until SIGTERM. A lost database or broker ends the current term, not the process:
-    after a backoff it waits for leadership again and resumes from storage."""
+    after a backoff it waits for leadership again and resumes from storage. Steps wait up
+    to `worker_grace` seconds for a worker serving their code, then fail."""
     with traced("upstream-coordinator"):
-        await _supervise(settings)
+        await _supervise(settings, worker_grace)
 
 
-async def _supervise(settings: ClusterSettings) -> None:
+async def _supervise(settings: ClusterSettings, worker_grace: float) -> None:
     async with anyio.create_task_group() as group:
         group.start_soon(_until_signalled, group.cancel_scope.cancel)
         delay = _BACKOFF_FIRST
         while True:
             began = time.monotonic()
             try:
-                await _lead(settings)
+                await _lead(settings, worker_grace)
             except* (StorageError, TransportError) as failures:
                 if time.monotonic() - began > _BACKOFF_RESET_AFTER:
                     delay = _BACKOFF_FIRST  # a long term: this is a fresh failure
@@ -98,7 +101,7 @@ async def _supervise(settings: ClusterSettings) -> None:
             delay = min(delay * 2, _BACKOFF_MAX)
 
 
-async def _lead(settings: ClusterSettings) -> None:
+async def _lead(settings: ClusterSettings, worker_grace: float) -> None:
     """One term: wait for leadership (a standby waits here), then lead until an error."""
     storage = await settings.open_storage()
     try:
@@ -107,7 +110,9 @@ async def _lead(settings: ClusterSettings) -> None:
             log.info("coordinator.active")
             rabbit = settings.rabbit()
             async with await open_coordinator_transport(rabbit) as transport:
-                coordinator = Coordinator(storage, transport, commit_linger=COMMIT_LINGER)
+                coordinator = Coordinator(
+                    storage, transport, commit_linger=COMMIT_LINGER, worker_grace=worker_grace
+                )
                 async with anyio.create_task_group() as inner:
                     inner.start_soon(coordinator.serve)
                     await ClusterCoordinator(storage, coordinator).lead()

@@ -28,6 +28,7 @@ from upstream.cli.progress import FinishedStep, Progress, describe
 from upstream.cli.scaffold import scaffold_project
 from upstream.cli.ui import dev, web
 from upstream.cli.views import seconds, table, when
+from upstream.coordinator.routes import WORKER_GRACE
 from upstream.definitions.errors import UpstreamError
 from upstream.locations import default_io_manager, load_code_location, upstream_home
 from upstream.planning.plan import build_plan
@@ -206,16 +207,27 @@ def worker(
 
 
 @cli.command()
+@click.option(
+    "--worker-grace",
+    envvar="UPSTREAM_WORKER_GRACE",
+    default=WORKER_GRACE,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds steps wait with no worker serving their code (and queue) before they "
+    "fail [env UPSTREAM_WORKER_GRACE].",
+)
 @broker_option
 @state_options
 @handles_errors
-def coordinator(broker_url: str, database_url: str | None, namespace: str) -> None:
+def coordinator(
+    worker_grace: float, broker_url: str, database_url: str | None, namespace: str
+) -> None:
     """Run the coordinator (a second one waits as a hot standby) until SIGTERM."""
     cluster = cluster_settings(database_url, namespace, broker_url)
     if cluster is None:
         raise click.UsageError("the coordinator needs --database-url (or UPSTREAM_DATABASE_URL)")
     configure_logging("INFO")
-    anyio.run(run_coordinator, cluster)
+    anyio.run(functools.partial(run_coordinator, cluster, worker_grace=worker_grace))
 
 
 @cli.group()

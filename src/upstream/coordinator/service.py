@@ -18,6 +18,8 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
+from upstream.coordinator.routes import WORKER_GRACE, Route, Unserved
+from upstream.execution.records import ErrorInfo
 from upstream.planning.dispatch import Costs, cut_messages
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
@@ -48,6 +50,9 @@ _READY_MAX = 4096  # ready steps published in one pipelined call, at most
 # coordinator and PostgreSQL CPU on the cluster's layered graph, ~10% off an embedded
 # 1,000-asset layered run on SQLite.
 COMMIT_LINGER = 0.005
+# Finished run ids remembered, so a late duplicate result is acked without a query; a
+# result of a run ended longer ago asks storage (`_finished_earlier`).
+_DONE_MAX = 1024
 
 
 @dataclass
@@ -87,17 +92,21 @@ class Coordinator:
         *,
         observer: OutcomeObserver | None = None,
         commit_linger: float = 0.0,
+        worker_grace: float = WORKER_GRACE,
     ) -> None:
         """`commit_linger`: seconds the writer waits after a burst arrives, so the bursts
         that follow share its transaction. Nothing waits on a commit but the acks and a
         run's end, so a cluster trades a few milliseconds there for fewer transactions
-        (measured: a third less coordinator and PostgreSQL CPU on the layered graph)."""
+        (measured: a third less coordinator and PostgreSQL CPU on the layered graph).
+        `worker_grace`: seconds steps wait on a route no worker consumes before they fail
+        (`upstream.coordinator.routes`)."""
         self._storage = storage
         self._commit_linger = commit_linger
         self._transport = transport
         self._observer = observer
         self._runs: dict[str, RunHandle] = {}
-        self._done: set[str] = set()
+        self._done: dict[str, None] = {}  # recently finished runs, oldest first
+        self._unserved = Unserved(worker_grace)
         self._queued: list[tuple[str, str, int]] = []  # published, QUEUED with the next commit
         self._published = 0  # ready steps `serve` has published (see `_write`)
         self._publish = anyio.Event()  # set, and replaced, as each publish returns
@@ -200,9 +209,11 @@ class Coordinator:
         every ready step without an outcome."""
         send, receive = anyio.create_memory_object_stream[_Burst](math.inf)
         ready = Outbox[tuple[str, str]](_READY_MAX)
+        watching = anyio.CancelScope()
         async with anyio.create_task_group() as group:
             group.start_soon(self._write, receive)
             group.start_soon(self._publish_from, ready)
+            group.start_soon(self._watch_routes, watching)
             try:
                 async with send:
                     async for batch in self._transport.results():
@@ -211,6 +222,7 @@ class Coordinator:
                         send.send_nowait(burst)
             finally:
                 ready.close()
+                watching.cancel()
 
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
@@ -360,8 +372,45 @@ class Coordinator:
         run = await self._storage.get_run(run_id)
         if run is None or not run.status.ended:
             return False
-        self._done.add(run_id)
+        self._remember_done(run_id)
         return True
+
+    def _remember_done(self, run_id: str) -> None:
+        """Remember `run_id` as finished; the oldest is forgotten past `_DONE_MAX`."""
+        self._done[run_id] = None
+        if len(self._done) > _DONE_MAX:
+            del self._done[next(iter(self._done))]
+
+    async def _watch_routes(self, scope: anyio.CancelScope) -> None:
+        """Until `scope` is canceled, fail the steps waiting on a route no worker has
+        consumed for the grace period; checked every second (more often for a grace
+        shorter than two seconds)."""
+        every = min(1.0, self._unserved.grace / 2)
+        with scope:
+            while True:
+                await anyio.sleep(every)
+                await self._fail_unserved()
+
+    async def _fail_unserved(self) -> None:
+        """Check once: count each waiting route's consumers, and fail the steps waiting
+        on routes that have had none for the grace period (and skip what follows them)."""
+        routes = {route for handle in self._runs.values() for route in _waiting_routes(handle)}
+        self._unserved.keep(routes)
+        now = time.monotonic()
+        for route in routes:
+            consumers = await self._transport.task_consumers(route.name)
+            if not self._unserved.expired(route, consumers, now):
+                continue
+            reason = route.unserved(self._unserved.grace)
+            burst = _Burst()
+            for handle in list(self._runs.values()):
+                if route in _waiting_routes(handle):
+                    for step in handle.tracker.in_flight:
+                        if handle.plan.queues.get(step) == route.queue:
+                            await self._take(_no_worker(handle.run_id, step, reason), burst)
+            if burst.outcomes:
+                log.warning("route.unserved", route=route.name, steps=len(burst.outcomes))
+                await self._commit([burst])
 
     def _end_step_span(self, outcome: StepOutcome) -> None:
         handle = self._runs.get(outcome.run_id)
@@ -394,11 +443,12 @@ class Coordinator:
         tracker = None if handle.canceled else handle.tracker
         outgoing, handed = [], []
         for queue, ready in by_queue.items():
-            consumers = await self._transport.task_consumers(queue)
+            route = Route(handle.run.code_location, handle.run.definitions_hash, queue).name
+            consumers = await self._transport.task_consumers(route)
             accept = (lambda step, queue=queue: queues.get(step) == queue) if queues else None
             for message in cut_messages(ready, consumers, handle.costs, tracker, accept):
                 tasks = [self._task(handle, step, queue, after) for step, after in message]
-                outgoing.append(OutgoingTask(encode_tasks(tasks), {}, queue))
+                outgoing.append(OutgoingTask(encode_tasks(tasks), {}, route))
                 handed += [step for step, _ in message]
         return outgoing, handed
 
@@ -448,7 +498,7 @@ class Coordinator:
         handle.span.end()
         handle.record = await self._storage.get_run(handle.run_id)
         del self._runs[handle.run_id]
-        self._done.add(handle.run_id)
+        self._remember_done(handle.run_id)
         log.info("run.finished", run_id=handle.run_id, status=str(status))
         handle.finished.set()
 
@@ -461,6 +511,25 @@ class _Burst:
     ready: list[tuple[str, str]] = field(default_factory=list)  # (run_id, step)
     to_ack: list[Delivery] = field(default_factory=list)
     to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
+
+
+def _waiting_routes(handle: RunHandle) -> set[Route]:
+    """The routes of `handle`'s steps in flight."""
+    run = handle.run
+    if handle.tracker.complete:
+        return set()
+    if not handle.plan.queues:  # one route: an unfinished run has steps in flight on it
+        return {Route(run.code_location, run.definitions_hash)}
+    queues = {handle.plan.queues.get(step) for step in handle.tracker.in_flight}
+    return {Route(run.code_location, run.definitions_hash, queue) for queue in queues}
+
+
+def _no_worker(run_id: str, step: str, reason: str) -> ResultMessage:
+    """The failure the coordinator decides for a step no worker can take."""
+    now = time.time()
+    return ResultMessage(
+        run_id, step, 1, "failure", now, now, "", error=ErrorInfo("NoWorker", reason, "")
+    )
 
 
 def _outcome(result: ResultMessage) -> StepOutcome:

@@ -23,11 +23,19 @@ __all__ = [
     "OutgoingTask",
     "TransportError",
     "WorkerTransport",
+    "task_route",
 ]
 
 
 class TransportError(UpstreamError):
     """The broker is unreachable or refused a message."""
+
+
+def task_route(code_location: str, definitions_hash: str, queue: str | None = None) -> str:
+    """The task queue of one code location's definitions (and named queue, e.g. "gpu"):
+    tasks go only to workers serving exactly that code, so during a rolling deploy old runs
+    keep to old workers and new runs to new ones. The hash is cut to 16 hex digits."""
+    return f"{queue or 'default'}.{code_location}.{definitions_hash[:16]}"
 
 
 class OutgoingTask(NamedTuple):
@@ -86,7 +94,8 @@ class CoordinatorTransport(Protocol):
     ) -> None:
         """Return once the task is safely queued (confirmed by the broker).
 
-        `queue` names a task queue (an asset may ask for "gpu"); None means the default."""
+        `queue` names a task queue: the coordinator's are `task_route`s, so only workers
+        serving the run's code take them; None means the default one."""
         ...
 
     async def publish_tasks(self, tasks: Sequence[OutgoingTask]) -> None:

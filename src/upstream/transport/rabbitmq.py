@@ -186,11 +186,19 @@ async def _declare_task_queue(
 
 
 async def _declare_queue(
-    channel: AbstractChannel, settings: RabbitSettings, name: str, *, dead_letters: bool = True
+    channel: AbstractChannel,
+    settings: RabbitSettings,
+    name: str,
+    *,
+    dead_letters: bool = True,
+    robust: bool = True,
 ) -> AbstractQueue:
+    """Declare (idempotent); on a robust channel, `robust=False` keeps no record of it."""
     arguments: dict[str, Any] = {"x-queue-type": "quorum"}
     if dead_letters:
         arguments["x-dead-letter-exchange"] = settings.dead_exchange
+    if not robust and isinstance(channel, AbstractRobustChannel):
+        return await channel.declare_queue(name, durable=True, arguments=arguments, robust=False)
     return await channel.declare_queue(name, durable=True, arguments=arguments)
 
 
@@ -332,7 +340,9 @@ class RabbitCoordinatorTransport(_RabbitTransport):
 
     async def task_consumers(self, queue: str | None = None) -> int:
         """The broker's consumer count for `<ns>.tasks.<queue>`, from an (idempotent)
-        declare at most once per `_CONSUMERS_TTL` seconds per queue."""
+        declare at most once per `_CONSUMERS_TTL` seconds per queue. Only a queue's first
+        declare (with its binding) is kept by the robust channel, to restore after a
+        reconnect; the counts are not, so they cost no memory over the process's life."""
         name = self.settings.task_queue if queue is None else queue
         now = time.monotonic()
         known = self._consumer_counts.get(name)
@@ -341,10 +351,14 @@ class RabbitCoordinatorTransport(_RabbitTransport):
         self._check_open()
         with _broker_errors(self.settings, f"counting the consumers of {name!r}"):
             await self._wait_ready()
-            declared = await _declare_task_queue(
-                self._publisher, self.settings, self._tasks_exchange, name
+            if name not in self._declared:
+                await _declare_task_queue(
+                    self._publisher, self.settings, self._tasks_exchange, name
+                )
+                self._declared.add(name)
+            declared = await _declare_queue(
+                self._publisher, self.settings, self.settings.task_queue_name(name), robust=False
             )
-        self._declared.add(name)
         count = declared.declaration_result.consumer_count or 0
         self._consumer_counts[name] = (now, count)
         return count
