@@ -13,6 +13,7 @@ import asyncio
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -75,13 +76,27 @@ async def _drop_schema(namespace: str) -> None:
         await conn.close()
 
 
+def _namespace_queues(namespace: str) -> list[str]:
+    """The broker's queues under `namespace`: task queues are named per code location and
+    definitions hash (`task_route`), so they are listed rather than named here."""
+    fixed = [f"{namespace}.tasks.default", f"{namespace}.results", f"{namespace}.dead-letters"]
+    try:
+        listed = subprocess.run(
+            ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):  # no local rabbitmqctl: the fixed names
+        return fixed
+    return sorted({*fixed, *(name for name in listed if name.startswith(f"{namespace}."))})
+
+
 def cleanup_namespace(namespace: str) -> None:
     """Drop the namespace's PostgreSQL schema and its RabbitMQ queues and exchanges."""
     asyncio.run(_drop_schema(namespace))
-    drop_broker_objects(
-        [f"{namespace}.tasks.default", f"{namespace}.results", f"{namespace}.dead-letters"],
-        [f"{namespace}.tasks", f"{namespace}.dead"],
-    )
+    drop_broker_objects(_namespace_queues(namespace), [f"{namespace}.tasks", f"{namespace}.dead"])
 
 
 async def _read_run(namespace: str, run_id: str) -> RunRecord:
