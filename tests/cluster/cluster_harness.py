@@ -106,7 +106,8 @@ async def main():
     connection = await aio_pika.connect({BROKER_URL!r})
     channel = await connection.channel()
     for name in ["{namespace}.results", "{namespace}.dead-letters",
-                 "{namespace}.tasks.default", "{namespace}.tasks.gpu"]:
+                 "{namespace}.tasks.default", "{namespace}.tasks.gpu",
+                 "{namespace}.abandoned-tasks"]:
         try:
             await channel.queue_delete(name)
         except Exception:

@@ -15,13 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
 from upstream.planning.dispatch import Costs, cut_messages
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
-from upstream.protocol import ResultMessage, TaskMessage, decode_results, encode_tasks
+from upstream.protocol import (
+    ErrorInfo,
+    ResultMessage,
+    TaskMessage,
+    decode_results,
+    decode_tasks,
+    encode_tasks,
+)
 from upstream.storage.base import RunStorage
 from upstream.storage.records import (
     RunRecord,
@@ -32,7 +39,13 @@ from upstream.storage.records import (
 )
 from upstream.tracing import get_logger
 from upstream.tracing.spans import headers_for, mark_failed, start_run_span, start_step_span
-from upstream.transport.base import CoordinatorTransport, Delivery, OutgoingTask, TransportError
+from upstream.transport.base import (
+    Abandoned,
+    CoordinatorTransport,
+    Delivery,
+    OutgoingTask,
+    TransportError,
+)
 from upstream.transport.outbox import Outbox
 from upstream.transport.receive import decode_or_reject, drain
 
@@ -203,6 +216,7 @@ class Coordinator:
         async with anyio.create_task_group() as group:
             group.start_soon(self._write, receive)
             group.start_soon(self._publish_from, ready)
+            group.start_soon(self._take_abandoned, send.clone())
             try:
                 async with send:
                     async for batch in self._transport.results():
@@ -211,6 +225,12 @@ class Coordinator:
                         send.send_nowait(burst)
             finally:
                 ready.close()
+
+    async def _take_abandoned(self, send: MemoryObjectSendStream[_Burst]) -> None:
+        """Decide each task message the transport gave up on; the writer commits it."""
+        async with send:
+            async for abandoned in self._transport.abandoned_tasks():
+                send.send_nowait(await self._decide_abandoned(abandoned))
 
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
@@ -253,6 +273,49 @@ class Coordinator:
                 burst.to_ack.append(delivery)
         return burst
 
+    async def _decide_abandoned(self, abandoned: Abandoned) -> _Burst:
+        """A task message whose workers died (or lost the broker) each time they ran it:
+        its undecided steps that waited for none of the others are recorded FAILED (one of
+        them killed the worker; which, nobody can tell), and what follows them SKIPPED.
+        The exit code or signal is unknown here: workers run steps in threads of their own
+        process, so nothing outlives them to see it."""
+        delivery = abandoned.delivery
+        tasks = await decode_or_reject(delivery, decode_tasks, log, "abandoned.rejected")
+        if tasks is None:
+            return _Burst()
+        undecided = [
+            task
+            for task in tasks
+            if (handle := self._runs.get(task.run_id)) is not None
+            and task.step_key in handle.plan.parents
+            and not handle.tracker.is_finished(task.step_key)
+        ]
+        keys = {(task.run_id, task.step_key) for task in undecided}
+        culprits = [t for t in undecided if not any((t.run_id, s) in keys for s in t.after)]
+        reason = f"the worker died {abandoned.deliveries} times running this step"
+        if len(culprits) > 1:
+            reason += f" or one of the {len(culprits) - 1} others in its task message"
+        now = time.time()
+        burst = _Burst(to_settle=[delivery])
+        for task in culprits:
+            handle = self._runs[task.run_id]
+            log.warning(
+                "step.abandoned", run_id=task.run_id, asset_key=task.step_key, reason=reason
+            )
+            error = ErrorInfo("WorkerDied", reason, "")
+            outcome = StepOutcome(
+                task.run_id,
+                task.step_key,
+                task.attempt,
+                StepStatus.FAILURE,
+                ended_at=now,
+                error=error,
+            )
+            burst.outcomes.append(outcome)
+            handle.uncommitted += 1
+            self._skip_below(handle, task.step_key, burst, now)
+        return burst
+
     async def _take(self, result: ResultMessage, burst: _Burst) -> bool:
         """Add one result's outcome (and what it made ready or skipped) to `burst`; False
         for a result of no run this coordinator drives or drove."""
@@ -266,8 +329,12 @@ class Coordinator:
             for step in handle.tracker.succeeded(result.step_key):
                 burst.ready.append((handle.run_id, step))
             return True
-        decided_at = time.time()
-        for skip in handle.tracker.failed(result.step_key):
+        self._skip_below(handle, result.step_key, burst, time.time())
+        return True
+
+    def _skip_below(self, handle: RunHandle, failed: str, burst: _Burst, now: float) -> None:
+        """Record `failed` as failed in the tracker; add its descendants, SKIPPED, to `burst`."""
+        for skip in handle.tracker.failed(failed):
             handle.uncommitted += 1
             burst.outcomes.append(
                 StepOutcome(
@@ -275,11 +342,10 @@ class Coordinator:
                     step_key=skip.step,
                     attempt=1,
                     status=StepStatus.SKIPPED,
-                    ended_at=decided_at,
+                    ended_at=now,
                     skip_reason=f"upstream {skip.because_of!r} failed",
                 )
             )
-        return True
 
     def _time(self, results: Sequence[ResultMessage]) -> None:
         """Teach each run what one results message says of its steps' cost."""
@@ -343,9 +409,10 @@ class Coordinator:
                 except TransportError as exc:
                     log.warning("result.reject_failed", reason=str(exc))
         last = next((b.to_ack[-1] for b in reversed(bursts) if b.to_ack), None)
-        if last is not None:
+        acks = [(delivery, False) for burst in bursts for delivery in burst.to_settle]
+        for delivery, multiple in acks + ([(last, True)] if last is not None else []):
             try:
-                await last.ack(multiple=True)
+                await delivery.ack(multiple=multiple)
             except TransportError as exc:  # redelivered later; recording it is a no-op
                 log.warning("result.ack_failed", reason=str(exc))
         for run_id in dict.fromkeys(o.run_id for o in outcomes):
@@ -461,6 +528,7 @@ class _Burst:
     ready: list[tuple[str, str]] = field(default_factory=list)  # (run_id, step)
     to_ack: list[Delivery] = field(default_factory=list)
     to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
+    to_settle: list[Delivery] = field(default_factory=list)  # of another stream: acked alone
 
 
 def _outcome(result: ResultMessage) -> StepOutcome:
