@@ -1,15 +1,18 @@
-"""Task messages the transport gave up on (their workers died running them, as many times
-as it delivers one): the coordinator records their steps FAILED, once, on each backend."""
+"""Steps whose workers died running them, on each backend: task messages the transport
+gave up on (delivered as many times as it delivers one), and leases that lapsed. The
+coordinator publishes a lapsed step again, and records FAILED a step whose workers died
+three times."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import anyio
+import pytest
 from tests.backends import Backend
 from tests.services import DEFS, WHERE, make_task, serving
 
-from upstream.coordinator import Coordinator
+from upstream.coordinator import Coordinator, service
 from upstream.planning import build_plan
 from upstream.protocol import ResultMessage, encode_results, encode_tasks
 from upstream.storage import RunStatus, StepStatus
@@ -88,3 +91,32 @@ async def test_an_abandoned_message_of_recorded_steps_changes_nothing(backend: B
         b = ResultMessage("r1", "b", 1, "success", 2.0, 3.0, "w1")
         await transport.publish_result(encode_results([b]), headers={})
         assert (await handle.wait()).status is RunStatus.SUCCESS
+
+
+async def test_a_step_whose_lease_lapses_is_published_again_then_failed(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each time `a` is published a worker takes it under lease and dies (the lease is never
+    renewed): it is published again, twice; the third lapse fails it and skips `b`."""
+    monkeypatch.setattr(service, "LEASE_SECONDS", 0.02)
+    monkeypatch.setattr(service, "LEASE_LOST_AFTER", 0.05)
+    storage, transport = backend
+    coordinator = Coordinator(storage, transport)
+    running = ResultMessage("r1", "a", 1, "running", 1.0, 1.0, "w1")
+
+    def published() -> int:
+        return sum(t.step_key == "a" for m in transport.task_messages for t in m)
+
+    async with serving(coordinator):
+        handle = await coordinator.submit(build_plan(DEFS.graph), run_id="r1", **WHERE)
+        for times in (1, 2, 3):
+            await transport.until(lambda times=times: published() == times)
+            await transport.publish_result(encode_results([running]), headers={})
+        with anyio.fail_after(10):
+            record = await handle.wait()
+    assert record.status is RunStatus.FAILURE
+    assert published() == 3
+    steps = {s.step_key: s for s in await storage.get_steps("r1")}
+    assert steps["a"].error is not None
+    assert steps["a"].error.message == "the worker died 3 times running this step"
+    assert steps["b"].status is StepStatus.SKIPPED
