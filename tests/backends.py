@@ -54,6 +54,7 @@ def fresh_settings() -> RabbitSettings:
 async def delete_topology(settings: RabbitSettings, task_queues: Iterable[str] = ()) -> None:
     """Delete every queue and exchange `settings` names (missing ones are fine)."""
     queues = [settings.task_queue_name(), settings.results_queue, settings.dead_letter_queue]
+    queues.append(settings.abandoned_queue)
     queues += [settings.task_queue_name(queue) for queue in task_queues]
     connection = await aio_pika.connect(settings.url)
     async with connection:

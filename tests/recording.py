@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 import anyio
 
 from upstream.protocol import ResultMessage, TaskMessage, decode_results, decode_tasks
-from upstream.transport.base import CoordinatorTransport, Delivery, OutgoingTask, WorkerTransport
+from upstream.transport.base import (
+    Abandoned,
+    CoordinatorTransport,
+    Delivery,
+    OutgoingTask,
+    WorkerTransport,
+)
 
 
 class Recording:
@@ -19,7 +25,9 @@ class Recording:
     reject's reason, and every delivery received, in stream order, with how it was settled.
     A test may set `consumers`, the answer `task_consumers` gives, as if that many workers
     consumed every task queue, and `before_publish`, awaited with each `publish_tasks`
-    call's messages, decoded, before they go out.
+    call's messages, decoded, before they go out. The coordinator's abandoned tasks are
+    those a test hands over with `abandon` (the RabbitMQ adapter's own are tested on their
+    own: they take workers dying).
 
     Its one worker end serves every route, as the embedded worker does: the tasks the
     coordinator routes by code (`task_route`) all go to the default task queue, whose
@@ -34,8 +42,13 @@ class Recording:
         self.task_messages: list[list[TaskMessage]] = []
         self.result_messages: list[list[ResultMessage]] = []
         self.rejected: list[str] = []
-        self.received: dict[str, list[RecordedDelivery]] = {"task": [], "result": []}
+        self.received: dict[str, list[RecordedDelivery]] = {
+            "task": [],
+            "result": [],
+            "abandoned": [],
+        }
         self._changed = anyio.Event()
+        self._abandon, self._abandoned = anyio.create_memory_object_stream[Abandoned](10)
 
     def noted(self) -> None:
         """Something changed: wake whoever waits in `until`."""
@@ -92,7 +105,18 @@ class Recording:
             yield [RecordedDelivery(delivery, self, "result") for delivery in batch]
             self.noted()  # the consumer asks for the next batch: it has handled this one
 
+    async def abandon(self, delivery: Delivery, deliveries: int = 3) -> RecordedDelivery:
+        """Hand the coordinator `delivery` as a task message its workers died running."""
+        recorded = RecordedDelivery(delivery, self, "abandoned")
+        await self._abandon.send(Abandoned(recorded, deliveries))
+        return recorded
+
+    async def abandoned_tasks(self) -> AsyncIterator[Abandoned]:
+        async for abandoned in self._abandoned:
+            yield abandoned
+
     async def aclose(self) -> None:
+        self._abandon.close()
         await self.coordinator.aclose()
         await self.worker.aclose()
 

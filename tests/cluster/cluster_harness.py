@@ -113,7 +113,8 @@ async def main():
     connection = await aio_pika.connect({BROKER_URL!r})
     channel = await connection.channel()
     routes = [task_route(name, hash, q) for name, hash in served for q in ("default", "gpu")]
-    for name in ["{namespace}.results", "{namespace}.dead-letters", "{namespace}.tasks.default",
+    fixed = ["results", "dead-letters", "abandoned-tasks", "tasks.default"]
+    for name in [*("{namespace}." + name for name in fixed),
                  *("{namespace}.tasks." + route for route in routes)]:
         try:
             await channel.queue_delete(name)

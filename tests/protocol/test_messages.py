@@ -156,8 +156,8 @@ def _message(record: dict[str, Any], **envelope: Any) -> bytes:
     ("envelope", "change", "message"),
     [
         ({"v": PROTOCOL_VERSION + 1}, {}, "unsupported protocol version"),
-        ({"v": 1}, {}, "unsupported protocol version 1; this build speaks 4"),
-        ({"v": 3}, {"asset_key": "a"}, "version 3; this build speaks 4 \\(run the coordinator"),
+        ({"v": 1}, {}, "unsupported protocol version 1; this build speaks 5"),
+        ({"v": 3}, {"asset_key": "a"}, "version 3; this build speaks 5 \\(run the coordinator"),
         ({"kind": "results"}, {}, "expected a tasks message"),
         ({"extra": 1}, {}, "message has unknown fields ['extra']"),
         ({}, {"attempt": "1"}, "field 'attempt' must be int"),

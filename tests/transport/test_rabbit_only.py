@@ -216,3 +216,46 @@ async def test_counting_consumers_keeps_no_declaration_per_count(
         for _ in range(300):
             assert await coordinator.task_consumers("gpu") == 1
         assert _recorded_declarations(coordinator) == kept
+
+
+async def test_a_task_whose_workers_all_die_is_abandoned_to_the_coordinator(
+    rabbit_settings: RabbitSettings,
+) -> None:
+    """Every worker that takes the task dies (its connection closes, the task unacked):
+    after three deliveries the broker dead-letters it, and the coordinator receives it as
+    abandoned. A task a worker rejected as unreadable is a dead letter too, but not that."""
+    async with await open_coordinator_transport(rabbit_settings) as coordinator:
+        await coordinator.publish_task(b"unreadable", headers={})
+        async with await open_worker_transport(rabbit_settings) as worker:
+            with anyio.fail_after(5):
+                await (await anext(worker.tasks())).reject("not a task")
+        await coordinator.publish_task(b"killer", headers={})
+        for _ in range(3):
+            async with await open_worker_transport(rabbit_settings) as worker:
+                with anyio.fail_after(5):
+                    assert (await anext(worker.tasks())).body == b"killer"
+            # closed without an ack: the broker takes the task back, as from a dead worker
+        with anyio.fail_after(5):
+            abandoned = await anext(coordinator.abandoned_tasks())
+        assert (abandoned.delivery.body, abandoned.deliveries) == (b"killer", 3)
+        await abandoned.delivery.ack()
+        async with await open_worker_transport(rabbit_settings) as worker:
+            with anyio.move_on_after(0.5):  # nothing left to deliver
+                await anext(worker.tasks())
+                pytest.fail("the abandoned task was delivered a fourth time")
+
+
+async def test_a_task_queue_without_the_delivery_limit_says_what_to_do(
+    rabbit_settings: RabbitSettings,
+) -> None:
+    """A task queue declared by an older upstream (no delivery limit) cannot be redeclared
+    with one: the error names the way out."""
+    connection = await aio_pika.connect(rabbit_settings.url)
+    async with connection:
+        channel = await connection.channel()
+        arguments = {"x-queue-type": "quorum", "x-dead-letter-exchange": "old"}
+        await channel.declare_queue(
+            rabbit_settings.task_queue_name(), durable=True, arguments=arguments
+        )
+    with pytest.raises(TransportError, match=r"without a delivery limit.*delete_queue"):
+        await open_worker_transport(rabbit_settings)

@@ -15,15 +15,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
 from upstream.coordinator.routes import WORKER_GRACE, Route, Unserved
-from upstream.execution.records import ErrorInfo
 from upstream.planning.dispatch import Costs, cut_messages
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
-from upstream.protocol import ResultMessage, TaskMessage, decode_results, encode_tasks
+from upstream.protocol import (
+    LEASE_LOST_AFTER,
+    LEASE_SECONDS,
+    ErrorInfo,
+    ResultMessage,
+    TaskMessage,
+    decode_results,
+    decode_tasks,
+    encode_tasks,
+)
 from upstream.storage.base import RunStorage
 from upstream.storage.records import (
     RunRecord,
@@ -34,7 +42,13 @@ from upstream.storage.records import (
 )
 from upstream.tracing import get_logger
 from upstream.tracing.spans import headers_for, mark_failed, start_run_span, start_step_span
-from upstream.transport.base import CoordinatorTransport, Delivery, OutgoingTask, TransportError
+from upstream.transport.base import (
+    Abandoned,
+    CoordinatorTransport,
+    Delivery,
+    OutgoingTask,
+    TransportError,
+)
 from upstream.transport.outbox import Outbox
 from upstream.transport.receive import decode_or_reject, drain
 
@@ -45,6 +59,7 @@ log = get_logger("coordinator")
 OutcomeObserver = Callable[[StepOutcome], None]
 
 _READY_MAX = 4096  # ready steps published in one pipelined call, at most
+_LAPSES_MAX = 3  # leases a step may lose (its worker died) before it is failed
 # What the services pass as `commit_linger` (see `Coordinator`): 5 ms on a run's end against
 # a transaction per burst of one or two results on a deep graph. Measured: a third less
 # coordinator and PostgreSQL CPU on the cluster's layered graph, ~10% off an embedded
@@ -70,6 +85,8 @@ class RunHandle:
     costs: Costs = field(default_factory=Costs)  # what its steps cost: sizes its messages
     canceled: bool = False  # asked to stop: it launches nothing more and ends CANCELED
     ending: bool = False  # its end is being recorded (guards concurrent finishers)
+    leases: dict[str, float] = field(default_factory=dict)  # step -> monotonic deadline
+    lapses: dict[str, int] = field(default_factory=dict)  # step -> leases lost so far
 
     @property
     def run_id(self) -> str:
@@ -209,11 +226,13 @@ class Coordinator:
         every ready step without an outcome."""
         send, receive = anyio.create_memory_object_stream[_Burst](math.inf)
         ready = Outbox[tuple[str, str]](_READY_MAX)
-        watching = anyio.CancelScope()
+        watching, leasing = anyio.CancelScope(), anyio.CancelScope()
         async with anyio.create_task_group() as group:
             group.start_soon(self._write, receive)
             group.start_soon(self._publish_from, ready)
             group.start_soon(self._watch_routes, watching)
+            group.start_soon(self._take_abandoned, send.clone())
+            group.start_soon(self._watch_leases, ready, send.clone(), leasing)
             try:
                 async with send:
                     async for batch in self._transport.results():
@@ -223,6 +242,49 @@ class Coordinator:
             finally:
                 ready.close()
                 watching.cancel()
+                leasing.cancel()
+
+    async def _take_abandoned(self, send: MemoryObjectSendStream[_Burst]) -> None:
+        """Decide each task message the transport gave up on; the writer commits it."""
+        async with send:
+            async for abandoned in self._transport.abandoned_tasks():
+                send.send_nowait(await self._decide_abandoned(abandoned))
+
+    async def _watch_leases(
+        self,
+        ready: Outbox[tuple[str, str]],
+        send: MemoryObjectSendStream[_Burst],
+        scope: anyio.CancelScope,
+    ) -> None:
+        """Every `LEASE_SECONDS`, act on the leases that lapsed (see `_decide_lapsed`)."""
+        with scope:
+            async with send:
+                while True:
+                    await anyio.sleep(LEASE_SECONDS)
+                    burst = self._decide_lapsed(time.monotonic())
+                    if burst.outcomes or burst.ready:
+                        ready.extend(burst.ready)
+                        send.send_nowait(burst)
+
+    def _decide_lapsed(self, now: float) -> _Burst:
+        """Steps whose worker stopped renewing their lease (it died, or lost the broker)
+        are published again; after `_LAPSES_MAX` lapses, recorded FAILED."""
+        burst = _Burst()
+        for handle in self._runs.values():
+            for step in [s for s, deadline in handle.leases.items() if deadline < now]:
+                del handle.leases[step]
+                if handle.tracker.is_finished(step):
+                    continue
+                lapses = handle.lapses[step] = handle.lapses.get(step, 0) + 1
+                log.warning("step.lease_lost", run_id=handle.run_id, asset_key=step, lapses=lapses)
+                if (span := handle.step_spans.pop(step, None)) is not None:
+                    span.end()
+                if lapses < _LAPSES_MAX:
+                    burst.ready.append((handle.run_id, step))
+                else:
+                    reason = f"the worker died {lapses} times running this step"
+                    self._worker_died(handle, step, 1, reason, burst, time.time())
+        return burst
 
     async def _publish_from(self, ready: Outbox[tuple[str, str]]) -> None:
         async for steps in ready.batches():
@@ -265,6 +327,48 @@ class Coordinator:
                 burst.to_ack.append(delivery)
         return burst
 
+    async def _decide_abandoned(self, abandoned: Abandoned) -> _Burst:
+        """A task message whose workers died (or lost the broker) each time they ran it:
+        its undecided steps that waited for none of the others are recorded FAILED (one of
+        them killed the worker; which, nobody can tell), and what follows them SKIPPED.
+        The exit code or signal is unknown here: workers run steps in threads of their own
+        process, so nothing outlives them to see it."""
+        delivery = abandoned.delivery
+        tasks = await decode_or_reject(delivery, decode_tasks, log, "abandoned.rejected")
+        if tasks is None:
+            return _Burst()
+        undecided = [
+            task
+            for task in tasks
+            if (handle := self._runs.get(task.run_id)) is not None
+            and task.step_key in handle.plan.parents
+            and not handle.tracker.is_finished(task.step_key)
+        ]
+        keys = {(task.run_id, task.step_key) for task in undecided}
+        culprits = [t for t in undecided if not any((t.run_id, s) in keys for s in t.after)]
+        reason = f"the worker died {abandoned.deliveries} times running this step"
+        if len(culprits) > 1:
+            reason += f" or one of the {len(culprits) - 1} others in its task message"
+        now = time.time()
+        burst = _Burst(to_settle=[delivery])
+        for task in culprits:
+            handle = self._runs[task.run_id]
+            self._worker_died(handle, task.step_key, task.attempt, reason, burst, now)
+        return burst
+
+    def _worker_died(
+        self, handle: RunHandle, step: str, attempt: int, reason: str, burst: _Burst, now: float
+    ) -> None:
+        """Add to `burst` `step` FAILED because its workers died, and what it skips."""
+        log.warning("step.worker_died", run_id=handle.run_id, asset_key=step, reason=reason)
+        error = ErrorInfo("WorkerDied", reason, "")
+        outcome = StepOutcome(
+            handle.run_id, step, attempt, StepStatus.FAILURE, ended_at=now, error=error
+        )
+        burst.outcomes.append(outcome)
+        handle.uncommitted += 1
+        self._skip_below(handle, step, burst, now)
+
     async def _take(self, result: ResultMessage, burst: _Burst) -> bool:
         """Add one result's outcome (and what it made ready or skipped) to `burst`; False
         for a result of no run this coordinator drives or drove."""
@@ -272,14 +376,24 @@ class Coordinator:
         if handle is None or result.step_key not in handle.plan.parents:
             # A late duplicate of a finished run is acked and ignored.
             return handle is None and await self._finished_earlier(result.run_id)
+        if result.status == "running":  # a lease, taken or renewed
+            if not handle.tracker.is_finished(result.step_key):
+                handle.leases[result.step_key] = time.monotonic() + LEASE_LOST_AFTER
+            return True
+        if handle.leases:
+            handle.leases.pop(result.step_key, None)
         burst.outcomes.append(_outcome(result))
         handle.uncommitted += 1
         if result.status == "success":
             for step in handle.tracker.succeeded(result.step_key):
                 burst.ready.append((handle.run_id, step))
             return True
-        decided_at = time.time()
-        for skip in handle.tracker.failed(result.step_key):
+        self._skip_below(handle, result.step_key, burst, time.time())
+        return True
+
+    def _skip_below(self, handle: RunHandle, failed: str, burst: _Burst, now: float) -> None:
+        """Record `failed` as failed in the tracker; add its descendants, SKIPPED, to `burst`."""
+        for skip in handle.tracker.failed(failed):
             handle.uncommitted += 1
             burst.outcomes.append(
                 StepOutcome(
@@ -287,17 +401,17 @@ class Coordinator:
                     step_key=skip.step,
                     attempt=1,
                     status=StepStatus.SKIPPED,
-                    ended_at=decided_at,
+                    ended_at=now,
                     skip_reason=f"upstream {skip.because_of!r} failed",
                 )
             )
-        return True
 
     def _time(self, results: Sequence[ResultMessage]) -> None:
         """Teach each run what one results message says of its steps' cost."""
         by_run: dict[str, list[ResultMessage]] = {}
         for result in results:
-            by_run.setdefault(result.run_id, []).append(result)
+            if result.status != "running":
+                by_run.setdefault(result.run_id, []).append(result)
         for run_id, mine in by_run.items():
             if (handle := self._runs.get(run_id)) is not None:
                 handle.costs.learn(mine)
@@ -305,7 +419,7 @@ class Coordinator:
     async def _publish_ready(self, ready: Sequence[tuple[str, str]]) -> None:
         """Publish (run id, step) pairs, with the steps that follow them, in one pipelined
         call; the next commit records them QUEUED. A run's handle outlives its steps in
-        flight, so every pair finds it.
+        flight, so every pair finds it (but a lapsed step's, if its run ended meanwhile).
 
         One rule for every step: published first, recorded QUEUED after. A run's first
         ready set is recorded by a write of its own right after (`_dispatch`: no commit is
@@ -323,7 +437,9 @@ class Coordinator:
         outgoing: list[OutgoingTask] = []
         queued: list[tuple[str, str, int]] = []
         for run_id, steps in by_run.items():
-            messages, handed = await self._messages(self._runs[run_id], steps)
+            if (handle := self._runs.get(run_id)) is None:
+                continue
+            messages, handed = await self._messages(handle, steps)
             outgoing += messages
             queued += [(run_id, step, 1) for step in handed]
         await self._transport.publish_tasks(outgoing)
@@ -355,9 +471,10 @@ class Coordinator:
                 except TransportError as exc:
                     log.warning("result.reject_failed", reason=str(exc))
         last = next((b.to_ack[-1] for b in reversed(bursts) if b.to_ack), None)
-        if last is not None:
+        acks = [(delivery, False) for burst in bursts for delivery in burst.to_settle]
+        for delivery, multiple in acks + ([(last, True)] if last is not None else []):
             try:
-                await last.ack(multiple=True)
+                await delivery.ack(multiple=multiple)
             except TransportError as exc:  # redelivered later; recording it is a no-op
                 log.warning("result.ack_failed", reason=str(exc))
         for run_id in dict.fromkeys(o.run_id for o in outcomes):
@@ -511,6 +628,7 @@ class _Burst:
     ready: list[tuple[str, str]] = field(default_factory=list)  # (run_id, step)
     to_ack: list[Delivery] = field(default_factory=list)
     to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
+    to_settle: list[Delivery] = field(default_factory=list)  # of another stream: acked alone
 
 
 def _waiting_routes(handle: RunHandle) -> set[Route]:

@@ -1,6 +1,8 @@
 """Wire messages (msgpack, versioned) for everything that crosses a process boundary."""
 
 from upstream.protocol.messages import (
+    LEASE_LOST_AFTER,
+    LEASE_SECONDS,
     PROTOCOL_VERSION,
     ErrorInfo,
     LogLine,
@@ -14,6 +16,8 @@ from upstream.protocol.messages import (
 )
 
 __all__ = [
+    "LEASE_LOST_AFTER",
+    "LEASE_SECONDS",
     "PROTOCOL_VERSION",
     "ErrorInfo",
     "LogLine",

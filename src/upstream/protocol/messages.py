@@ -19,6 +19,8 @@ from upstream.definitions.errors import UpstreamError
 from upstream.execution.records import ErrorInfo, LogLine
 
 __all__ = [
+    "LEASE_LOST_AFTER",
+    "LEASE_SECONDS",
     "PROTOCOL_VERSION",
     "ErrorInfo",
     "LogLine",
@@ -33,8 +35,16 @@ __all__ = [
 
 # 2: a message holds a list of records; a task carries its trace. 3: a task may wait for
 # earlier tasks of its message (`after`). 4: a task drops what nothing read (`asset_key`,
-# the same as its step key; `partition`; `run_config`).
-PROTOCOL_VERSION = 4
+# the same as its step key; `partition`; `run_config`). 5: a result may say "running" (a
+# lease, see `LEASE_SECONDS`).
+PROTOCOL_VERSION = 5
+
+# A worker that has held a task message this long takes it under lease: it says its steps
+# are "running", acks the message (so no broker ack timeout can redeliver it, however long
+# the steps take), and says so again every LEASE_SECONDS until their results are out. The
+# coordinator publishes again the steps of a lease not renewed for LEASE_LOST_AFTER.
+LEASE_SECONDS = 5.0
+LEASE_LOST_AFTER = 6 * LEASE_SECONDS
 
 
 class ProtocolError(UpstreamError):
@@ -62,13 +72,14 @@ class TaskMessage:
 
 @dataclass(frozen=True, slots=True)
 class ResultMessage:
-    """What happened when a worker ran a task."""
+    """What happened when a worker ran a task; or, with status "running", that it still
+    holds the task under lease (`LEASE_SECONDS`)."""
 
     KIND: ClassVar[str] = "results"
     run_id: str
     step_key: str
     attempt: int
-    status: str  # "success" | "failure"
+    status: str  # "success" | "failure" | "running"
     started_at: float
     ended_at: float
     worker_id: str
@@ -222,9 +233,9 @@ def decode_results(body: bytes) -> list[ResultMessage]:
 
 def _result(number: int, data: dict[str, Any]) -> ResultMessage:
     where = f"results item {number}"
-    if data["status"] not in ("success", "failure"):
+    if data["status"] not in ("success", "failure", "running"):
         raise ProtocolError(
-            f"{where}: field 'status' must be success or failure, got {data['status']!r}"
+            f"{where}: field 'status' must be success, failure or running, got {data['status']!r}"
         )
     error = data.get("error")
     if error is not None:

@@ -7,7 +7,10 @@ opener per role).
 Delivery is at-least-once. A consumer acks a delivery only once its effect is safe (a
 worker: the result confirmed; the coordinator: the result committed), and rejects a
 message it cannot read, which dead-letters it; nothing is ever requeued by a reject.
-Adapters raise `TransportError` for failures of the transport itself.
+A task message is delivered a bounded number of times: once its consumers have gone away
+without acking it that often (a step that kills its worker), the transport abandons it
+and hands it to the coordinator, which records its steps FAILED. Adapters raise
+`TransportError` for failures of the transport itself.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import NamedTuple, Protocol
 from upstream.definitions.errors import UpstreamError
 
 __all__ = [
+    "Abandoned",
     "CoordinatorTransport",
     "Delivery",
     "OutgoingTask",
@@ -64,6 +68,14 @@ class Delivery(Protocol):
     async def reject(self, reason: str) -> None:
         """Dead-letter the message (never requeue); `reason` is logged with it."""
         ...
+
+
+class Abandoned(NamedTuple):
+    """A task message given up on: delivered `deliveries` times, and each time its worker
+    died (or lost the broker) before acking it. Ack it once its steps' fate is committed."""
+
+    delivery: Delivery
+    deliveries: int
 
 
 class WorkerTransport(Protocol):
@@ -114,6 +126,12 @@ class CoordinatorTransport(Protocol):
         had already arrived, so the coordinator records a burst in one transaction."""
         ...
 
+    def abandoned_tasks(self) -> AsyncIterator[Abandoned]:
+        """Task messages the transport gave up on (see `Abandoned`), one at a time, until
+        the transport closes. An adapter whose consumers cannot die without the
+        coordinator (the in-memory one) never yields any."""
+        ...
+
     async def aclose(self) -> None:
-        """Stop consuming results; the `results()` loop ends."""
+        """Stop consuming results and abandoned tasks; both loops end."""
         ...

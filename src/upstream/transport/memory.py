@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from upstream.tracing import get_logger
-from upstream.transport.base import Delivery, OutgoingTask
+from upstream.transport.base import Abandoned, Delivery, OutgoingTask
 from upstream.transport.receive import drain
 
 __all__ = ["DeadLetter", "MemoryTransport"]
@@ -57,6 +57,10 @@ class MemoryTransport:
             math.inf
         )
         self.dead_letters: list[DeadLetter] = []
+        # Never sent to: in one process a worker dies only with its coordinator.
+        self._abandoned_send, self._abandoned_receive = anyio.create_memory_object_stream[
+            Abandoned
+        ]()
 
     async def publish_task(
         self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
@@ -95,6 +99,11 @@ class MemoryTransport:
         async for first in self._result_receive:
             yield drain(self._result_receive, [first])
 
+    async def abandoned_tasks(self) -> AsyncIterator[Abandoned]:
+        async for abandoned in self._abandoned_receive:
+            yield abandoned
+
     async def aclose(self) -> None:
         self._task_send.close()
         self._result_send.close()
+        self._abandoned_send.close()

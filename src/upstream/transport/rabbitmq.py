@@ -11,6 +11,13 @@ Why it is built this way (DESIGN.md, "Delivery semantics"):
 - A consumer holds at most `prefetch` unacked tasks (`batch_max` unacked results, so a
   batch can fill). An unacked message goes back to the queue when its connection closes:
   a worker that dies mid-task leaves its task to another worker (at-least-once).
+- Task queues deliver a message at most `DELIVERIES` times (`x-delivery-limit`; every
+  return counts, a dead consumer's too: measured on RabbitMQ 3.10). Then the broker
+  dead-letters it with reason `delivery_limit`; `<ns>.abandoned-tasks`, bound to
+  `<ns>.dead` beside `<ns>.dead-letters`, takes a copy, and the coordinator consumes it
+  and ignores the other dead letters (their reason is `rejected`). A task queue declared
+  without the limit by an older upstream makes the declare fail (PRECONDITION_FAILED):
+  the error says to delete the queue once drained.
 - The connection is robust: after a broker restart it reconnects and restores consumers,
   and a publish waits for that (up to 30 s) rather than fail. Deliveries received before
   the break can no longer be acked (the broker redelivers them); they are dropped from
@@ -42,10 +49,11 @@ from aio_pika.abc import (
     AbstractRobustConnection,
     ConsumerTag,
 )
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from yarl import URL
 
 from upstream.tracing import get_logger
-from upstream.transport.base import Delivery, OutgoingTask, TransportError
+from upstream.transport.base import Abandoned, Delivery, OutgoingTask, TransportError
 from upstream.transport.receive import drain
 
 __all__ = [
@@ -63,6 +71,8 @@ _RECONNECT_WAIT = 30.0  # how long a publish waits for a robust reconnect before
 _CLOSE_WAIT = 5.0
 _CONSUMERS_TTL = 1.0  # seconds a task queue's consumer count is reused
 _PIPELINE = 256  # publishes awaiting their confirm at once, per publish_tasks call
+DELIVERIES = 3  # deliveries of a task message before it is abandoned (see above)
+_ABANDONED_PREFETCH = 16
 _LIBRARY_ERRORS = (amqp.AMQPError, amqp.ChannelInvalidStateError, ConnectionError, OSError)
 
 R = TypeVar("R", bound="_RabbitTransport")
@@ -106,12 +116,20 @@ class RabbitSettings:
     def dead_letter_queue(self) -> str:
         return f"{self.namespace}.dead-letters"
 
+    @property
+    def abandoned_queue(self) -> str:
+        return f"{self.namespace}.abandoned-tasks"
+
 
 def _fix_for(exc: BaseException) -> str:
     if isinstance(exc, amqp.PublishError):
         return "no queue took it; was the queue deleted? reopen the transport to declare it"
     if isinstance(exc, amqp.ChannelPreconditionFailed):
-        return "a queue or exchange exists with other settings; delete it or use another namespace"
+        return (
+            "a queue or exchange exists with other settings (an older upstream declared its"
+            " task queues without a delivery limit); stop its workers, and once the queue is"
+            " empty delete it (rabbitmqctl delete_queue <name>), or use another namespace"
+        )
     if isinstance(exc, amqp.AuthenticationError | amqp.ProbableAuthenticationError):
         return "check the user and password in UPSTREAM_BROKER_URL"
     if isinstance(exc, amqp.DeliveryError):
@@ -180,7 +198,9 @@ class _RabbitDelivery:
 async def _declare_task_queue(
     channel: AbstractChannel, settings: RabbitSettings, exchange: AbstractExchange, queue: str
 ) -> AbstractQueue:
-    declared = await _declare_queue(channel, settings, settings.task_queue_name(queue))
+    declared = await _declare_queue(
+        channel, settings, settings.task_queue_name(queue), limit=DELIVERIES
+    )
     await declared.bind(exchange, routing_key=queue)
     return declared
 
@@ -191,12 +211,16 @@ async def _declare_queue(
     name: str,
     *,
     dead_letters: bool = True,
+    limit: int | None = None,
     robust: bool = True,
 ) -> AbstractQueue:
-    """Declare (idempotent); on a robust channel, `robust=False` keeps no record of it."""
+    """A durable quorum queue (idempotent); `limit`: deliveries of a message before it is
+    dead-lettered; on a robust channel, `robust=False` keeps no record of the declaration."""
     arguments: dict[str, Any] = {"x-queue-type": "quorum"}
     if dead_letters:
         arguments["x-dead-letter-exchange"] = settings.dead_exchange
+    if limit is not None:
+        arguments["x-delivery-limit"] = limit - 1  # returns allowed before dead-lettering
     if not robust and isinstance(channel, AbstractRobustChannel):
         return await channel.declare_queue(name, durable=True, arguments=arguments, robust=False)
     return await channel.declare_queue(name, durable=True, arguments=arguments)
@@ -217,10 +241,9 @@ class _RabbitTransport:
         self.settings = settings
         self._connection = connection
         self._publisher = publisher
-        self._consumer: tuple[AbstractQueue, ConsumerTag] | None = None
-        self._send, self._receive = anyio.create_memory_object_stream[_RabbitDelivery](
-            math.inf  # holds at most the consumer's prefetch
-        )
+        self._consumers: list[tuple[AbstractQueue, ConsumerTag]] = []
+        self._send, self._receive = _stream()
+        self._sends = [self._send]  # closed by `aclose`, ending their loops
         self._closed = False
 
     async def aclose(self) -> None:
@@ -228,11 +251,11 @@ class _RabbitTransport:
         if self._closed:
             return
         self._closed = True
-        self._send.close()
+        for send in self._sends:
+            send.close()
         # Bounded: while reconnecting, a cancel would wait for the broker to come back.
         with anyio.move_on_after(_CLOSE_WAIT, shield=True):
-            if self._consumer is not None:
-                queue, tag = self._consumer
+            for queue, tag in self._consumers:
                 with contextlib.suppress(*_LIBRARY_ERRORS):
                     await queue.cancel(tag)
         await _close(self._connection)
@@ -248,17 +271,34 @@ class _RabbitTransport:
     ) -> None:
         await self.aclose()
 
-    async def _consume(self, queue: str, prefetch: int) -> None:
+    async def _consume(
+        self,
+        queue: str,
+        prefetch: int,
+        *,
+        limit: int | None = None,
+        dead_letters: bool = True,
+        send: MemoryObjectSendStream[_RabbitDelivery] | None = None,
+    ) -> None:
+        """Consume `queue` (declared as `_declare_queue` does) on a channel of its own,
+        into `send` (the role's main stream by default)."""
+        into = self._send if send is None else send
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        declared = await _declare_queue(channel, self.settings, queue)
+        declared = await _declare_queue(
+            channel, self.settings, queue, limit=limit, dead_letters=dead_letters
+        )
 
         async def deliver(message: AbstractIncomingMessage) -> None:
             # Once closing, a message is left unacked: the broker redelivers it.
             with contextlib.suppress(anyio.ClosedResourceError):
-                self._send.send_nowait(_RabbitDelivery(message, self.settings))
+                into.send_nowait(_RabbitDelivery(message, self.settings))
 
-        self._consumer = (declared, await declared.consume(deliver))
+        self._consumers.append((declared, await declared.consume(deliver)))
+
+    async def _start(self) -> None:
+        """Start the role's consumers."""
+        raise NotImplementedError
 
     async def _wait_ready(self) -> None:
         """While the connection is being restored, wait for it rather than fail at once."""
@@ -273,6 +313,10 @@ class _RabbitTransport:
 
 class RabbitWorkerTransport(_RabbitTransport):
     """The worker's port over RabbitMQ; open with `open_worker_transport`."""
+
+    async def _start(self) -> None:
+        queue = self.settings.task_queue_name()
+        await self._consume(queue, self.settings.prefetch, limit=DELIVERIES)
 
     async def publish_result(self, body: bytes, *, headers: Mapping[str, str]) -> None:
         """Queue a result on `<ns>.results`; return once the broker confirms it."""
@@ -306,6 +350,18 @@ class RabbitCoordinatorTransport(_RabbitTransport):
         self._tasks_exchange = tasks_exchange
         self._declared = {settings.task_queue}  # task queues this process has declared
         self._consumer_counts: dict[str, tuple[float, int]] = {}  # queue -> (when, count)
+        self._abandoned_send, self._abandoned = _stream()
+        self._sends.append(self._abandoned_send)
+
+    async def _start(self) -> None:
+        settings = self.settings
+        await self._consume(settings.results_queue, settings.batch_max)
+        await self._consume(
+            settings.abandoned_queue,
+            _ABANDONED_PREFETCH,
+            dead_letters=False,
+            send=self._abandoned_send,
+        )
 
     async def publish_task(
         self, body: bytes, *, headers: Mapping[str, str], queue: str | None = None
@@ -357,7 +413,11 @@ class RabbitCoordinatorTransport(_RabbitTransport):
                 )
                 self._declared.add(name)
             declared = await _declare_queue(
-                self._publisher, self.settings, self.settings.task_queue_name(name), robust=False
+                self._publisher,
+                self.settings,
+                self.settings.task_queue_name(name),
+                limit=DELIVERIES,
+                robust=False,
             )
         count = declared.declaration_result.consumer_count or 0
         self._consumer_counts[name] = (now, count)
@@ -373,6 +433,38 @@ class RabbitCoordinatorTransport(_RabbitTransport):
             if fresh:
                 yield fresh
 
+    async def abandoned_tasks(self) -> AsyncIterator[Abandoned]:
+        """Task messages a task queue of this namespace dead-lettered for its delivery
+        limit, from `<ns>.abandoned-tasks`. That queue also gets a copy of every other dead
+        letter (what a service rejected, kept in `<ns>.dead-letters`): acked and dropped."""
+        async for delivery in self._abandoned:
+            if self._closed:
+                return
+            if delivery.stale:
+                continue
+            if _abandoned_task(delivery.headers, self.settings):
+                yield Abandoned(delivery, DELIVERIES)
+                continue
+            try:
+                await delivery.ack()
+            except TransportError as exc:  # redelivered later, and dropped then
+                log.warning("dead_letter.ack_failed", reason=str(exc))
+
+
+def _abandoned_task(headers: Mapping[str, str], settings: RabbitSettings) -> bool:
+    """Dead-lettered by a task queue of `settings`' namespace for its delivery limit (the
+    broker's headers; a reject's reason is `rejected`)."""
+    return headers.get("x-first-death-reason") == "delivery_limit" and headers.get(
+        "x-first-death-queue", ""
+    ).startswith(f"{settings.task_exchange}.")
+
+
+def _stream() -> tuple[
+    MemoryObjectSendStream[_RabbitDelivery], MemoryObjectReceiveStream[_RabbitDelivery]
+]:
+    """A consumer's deliveries; unbounded, but it holds at most the consumer's prefetch."""
+    return anyio.create_memory_object_stream[_RabbitDelivery](math.inf)
+
 
 async def _close(connection: AbstractRobustConnection) -> None:
     with anyio.move_on_after(_CLOSE_WAIT, shield=True), contextlib.suppress(*_LIBRARY_ERRORS):
@@ -387,23 +479,22 @@ async def open_worker_transport(settings: RabbitSettings) -> RabbitWorkerTranspo
     """Connect, declare the topology (idempotent), and consume `<ns>.tasks.<task_queue>`,
     `prefetch` at a time. Use as `async with await open_worker_transport(...) as t:`."""
     connection, publisher, _ = await _connect(settings)
-    transport = RabbitWorkerTransport(settings, connection, publisher)
-    return await _consuming(transport, settings.task_queue_name(), settings.prefetch)
+    return await _consuming(RabbitWorkerTransport(settings, connection, publisher))
 
 
 async def open_coordinator_transport(settings: RabbitSettings) -> RabbitCoordinatorTransport:
     """Connect, declare the topology (idempotent), and consume `<ns>.results`, up to
-    `batch_max` unacked. Use as `async with await open_coordinator_transport(...) as t:`."""
+    `batch_max` unacked, and `<ns>.abandoned-tasks`. Use as
+    `async with await open_coordinator_transport(...) as t:`."""
     connection, publisher, tasks = await _connect(settings)
-    transport = RabbitCoordinatorTransport(settings, connection, publisher, tasks)
-    return await _consuming(transport, settings.results_queue, settings.batch_max)
+    return await _consuming(RabbitCoordinatorTransport(settings, connection, publisher, tasks))
 
 
-async def _consuming(transport: R, queue: str, prefetch: int) -> R:
-    """`transport` with its consumer started; closed if that fails."""
+async def _consuming(transport: R) -> R:
+    """`transport` with its consumers started; closed if that fails."""
     try:
         with _broker_errors(transport.settings, "declaring queues and exchanges"):
-            await transport._consume(queue, prefetch)
+            await transport._start()
     except BaseException:
         await transport.aclose()
         raise
@@ -436,6 +527,10 @@ async def _connect(
             )
             await _declare_task_queue(publisher, settings, tasks, settings.task_queue)
             await _declare_queue(publisher, settings, settings.results_queue)
+            abandoned = await _declare_queue(
+                publisher, settings, settings.abandoned_queue, dead_letters=False
+            )
+            await abandoned.bind(dead)
     except BaseException:
         await _close(connection)
         raise

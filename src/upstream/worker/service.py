@@ -1,11 +1,14 @@
 """The worker: take tasks, run the assets, report the results, and only then ack the tasks.
 
 A task message may hold several tasks; it is acked once the results of all of them are
-confirmed by the broker. A task may wait for earlier ones of its message (`after`): it runs
-once they succeeded, and not at all (no result) if one did not. Results that finish while
-one is being published go out together in the next message. Stateless: everything a task
-needs is in the message and the imported code location. A task planned against other
-definitions fails with an error saying so; it never runs stale code silently.
+confirmed by the broker, or, once held `LEASE_SECONDS`, taken under lease: its steps are
+said "running" (again every `LEASE_SECONDS`) and it is acked at once, so a long step
+outlives the broker's ack timeout and runs once. A task may wait for earlier ones of its
+message (`after`): it runs once they succeeded, and not at all (no result) if one did
+not. Results that finish while one is being published go out together in the next
+message. Stateless: everything a task needs is in the message and the imported code
+location. A task planned against other definitions fails with an error saying so; it
+never runs stale code silently.
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ from upstream.definitions.io_manager import IOManager
 from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.execution.threads import StepThreads
-from upstream.protocol import ResultMessage, TaskMessage, decode_tasks, encode_results
+from upstream.protocol import (
+    LEASE_SECONDS,
+    ResultMessage,
+    TaskMessage,
+    decode_tasks,
+    encode_results,
+)
 from upstream.tracing import get_logger
 from upstream.tracing.spans import context_from_headers, current_span, mark_failed
 from upstream.transport.base import Delivery, TransportError, WorkerTransport
@@ -69,9 +78,12 @@ class _Received:
     delivery: Delivery
     pending: int  # results not yet confirmed, of the tasks that will run
     unsettled: bool = False  # a result of it was not confirmed: leave it for redelivery
+    tasks: Sequence[TaskMessage] = ()
+    taken_at: float = 0.0  # monotonic
+    acked: bool = False  # by `_report` once its results are out, or `_lease` before
+    done: set[tuple[str, str]] = field(default_factory=set)  # tasks that have run
     # The rest only when a task waits for others (`after`). By (run id, step): set once
     # the task has run or will not; which failed or will not run; results held back.
-    tasks: Sequence[TaskMessage] = ()
     ran: dict[tuple[str, str], anyio.Event] = field(default_factory=dict)
     dropped: set[tuple[str, str]] = field(default_factory=set)
     held: list[ResultMessage] = field(default_factory=list)
@@ -131,6 +143,8 @@ class Worker:
         self._threads = StepThreads(settings.concurrency)
         self._intake = anyio.CancelScope()
         self._running = 0  # steps executing now
+        self._held: set[_Received] = set()  # task messages whose results are not all out
+        self._leasing = anyio.CancelScope()  # `_lease`, canceled once `_report` returns
         self._keys: dict[str, AssetKey] = {}  # task.step_key -> parsed, once per asset
 
     async def serve(self) -> None:
@@ -147,6 +161,7 @@ class Worker:
         try:
             async with anyio.create_task_group() as reporting:
                 reporting.start_soon(self._report, outbox)
+                reporting.start_soon(self._lease)
                 try:
                     async with anyio.create_task_group() as running:
                         async with taken:
@@ -171,9 +186,10 @@ class Worker:
         tasks = await decode_or_reject(delivery, decode_tasks, log, "task.rejected")
         if tasks is None:
             return
-        received = _Received(delivery, len(tasks))
+        received = _Received(delivery, len(tasks), tasks=tasks, taken_at=time.monotonic())
+        self._held.add(received)
         if any(task.after for task in tasks):
-            received.tasks, received.left = tasks, len(tasks)
+            received.left = len(tasks)
             received.ran = {(task.run_id, task.step_key): anyio.Event() for task in tasks}
         with anyio.CancelScope(shield=True):
             for task in tasks:
@@ -199,6 +215,7 @@ class Worker:
                     result = await self._handle(task)
                 finally:
                     self._running -= 1
+                received.done.add((task.run_id, task.step_key))
                 for done in received.finished(task, result):
                     outbox.put((done, received))
 
@@ -219,11 +236,48 @@ class Worker:
                 continue
             for _, received in sent:
                 received.pending -= 1
-                if received.pending == 0 and not received.unsettled:
-                    try:
-                        await received.delivery.ack()  # only now are its results safe
-                    except TransportError as exc:
-                        log.warning("task.ack_failed", reason=str(exc))
+                if received.pending == 0:
+                    self._held.discard(received)
+                    if not received.unsettled and not received.acked:
+                        received.acked = True
+                        await self._ack(received)  # only now are its results safe
+        self._leasing.cancel()
+
+    async def _lease(self) -> None:
+        """Every `LEASE_SECONDS`, say "running" for the tasks not yet run of each message
+        held that long, and ack the message the first time: the coordinator now watches
+        the lease (and publishes the tasks again should it lapse), not the broker."""
+        with self._leasing:
+            while True:
+                await anyio.sleep(LEASE_SECONDS)
+                due = time.monotonic() - LEASE_SECONDS
+                held = [received for received in self._held if received.taken_at <= due]
+                now = time.time()
+                running = [
+                    self._result(task, "running", now, now)
+                    for received in held
+                    for task in received.tasks
+                    if (key := (task.run_id, task.step_key)) not in received.done
+                    and key not in received.dropped
+                ]
+                if not running:
+                    continue
+                try:
+                    await self._transport.publish_result(encode_results(running), headers={})
+                except TransportError as exc:  # the broker redelivers what is not acked
+                    log.warning("task.lease_failed", tasks=len(running), reason=str(exc))
+                    continue
+                for received in held:
+                    if not received.acked:
+                        received.acked = True
+                        log.info("task.leased", tasks=len(received.tasks))
+                        await self._ack(received)
+
+    async def _ack(self, received: _Received) -> None:
+        try:
+            await received.delivery.ack()
+        except TransportError as exc:
+            log.warning("task.ack_failed", reason=str(exc))
 
     def drain(self) -> None:
         """Take no new task message; `serve` returns once the tasks in flight have
@@ -256,7 +310,7 @@ class Worker:
         refusal = self._refuse(task)
         if refusal is not None:
             now = time.time()
-            return self._result(task, False, now, now, error=refusal), None
+            return self._result(task, "failure", now, now, error=refusal), None
 
         def log_line(line: LogLine) -> None:
             bound = log.bind(run_id=task.run_id, asset_key=task.step_key)
@@ -275,7 +329,7 @@ class Worker:
             self._on_exception(task.run_id, task.step_key, step.exception)
         result = self._result(
             task,
-            step.success,
+            "success" if step.success else "failure",
             step.started_at,
             step.ended_at,
             error=step.error,
@@ -327,7 +381,7 @@ class Worker:
     def _result(
         self,
         task: TaskMessage,
-        success: bool,
+        status: str,
         started: float,
         ended: float,
         *,
@@ -339,7 +393,7 @@ class Worker:
             run_id=task.run_id,
             step_key=task.step_key,
             attempt=task.attempt,
-            status="success" if success else "failure",
+            status=status,
             started_at=started,
             ended_at=ended,
             worker_id=self._settings.worker_id,
