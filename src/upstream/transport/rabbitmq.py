@@ -44,6 +44,7 @@ from aio_pika.abc import (
 )
 from yarl import URL
 
+from upstream.definitions.errors import ConfigurationError
 from upstream.tracing import get_logger
 from upstream.transport.base import Delivery, OutgoingTask, TransportError
 from upstream.transport.receive import drain
@@ -80,7 +81,7 @@ class RabbitSettings:
 
     def __post_init__(self) -> None:
         if self.prefetch < 1 or self.batch_max < 1:
-            raise ValueError("RabbitSettings: prefetch and batch_max must be at least 1")
+            raise ConfigurationError("RabbitSettings: prefetch and batch_max must be at least 1")
 
     @property
     def where(self) -> str:
