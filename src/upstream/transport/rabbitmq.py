@@ -35,6 +35,7 @@ from aio_pika import DeliveryMode, ExchangeType, Message
 from aio_pika import exceptions as amqp
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
@@ -53,6 +54,7 @@ __all__ = [
     "RabbitCoordinatorTransport",
     "RabbitSettings",
     "RabbitWorkerTransport",
+    "check_broker",
     "open_coordinator_transport",
     "open_worker_transport",
 ]
@@ -361,7 +363,7 @@ class RabbitCoordinatorTransport(_RabbitTransport):
                 yield fresh
 
 
-async def _close(connection: AbstractRobustConnection) -> None:
+async def _close(connection: AbstractConnection) -> None:
     with anyio.move_on_after(_CLOSE_WAIT, shield=True), contextlib.suppress(*_LIBRARY_ERRORS):
         await connection.close()
 
@@ -427,3 +429,11 @@ async def _connect(
         await _close(connection)
         raise
     return connection, publisher, tasks
+
+
+async def check_broker(settings: RabbitSettings) -> None:
+    """Connect once, then close: at start-up a wrong URL or a broker that is down is one
+    `TransportError` (a robust connection, once made, retries for ever instead)."""
+    with _broker_errors(settings, "connecting"):
+        connection = await aio_pika.connect(settings.url, timeout=_CONNECT_TIMEOUT)
+    await _close(connection)
