@@ -8,9 +8,10 @@ import inspect
 import pkgutil
 
 import pytest
+from tests.services import DEFS
 
 import upstream
-from upstream import Definitions, UpstreamError, asset
+from upstream import UpstreamError
 
 
 def _error_classes() -> list[type[BaseException]]:
@@ -65,19 +66,8 @@ def test_the_errors_users_catch_are_exported() -> None:
     assert {"CodeLocationError", "ConfigurationError"} <= set(upstream.__all__)
 
 
-@asset
-def raw() -> int:
-    return 1
-
-
-@asset
-def clean(raw: int) -> int:
-    return raw + 1
-
-
 def test_except_upstream_error_catches_a_missing_value_in_materialize() -> None:
-    """`clean` alone: `raw` was never stored in this process, so loading it fails."""
-    defs = Definitions([raw, clean])
-    with pytest.raises(UpstreamError, match="'raw' has no stored value") as caught:
-        upstream.materialize(defs, selection="clean")
+    """`b` alone: `a` was never stored in this process, so loading it fails."""
+    with pytest.raises(UpstreamError, match="'a' has no stored value") as caught:
+        upstream.materialize(DEFS, selection="b")
     assert isinstance(caught.value.__cause__, upstream.MissingValue)
