@@ -95,7 +95,7 @@ def _close_connections(namespace: str) -> int:
     pids = [
         line.split("\t")[0]
         for line in listed.stdout.splitlines()
-        if f"upstream {namespace}" in line
+        if f'"upstream {namespace}"' in line
     ]
     for pid in pids:
         subprocess.run(
