@@ -21,8 +21,14 @@ from upstream.definitions import (
     UpstreamError,
     asset,
 )
+from upstream.definitions.errors import ConfigurationError
 from upstream.execution import FilesystemIOManager, InMemoryIOManager
+from upstream.execution.io_managers import MissingValue
+from upstream.execution.step import InputLoadError
+from upstream.locations import CodeLocationError
 from upstream.runs import ExecuteInProcessResult, materialize
+from upstream.storage.base import StorageError
+from upstream.transport.base import TransportError
 
 __version__ = "0.1.0"
 
@@ -31,7 +37,9 @@ __all__ = [
     "AssetIn",
     "AssetKey",
     "AssetsDefinition",
+    "CodeLocationError",
     "ConfigurableResource",
+    "ConfigurationError",
     "Definitions",
     "DefinitionsError",
     "ExecuteInProcessResult",
@@ -39,11 +47,15 @@ __all__ = [
     "IOManager",
     "InMemoryIOManager",
     "InputContext",
+    "InputLoadError",
     "MaterializeResult",
     "MetadataValue",
+    "MissingValue",
     "OutputContext",
     "ResourceParam",
     "SelectionError",
+    "StorageError",
+    "TransportError",
     "UpstreamError",
     "__version__",
     "asset",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from upstream import AssetExecutionContext, Definitions, asset, materialize
-from upstream.tracing import configure_logging
+from upstream.tracing import configure_logging, quiet_libraries
 from upstream.tracing.setup import run_id_generator
 
 _EXPORTER = InMemorySpanExporter()
@@ -124,3 +125,70 @@ def test_log_lines_of_a_step_carry_its_trace_id(spans: InMemorySpanExporter) -> 
     assert user_line["trace_id"] == format(uuid.UUID(result.run_id).int, "032x")
     span_ids = {format(s.context.span_id, "016x") for s in spans.get_finished_spans()}
     assert user_line["span_id"] in span_ids
+
+
+def _logged(level: str, spans: InMemorySpanExporter) -> tuple[str, list[dict[str, object]]]:
+    """Run DEFS with upstream's logs at `level`; the run id and the JSON lines written."""
+    stream = io.StringIO()
+    configure_logging(level, stream)
+    try:
+        result = materialize(DEFS, raise_on_error=False)
+    finally:
+        configure_logging("WARNING")
+    return result.run_id, [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_worker_logs_one_line_per_step_finished(spans: InMemorySpanExporter) -> None:
+    """As Celery workers do: run, asset, outcome, duration, attempt, in the step's trace."""
+    run_id, lines = _logged("INFO", spans)
+    finished = {line["asset_key"]: line for line in lines if line["event"] == "step.finished"}
+    assert sorted(finished) == ["broken", "healthy", "source"]
+    assert finished["broken"]["outcome"] == "failure"
+    assert finished["broken"]["error"] == "ValueError"
+    execute_spans = {format(s.context.span_id, "016x"): s.name for s in spans.get_finished_spans()}
+    for key, line in finished.items():
+        assert line["level"] == "info"
+        assert line["run_id"] == run_id
+        assert line["attempt"] == 1
+        assert isinstance(line["duration"], float) and line["duration"] >= 0
+        assert line["trace_id"] == format(uuid.UUID(run_id).int, "032x")
+        assert execute_spans[str(line["span_id"])] == f"execute {key}"
+    assert finished["healthy"]["outcome"] == "success"
+
+
+def test_a_log_level_above_info_quiets_the_step_lines(spans: InMemorySpanExporter) -> None:
+    _, lines = _logged("WARNING", spans)
+    assert not [line for line in lines if line["event"] == "step.finished"]
+
+
+def test_other_libraries_records_are_json_lines_too() -> None:
+    """aiormq's error with a traceback, as on a broker restart: one JSON line, traceback
+    inside it, named by its logger."""
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    quiet_libraries(False)
+    try:
+        try:
+            raise ConnectionError("CONNECTION_FORCED")
+        except ConnectionError:
+            logging.getLogger("aiormq.connection").warning("reader exited", exc_info=True)
+    finally:
+        configure_logging("WARNING")
+    [line] = stream.getvalue().splitlines()
+    event = json.loads(line)
+    assert event["logger"] == "aiormq.connection"
+    assert event["level"] == "warning"
+    assert event["event"] == "reader exited"
+    assert "ConnectionError: CONNECTION_FORCED" in event["exception"]
+
+
+def test_a_command_keeps_libraries_quiet_until_it_has_started() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    quiet_libraries()
+    try:
+        logging.getLogger("aio_pika.robust_connection").error("connect failed")
+    finally:
+        quiet_libraries(False)
+        configure_logging("WARNING")
+    assert stream.getvalue() == ""

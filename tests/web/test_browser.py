@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from tests.web.chromium import CHROMIUM, launch_chromium
+from tests.web.chromium import launch_chromium, require_chromium
 from tests.web.conftest import PIPELINE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,8 +77,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)")
+    require_chromium()
     with sync_playwright() as playwright:
         launched = launch_chromium(playwright)
         yield launched

@@ -1,5 +1,10 @@
 """Cluster mode: `upstream worker` and `upstream coordinator`, thin wiring of the services
-to RabbitMQ and PostgreSQL (`upstream.runs.state.ClusterSettings` says where they are)."""
+to RabbitMQ and PostgreSQL (`upstream.runs.state.ClusterSettings` says where they are).
+
+Both reach the database and the broker once before they start: a wrong URL or a server
+that is down is the CLI's one-line error and exit 2. Connections lost after that are
+retried (the worker's robust connection, the coordinator's backoff), and libraries' log
+lines about them join the service's log stream."""
 
 from __future__ import annotations
 
@@ -17,9 +22,13 @@ from upstream.coordinator.service import COMMIT_LINGER
 from upstream.locations import CodeLocation, default_io_manager
 from upstream.runs.state import ClusterSettings
 from upstream.storage.base import StorageError
-from upstream.tracing import get_logger, traced
+from upstream.tracing import get_logger, quiet_libraries, traced
 from upstream.transport.base import TransportError, task_route
-from upstream.transport.rabbitmq import open_coordinator_transport, open_worker_transport
+from upstream.transport.rabbitmq import (
+    check_broker,
+    open_coordinator_transport,
+    open_worker_transport,
+)
 from upstream.worker import Worker, WorkerSettings
 
 __all__ = ["run_coordinator", "run_worker"]
@@ -62,6 +71,7 @@ async def run_worker(
                 WorkerSettings(location.name, worker_id, concurrency),
                 default_io_manager=io,
             )
+            quiet_libraries(False)  # started: a lost connection is logged, and retried
             log.info(
                 "worker.ready",
                 worker_id=worker_id,
@@ -79,7 +89,13 @@ async def run_worker(
 async def run_coordinator(settings: ClusterSettings, *, worker_grace: float) -> None:
     """Lead until SIGTERM. A lost database or broker ends the current term, not the process:
     after a backoff it waits for leadership again and resumes from storage. Steps wait up
-    to `worker_grace` seconds for a worker serving their code, then fail."""
+    to `worker_grace` seconds for a worker serving their code, then fail. Both the database
+    and the broker must be reachable at start-up (a standby checks the broker it would
+    lead with)."""
+    storage = await settings.open_storage()
+    await storage.close()
+    await check_broker(settings.rabbit())
+    quiet_libraries(False)
     with traced("upstream-coordinator"):
         await _supervise(settings, worker_grace)
 

@@ -22,6 +22,7 @@ from upstream.cli.options import (
     cluster_settings,
     code_location_options,
     handles_errors,
+    log_level_option,
     state_options,
 )
 from upstream.cli.progress import FinishedStep, Progress, describe
@@ -185,6 +186,7 @@ def _summarize(record: RunRecord, finished: list[FinishedStep], reason: str | No
 )
 @broker_option
 @state_options
+@log_level_option
 @handles_errors
 def worker(
     module: str | None,
@@ -194,13 +196,14 @@ def worker(
     broker_url: str,
     database_url: str | None,
     namespace: str,
+    log_level: str,
 ) -> None:
     """Run a worker: register the code location, then take tasks until SIGTERM."""
     cluster = cluster_settings(database_url, namespace, broker_url)
     if cluster is None:
         raise click.UsageError("a worker needs --database-url (or UPSTREAM_DATABASE_URL)")
     location = load_code_location(module, file)
-    configure_logging("INFO")  # services log JSON lines to stderr
+    configure_logging(log_level)  # services log JSON lines to stderr (INFO: one a step)
     anyio.run(
         functools.partial(run_worker, cluster, location, concurrency=concurrency, queue=queue)
     )
@@ -218,15 +221,16 @@ def worker(
 )
 @broker_option
 @state_options
+@log_level_option
 @handles_errors
 def coordinator(
-    worker_grace: float, broker_url: str, database_url: str | None, namespace: str
+    worker_grace: float, broker_url: str, database_url: str | None, namespace: str, log_level: str
 ) -> None:
     """Run the coordinator (a second one waits as a hot standby) until SIGTERM."""
     cluster = cluster_settings(database_url, namespace, broker_url)
     if cluster is None:
         raise click.UsageError("the coordinator needs --database-url (or UPSTREAM_DATABASE_URL)")
-    configure_logging("INFO")
+    configure_logging(log_level)
     anyio.run(functools.partial(run_coordinator, cluster, worker_grace=worker_grace))
 
 

@@ -12,6 +12,7 @@ import click
 
 from upstream.definitions.errors import UpstreamError
 from upstream.runs.state import DEFAULT_BROKER_URL, DEFAULT_NAMESPACE, ClusterSettings
+from upstream.tracing import quiet_libraries
 
 __all__ = [
     "Failed",
@@ -19,13 +20,14 @@ __all__ = [
     "cluster_settings",
     "code_location_options",
     "handles_errors",
+    "log_level_option",
     "state_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Failed(Exception):
+class Failed(UpstreamError):
     """The command ran, and what it ran failed: exit status 1."""
 
 
@@ -37,11 +39,14 @@ def _fail(message: str, verbose: bool, code: int) -> None:
 
 
 def handles_errors(fn: F) -> F:
-    """Adds `--verbose`; turns our errors into one line on stderr and the right exit status."""
+    """Adds `--verbose`; turns our errors into one line on stderr and the right exit status.
+    Libraries' own log lines (a failed connect) are dropped unless `--verbose`: our error
+    already says what failed; a service lets them through once it has started."""
 
     @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks on errors.")
     @functools.wraps(fn)
     def wrapper(*args: Any, verbose: bool, **kwargs: Any) -> Any:
+        quiet_libraries(not verbose)
         try:
             return fn(*args, **kwargs)
         except Failed:
@@ -91,6 +96,16 @@ broker_option = click.option(
     default=DEFAULT_BROKER_URL,
     show_default=True,
     help="RabbitMQ [env UPSTREAM_BROKER_URL].",
+)
+
+
+log_level_option = click.option(
+    "--log-level",
+    envvar="UPSTREAM_LOG_LEVEL",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Least severe log line written (INFO: one a step) [env UPSTREAM_LOG_LEVEL].",
 )
 
 

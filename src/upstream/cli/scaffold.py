@@ -16,6 +16,8 @@ import unicodedata
 from pathlib import Path
 from string import Template
 
+from upstream.definitions.errors import ConfigurationError
+
 __all__ = ["package_name", "scaffold_project"]
 
 _PYPROJECT = Template("""\
@@ -108,7 +110,8 @@ __pycache__/
 def package_name(name: str) -> str:
     """The Python package for project `name`: `my-project` -> `my_project`.
 
-    Raises `ValueError` saying why, and suggesting a name that works, when there is none.
+    Raises `ConfigurationError` (a ValueError) saying why, and suggesting a name that
+    works, when there is none.
     """
     pkg = re.sub(r"[-.]+", "_", name).lower()
     if not _NAME.fullmatch(name):
@@ -128,14 +131,14 @@ def package_name(name: str) -> str:
     suggestion = "_".join(words) or "project"
     if not suggestion[0].isalpha() or keyword.iskeyword(suggestion) or suggestion in _TAKEN:
         suggestion = f"my_{suggestion}"
-    raise ValueError(f"project name {name!r} {why}; try {suggestion!r}")
+    raise ConfigurationError(f"project name {name!r} {why}; try {suggestion!r}")
 
 
 def scaffold_project(name: str, parent: Path) -> Path:
     """Create `parent/name/` with a package, a passing test, pyproject.toml and a README.
 
     Returns the project directory. Raises `FileExistsError` if it exists and is not empty,
-    `ValueError` if `name` cannot become a Python package name.
+    `ConfigurationError` if `name` cannot become a Python package name.
     """
     pkg = package_name(name)
     root = Path(parent) / name

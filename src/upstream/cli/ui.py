@@ -20,7 +20,7 @@ from upstream.definitions.errors import UpstreamError
 from upstream.locations import upstream_home
 from upstream.runs import DEFAULT_CONCURRENCY
 from upstream.runs.state import open_state, state_exists, state_path
-from upstream.tracing import configure_logging, traced
+from upstream.tracing import configure_logging, quiet_libraries, traced
 from upstream.web.security import is_loopback
 from upstream.web.server import bind, run_dev, run_web, settings_for
 
@@ -76,6 +76,7 @@ def dev(module: str | None, file: str | None, host: str, port: int, concurrency:
     state = state_path()
     state.parent.mkdir(parents=True, exist_ok=True)
     configure_logging("INFO")
+    quiet_libraries(False)  # listening: from now on libraries' lines are logged too
     port = sock.getsockname()[1]  # the one chosen, for --port 0
     run = functools.partial(
         run_dev, state, sock, settings, module=module, file=file, concurrency=concurrency
@@ -104,6 +105,7 @@ def web(host: str, port: int, database_url: str | None, namespace: str) -> None:
         )
     sock = bind(host, port)
     configure_logging("INFO")
+    quiet_libraries(False)  # listening: from now on libraries' lines are logged too
 
     async def go() -> None:
         await run_web(await open_state(cluster), sock, settings, launches=cluster is not None)

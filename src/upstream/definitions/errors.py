@@ -8,9 +8,11 @@ from collections.abc import Collection, Mapping, Sequence
 __all__ = [
     "AmbiguousUpstream",
     "AssetCycle",
+    "ConfigurationError",
     "DefinitionsError",
     "DuplicateAssetKey",
     "InvalidAssetKey",
+    "InvalidMetadata",
     "MissingResource",
     "MissingUpstream",
     "SelectionError",
@@ -29,6 +31,11 @@ def did_you_mean(word: str, known: Collection[str]) -> str:
 
 class UpstreamError(Exception):
     """Root of every error upstream raises on purpose."""
+
+
+class ConfigurationError(UpstreamError, ValueError):
+    """A setting or argument that cannot work (a malformed URL, a bad name or size); raised
+    before anything connects or runs. Also a ValueError, as these always were."""
 
 
 class DefinitionsError(UpstreamError):
@@ -129,3 +136,7 @@ class DuplicateAssetKey(DefinitionsError):
 
 class SelectionError(UpstreamError):
     """A selection string that cannot be parsed or matches nothing."""
+
+
+class InvalidMetadata(UpstreamError, TypeError):
+    """Metadata an asset returned that cannot be recorded (also a TypeError, as it was)."""

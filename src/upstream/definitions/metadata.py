@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from upstream.definitions.errors import InvalidMetadata
+
 __all__ = ["MetadataValue", "normalize_metadata"]
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -99,6 +101,6 @@ def normalize_metadata(metadata: Mapping[str, Any] | None) -> dict[str, dict[str
     out: dict[str, dict[str, Any]] = {}
     for key, value in metadata.items():
         if not isinstance(key, str):
-            raise TypeError(f"metadata keys must be strings, got {key!r}")
+            raise InvalidMetadata(f"metadata keys must be strings, got {key!r}")
         out[key] = _infer(value).to_dict()
     return out

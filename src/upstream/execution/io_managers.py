@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from upstream.definitions.errors import UpstreamError
 from upstream.definitions.io_manager import InputContext, IOManager, OutputContext
 from upstream.definitions.keys import AssetKey
 
@@ -26,7 +27,7 @@ _TEMP_FLAGS = (
 _temp_numbers = itertools.count()  # process-wide, so threads never pick the same name
 
 
-class MissingValue(LookupError):
+class MissingValue(UpstreamError, LookupError):
     """An upstream value that was never stored; the message says how to produce it."""
 
     def __init__(self, key: AssetKey, where: str) -> None:

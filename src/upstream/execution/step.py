@@ -21,6 +21,7 @@ from opentelemetry import trace
 from upstream.definitions.asset import AssetsDefinition, MaterializeResult
 from upstream.definitions.context import AssetExecutionContext
 from upstream.definitions.definitions import Definitions
+from upstream.definitions.errors import UpstreamError
 from upstream.definitions.io_manager import (
     DEFAULT_IO_MANAGER_KEY,
     InputContext,
@@ -63,7 +64,7 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, trimmed))
 
 
-class InputLoadError(Exception):
+class InputLoadError(UpstreamError):
     """An upstream value could not be loaded; says which parameter and how to fix it."""
 
 

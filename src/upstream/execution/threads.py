@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 
 import anyio
 
+from upstream.definitions.errors import ConfigurationError
+
 __all__ = ["STALL_SECONDS", "StepThreads"]
 
 T = TypeVar("T")
@@ -58,7 +60,7 @@ class StepThreads:
 
     def __init__(self, size: int) -> None:
         if size < 1:
-            raise ValueError(f"a thread pool needs at least 1 thread, got {size}")
+            raise ConfigurationError(f"a thread pool needs at least 1 thread, got {size}")
         self._size = size
         self._lock = threading.Lock()  # guards every field below
         self._calls: collections.deque[_Call] = collections.deque()

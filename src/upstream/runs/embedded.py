@@ -16,6 +16,7 @@ import anyio.abc
 from upstream.coordinator import Coordinator
 from upstream.coordinator.service import COMMIT_LINGER, OutcomeObserver, RunHandle
 from upstream.definitions.definitions import Definitions
+from upstream.definitions.errors import ConfigurationError
 from upstream.definitions.io_manager import IOManager
 from upstream.planning.plan import Plan
 from upstream.storage.base import RunStorage
@@ -45,7 +46,7 @@ async def run_embedded(
     """Run `plan` to the end and return the final run record. Started with
     `TaskGroup.start`, it reports the run id once the run is recorded."""
     if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
     transport = MemoryTransport()
     coordinator = Coordinator(storage, transport, observer=observer, commit_linger=COMMIT_LINGER)
     worker = Worker(

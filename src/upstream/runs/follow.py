@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import anyio
 
+from upstream.definitions.errors import UpstreamError
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.records import RunRecord, RunStatus, StepRecord, StepStatus
 
@@ -38,7 +39,7 @@ async def follow_run(
             continue
         failing_since = None
         if run is None:
-            raise RuntimeError(f"run {run_id} vanished from the store")
+            raise UpstreamError(f"run {run_id} vanished from the store; was its schema dropped?")
         for step in steps:
             if step.status is not StepStatus.QUEUED and step.step_key not in reported:
                 reported.add(step.step_key)

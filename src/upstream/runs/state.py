@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from upstream.definitions.errors import ConfigurationError
 from upstream.locations.home import upstream_home
 from upstream.storage.base import RunStorage
 from upstream.storage.postgres import open_postgres_storage
@@ -32,6 +34,30 @@ STATE_FILE = "state.db"
 
 
 @dataclass(frozen=True)
+class _UrlForm:
+    """What a setting's URL must look like, and where the user sets it."""
+
+    option: str
+    env: str
+    schemes: tuple[str, ...]
+    example: str
+
+
+_DATABASE_URL = _UrlForm(
+    "--database-url",
+    "UPSTREAM_DATABASE_URL",
+    ("postgresql", "postgres"),
+    "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB",
+)
+_BROKER_URL = _UrlForm(
+    "--broker-url",
+    "UPSTREAM_BROKER_URL",
+    ("amqp", "amqps"),
+    "amqp://USER:PASSWORD@HOST[:PORT]/[VHOST]",
+)
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     """Where the cluster's state and broker are, and under which namespace."""
 
@@ -39,11 +65,38 @@ class ClusterSettings:
     broker_url: str = DEFAULT_BROKER_URL
     namespace: str = DEFAULT_NAMESPACE
 
+    def __post_init__(self) -> None:
+        """A malformed URL is one error naming it as typed, before anything connects."""
+        _check_url(self.database_url, _DATABASE_URL)
+        _check_url(self.broker_url, _BROKER_URL)
+
     def rabbit(self, **changes: Any) -> RabbitSettings:
         return RabbitSettings(url=self.broker_url, namespace=self.namespace, **changes)
 
     async def open_storage(self) -> RunStorage:
         return await open_postgres_storage(self.database_url, schema=self.namespace)
+
+
+def _redacted(url: str) -> str:
+    """`url` as typed, its password (if any) replaced by ***."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return url
+    return url.replace(f":{password}@", ":***@", 1) if password else url
+
+
+def _check_url(url: str, form: _UrlForm) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in form.schemes or "://" not in url:
+        raise ConfigurationError(
+            f"{form.option} {_redacted(url)!r} is not a URL of the form {form.example}; "
+            f"correct {form.option} (or {form.env})"
+        )
 
 
 def state_path() -> Path:

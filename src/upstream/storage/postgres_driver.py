@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 import anyio
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
+from upstream.definitions.errors import ConfigurationError
 from upstream.storage.base import StorageError
 
 __all__ = [
@@ -88,7 +89,7 @@ class PgTarget:
 
     def __init__(self, dsn: str, schema: str) -> None:
         if not schema or len(schema.encode()) > 63:
-            raise ValueError(f"schema {schema!r}: PostgreSQL needs a name of 1 to 63 bytes")
+            raise ConfigurationError(f"schema {schema!r}: PostgreSQL needs a name of 1 to 63 bytes")
         self.dsn, self.schema = dsn, schema
         parts = urlsplit(dsn)
         secret = parts.password if "://" in dsn else None

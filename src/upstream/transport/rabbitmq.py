@@ -42,6 +42,7 @@ from aio_pika import DeliveryMode, ExchangeType, Message
 from aio_pika import exceptions as amqp
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
@@ -52,6 +53,7 @@ from aio_pika.abc import (
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from yarl import URL
 
+from upstream.definitions.errors import ConfigurationError
 from upstream.tracing import get_logger
 from upstream.transport.base import Abandoned, Delivery, OutgoingTask, TransportError
 from upstream.transport.receive import drain
@@ -60,6 +62,7 @@ __all__ = [
     "RabbitCoordinatorTransport",
     "RabbitSettings",
     "RabbitWorkerTransport",
+    "check_broker",
     "open_coordinator_transport",
     "open_worker_transport",
 ]
@@ -90,7 +93,7 @@ class RabbitSettings:
 
     def __post_init__(self) -> None:
         if self.prefetch < 1 or self.batch_max < 1:
-            raise ValueError("RabbitSettings: prefetch and batch_max must be at least 1")
+            raise ConfigurationError("RabbitSettings: prefetch and batch_max must be at least 1")
 
     @property
     def where(self) -> str:
@@ -466,7 +469,7 @@ def _stream() -> tuple[
     return anyio.create_memory_object_stream[_RabbitDelivery](math.inf)
 
 
-async def _close(connection: AbstractRobustConnection) -> None:
+async def _close(connection: AbstractConnection) -> None:
     with anyio.move_on_after(_CLOSE_WAIT, shield=True), contextlib.suppress(*_LIBRARY_ERRORS):
         await connection.close()
 
@@ -535,3 +538,11 @@ async def _connect(
         await _close(connection)
         raise
     return connection, publisher, tasks
+
+
+async def check_broker(settings: RabbitSettings) -> None:
+    """Connect once, then close: at start-up a wrong URL or a broker that is down is one
+    `TransportError` (a robust connection, once made, retries for ever instead)."""
+    with _broker_errors(settings, "connecting"):
+        connection = await aio_pika.connect(settings.url, timeout=_CONNECT_TIMEOUT)
+    await _close(connection)

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from upstream.definitions.errors import UpstreamError
 from upstream.storage.base import StorageError
 from upstream.tracing import get_logger
 from upstream.web.pages import not_found_page
@@ -19,11 +20,11 @@ __all__ = ["EXCEPTION_HANDLERS", "BadRequest", "NotFound", "error"]
 log = get_logger("web")
 
 
-class NotFound(Exception):
+class NotFound(UpstreamError):
     """A run or asset that does not exist: 404."""
 
 
-class BadRequest(Exception):
+class BadRequest(UpstreamError):
     """Malformed input: 400."""
 
 

@@ -55,7 +55,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 async def _serve(app: Starlette, sock: socket.socket) -> None:
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # log_config=None: uvicorn's records go to the root logger, rendered as ours are.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", log_config=None
+    )
     await uvicorn.Server(config).serve(sockets=[sock])
 
 

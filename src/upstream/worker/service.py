@@ -13,6 +13,7 @@ never runs stale code silently.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -303,6 +304,8 @@ class Worker:
             result, exception = await self._execute(task)
             if result.error is not None:
                 mark_failed(span, result.error, exception)
+            if log.isEnabledFor(logging.INFO):  # the hot path: no event built when quiet
+                _log_finished(task, result)
         return result
 
     async def _execute(self, task: TaskMessage) -> tuple[ResultMessage, BaseException | None]:
@@ -401,3 +404,17 @@ class Worker:
             error=error,
             logs=logs,
         )
+
+
+def _log_finished(task: TaskMessage, result: ResultMessage) -> None:
+    """One line a step, as Celery workers write; inside the step's span, so it carries the
+    trace and span ids."""
+    log.info(
+        "step.finished",
+        run_id=task.run_id,
+        asset_key=task.step_key,
+        outcome=result.status,
+        duration=round(result.ended_at - result.started_at, 6),
+        attempt=task.attempt,
+        **({"error": result.error.type} if result.error is not None else {}),
+    )
