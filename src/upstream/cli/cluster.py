@@ -13,10 +13,12 @@ import anyio
 
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
+from upstream.coordinator.heartbeat import Heartbeat
 from upstream.coordinator.service import COMMIT_LINGER
 from upstream.locations import CodeLocation, default_io_manager
 from upstream.runs.state import ClusterSettings
 from upstream.storage.base import StorageError
+from upstream.storage.records import CoordinatorState
 from upstream.tracing import get_logger, traced
 from upstream.transport.base import TransportError
 from upstream.transport.rabbitmq import open_coordinator_transport, open_worker_transport
@@ -28,6 +30,10 @@ log = get_logger("cli")
 
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 15.0  # seconds; doubled after each failed term
 _BACKOFF_RESET_AFTER = 60.0  # a term that lasted this long starts the backoff afresh
+
+
+def _process_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 async def _until_signalled(stop: Callable[[], None]) -> None:
@@ -44,7 +50,7 @@ async def run_worker(
 ) -> None:
     """Register the code location, then take tasks until SIGTERM drains us."""
     definitions = location.definitions
-    worker_id = f"{socket.gethostname()}-{os.getpid()}"
+    worker_id = _process_id()
     storage = await settings.open_storage()
     try:
         await storage.register_code_location(location.record())
@@ -82,23 +88,29 @@ async def run_coordinator(settings: ClusterSettings) -> None:
 
 
 async def _supervise(settings: ClusterSettings) -> None:
+    heartbeat = Heartbeat(_process_id())
     async with anyio.create_task_group() as group:
         group.start_soon(_until_signalled, group.cancel_scope.cancel)
+        group.start_soon(heartbeat.run, settings.open_storage)
         delay = _BACKOFF_FIRST
         while True:
             began = time.monotonic()
             try:
-                await _lead(settings)
+                await _lead(settings, heartbeat)
             except* (StorageError, TransportError) as failures:
                 if time.monotonic() - began > _BACKOFF_RESET_AFTER:
                     delay = _BACKOFF_FIRST  # a long term: this is a fresh failure
                 reason = "; ".join(str(e) for e in failures.exceptions)
                 log.warning("coordinator.restarting", reason=reason, retry_in=delay)
+                lost_broker = any(isinstance(e, TransportError) for e in failures.exceptions)
+                heartbeat.set(
+                    CoordinatorState.BROKER_UNREACHABLE if lost_broker else CoordinatorState.STANDBY
+                )
             await anyio.sleep(delay)
             delay = min(delay * 2, _BACKOFF_MAX)
 
 
-async def _lead(settings: ClusterSettings) -> None:
+async def _lead(settings: ClusterSettings, heartbeat: Heartbeat) -> None:
     """One term: wait for leadership (a standby waits here), then lead until an error."""
     storage = await settings.open_storage()
     try:
@@ -107,6 +119,7 @@ async def _lead(settings: ClusterSettings) -> None:
             log.info("coordinator.active")
             rabbit = settings.rabbit()
             async with await open_coordinator_transport(rabbit) as transport:
+                heartbeat.set(CoordinatorState.ACTIVE, lambda: transport.connected)
                 coordinator = Coordinator(storage, transport, commit_linger=COMMIT_LINGER)
                 async with anyio.create_task_group() as inner:
                     inner.start_soon(coordinator.serve)
