@@ -27,7 +27,7 @@ from upstream.runs import NothingToReexecute, reexecute_selection
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
-from upstream.web.schema import asset_dict, materialization_dict, run_dict
+from upstream.web.schema import asset_dict, coordinator_dict, materialization_dict, run_dict
 from upstream.web.security import Guard
 from upstream.web.view import (
     ACTIVE_RUN_STATUSES,
@@ -142,6 +142,9 @@ class _Api:
                     "loaded_at": s.loaded_at,
                 }
                 for s in locations
+            ],
+            "coordinators": [
+                coordinator_dict(c) for c in await self.workspace.storage.coordinators()
             ],
         }
 
