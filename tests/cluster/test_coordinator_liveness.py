@@ -54,6 +54,20 @@ def test_materialize_with_no_coordinator_says_so_and_exits_2(
     assert runs.returncode == 0 and json.loads(runs.stdout) == [], runs.stdout + runs.stderr
 
 
+def test_a_coordinator_started_just_after_the_client_runs_it(
+    cluster: Cluster, write_pipeline: Callable[[str], None]
+) -> None:
+    """The README's commands pasted at once: the client, on a namespace no coordinator ever
+    ran on, waits for one starting alongside it, and the run completes."""
+    write_pipeline(PIPELINE)
+    cluster.env["UPSTREAM_COORDINATOR_TIMEOUT"] = "60"  # coordinators start slowly here
+    client = cluster.popen_materialize()
+    cluster.coordinator()
+    cluster.worker("worker")
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, out + err
+
+
 def _heartbeats(cluster: Cluster) -> dict[str, CoordinatorRecord]:
     """Every coordinator's row, by process name, read through the storage port."""
 

@@ -47,8 +47,7 @@ def beat(name: str, state: CoordinatorState, seen_ago: float = 1.0) -> Coordinat
         ),
         (
             [beat("b", CoordinatorState.STANDBY)],
-            "no coordinator leads namespace ns yet; standby b takes over once the active one is"
-            " gone",
+            "no coordinator leads namespace ns; b stands by, waiting for leadership",
         ),
     ],
 )
@@ -82,7 +81,8 @@ async def test_a_coordinator_starting_meanwhile_is_waited_for(storage: RunStorag
 
 
 async def test_the_follower_says_when_none_leads_and_when_one_does(storage: RunStorage) -> None:
-    """One warning while no coordinator leads, one line when one does; nothing in between."""
+    """One warning while no coordinator leads (here at once: no quiet period), one line when
+    one does; nothing in between."""
     said: list[str] = []
     new_line = anyio.Event()
 
@@ -92,7 +92,7 @@ async def test_the_follower_says_when_none_leads_and_when_one_does(storage: RunS
         new_line.set()
 
     with anyio.fail_after(10):
-        async with watching(storage, "ns", say):
+        async with watching(storage, "ns", say, quiet_for=0):
             await new_line.wait()
             new_line = anyio.Event()
             await storage.heartbeat("host-1", CoordinatorState.ACTIVE, 0.0)
@@ -101,3 +101,28 @@ async def test_the_follower_says_when_none_leads_and_when_one_does(storage: RunS
         f"warning: no coordinator has ever run on namespace ns; {HINT}; the run waits for one",
         "coordinator host-1 leads namespace ns; going on",
     ]
+
+
+async def test_a_moment_without_a_leader_is_not_worth_a_warning(
+    storage: RunStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A coordinator starting says STANDBY for a moment before ACTIVE: within the quiet
+    period, however many times the watcher reads that, it says nothing."""
+    said: list[str] = []
+    reads, read_twice = 0, anyio.Event()
+    read = storage.coordinators
+
+    async def counted() -> list[CoordinatorRecord]:
+        nonlocal reads
+        rows = await read()
+        reads += 1
+        if reads == 2:
+            read_twice.set()
+        return rows
+
+    monkeypatch.setattr(storage, "coordinators", counted)
+    await storage.heartbeat("host-1", CoordinatorState.STANDBY, 0.0)
+    with anyio.fail_after(10):
+        async with watching(storage, "ns", said.append, quiet_for=60):
+            await read_twice.wait()
+    assert said == []

@@ -17,12 +17,15 @@ import anyio
 
 from upstream.definitions.errors import UpstreamError
 from upstream.storage.base import RunStorage, StorageError
-from upstream.storage.records import CoordinatorRecord, CoordinatorState
+from upstream.storage.records import HEARTBEAT_EVERY, CoordinatorRecord, CoordinatorState
 
 __all__ = ["DEFAULT_TIMEOUT", "NoCoordinator", "problem", "require_coordinator", "watching"]
 
 DEFAULT_TIMEOUT = 10.0  # seconds; `upstream materialize --coordinator-timeout`
 _CHECK_EVERY = 1.0  # seconds between reads of the heartbeats (one small query)
+# A problem is said once it has lasted this long (seconds): a coordinator starting says
+# STANDBY for a moment before ACTIVE, and a failover takes about as long.
+_QUIET_FOR = 2 * HEARTBEAT_EVERY
 
 
 class NoCoordinator(UpstreamError):
@@ -45,8 +48,8 @@ def problem(coordinators: Sequence[CoordinatorRecord], namespace: str) -> str | 
         )
     if alive:
         return (
-            f"no coordinator leads namespace {namespace} yet; standby"
-            f" {alive[0].coordinator_id} takes over once the active one is gone"
+            f"no coordinator leads namespace {namespace}; {alive[0].coordinator_id} stands by,"
+            " waiting for leadership"
         )
     silent = min(c.seen_ago for c in coordinators)
     return f"no coordinator has been alive on namespace {namespace} for {silent:.0f} s; {hint}"
@@ -68,27 +71,35 @@ async def require_coordinator(storage: RunStorage, namespace: str, patience: flo
 
 @contextlib.asynccontextmanager
 async def watching(
-    storage: RunStorage, namespace: str, say: Callable[[str], None]
+    storage: RunStorage, namespace: str, say: Callable[[str], None], quiet_for: float = _QUIET_FOR
 ) -> AsyncIterator[None]:
-    """While inside, `say` one line when no coordinator can run the namespace's runs, and
-    one when a coordinator leads again. A store that fails a read is skipped, not fatal:
-    the follower rides out database restarts on its own."""
+    """While inside, `say` one line once no coordinator has been able to run the namespace's
+    runs for `quiet_for` seconds, and one when a coordinator leads again. A store that fails
+    a read is skipped, not fatal: the follower rides out database restarts on its own."""
     async with anyio.create_task_group() as group:
-        group.start_soon(_watch, storage, namespace, say)
+        group.start_soon(_watch, storage, namespace, say, quiet_for)
         yield
         group.cancel_scope.cancel()
 
 
-async def _watch(storage: RunStorage, namespace: str, say: Callable[[str], None]) -> None:
-    warned = False
+async def _watch(
+    storage: RunStorage, namespace: str, say: Callable[[str], None], quiet_for: float
+) -> None:
+    warned, since = False, None  # `since`: when the current problem began (monotonic)
     while True:
         with contextlib.suppress(StorageError):
             found = await storage.coordinators()
             why = problem(found, namespace)
-            if why is not None and not warned:
-                say(f"warning: {why}; the run waits for one")
-            elif why is None and warned:
-                leader = next(c for c in found if c.leading)
-                say(f"coordinator {leader.coordinator_id} leads namespace {namespace}; going on")
-            warned = why is not None
+            if why is None:
+                if warned:
+                    leader = next(c for c in found if c.leading)
+                    say(
+                        f"coordinator {leader.coordinator_id} leads namespace {namespace}; going on"
+                    )
+                warned, since = False, None
+            else:
+                since = time.monotonic() if since is None else since
+                if not warned and time.monotonic() - since >= quiet_for:
+                    say(f"warning: {why}; the run waits for one")
+                    warned = True
         await anyio.sleep(_CHECK_EVERY)
