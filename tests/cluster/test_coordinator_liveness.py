@@ -49,7 +49,7 @@ def test_materialize_with_no_coordinator_says_so_and_exits_2(
         f"error: no coordinator has ever run on namespace {cluster.namespace}; start one with"
         f" `upstream coordinator --namespace {cluster.namespace}`; nothing was submitted"
     ]
-    assert took < 20, took
+    assert took < 25, took  # the default 10 s of patience, and starting Python on a busy host
     runs = cluster.cli("runs", "list", "--json")
     assert runs.returncode == 0 and json.loads(runs.stdout) == [], runs.stdout + runs.stderr
 
