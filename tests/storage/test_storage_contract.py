@@ -13,9 +13,15 @@ from pathlib import Path
 import pytest
 
 from upstream.protocol import ErrorInfo, LogLine
-from upstream.storage import sqlite_migrations
+from upstream.storage import base, sqlite_migrations
 from upstream.storage.base import EventType, RunStorage, StorageError
-from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepStatus
+from upstream.storage.records import (
+    CoordinatorState,
+    RunRecord,
+    RunStatus,
+    StepOutcome,
+    StepStatus,
+)
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.storage.sqlite_migrations import LATEST_VERSION
 from upstream.storage.sqlite_sql import asset_states
@@ -383,6 +389,41 @@ async def test_five_thousand_outcomes_record_in_one_call(storage: RunStorage) ->
     assert await storage.record_outcomes(outcomes[:10]) == [False] * 10
 
 
+async def test_no_coordinator_has_heartbeated_in_a_fresh_store(storage: RunStorage) -> None:
+    """An empty heartbeat table is how a client knows none ever ran here."""
+    assert await storage.coordinators() == []
+
+
+async def test_a_heartbeat_is_one_row_per_coordinator_stamped_by_the_store(
+    storage: RunStorage,
+) -> None:
+    """Each heartbeat overwrites its coordinator's row; rows come most recent first, seen
+    just now by the store's clock whatever `started_at` the caller gave."""
+    await storage.heartbeat("c1", CoordinatorState.STANDBY, T0)
+    await storage.heartbeat("c2", CoordinatorState.STANDBY, T0 + 1)
+    await storage.heartbeat("c1", CoordinatorState.ACTIVE, T0)
+    found = await storage.coordinators()
+    assert [(c.coordinator_id, c.state, c.started_at) for c in found] == [
+        ("c1", CoordinatorState.ACTIVE, T0),
+        ("c2", CoordinatorState.STANDBY, T0 + 1),
+    ]
+    assert all(0 <= c.seen_ago < 5 and c.alive for c in found)
+    assert found[0].seen_at >= found[1].seen_at > T0
+    assert [c.leading for c in found] == [True, False]
+
+
+async def test_a_heartbeat_forgets_old_rows_but_never_its_own(
+    storage: RunStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows not written for FORGET_COORDINATORS_AFTER go with the next heartbeat (here: any
+    row older than it), so restarts never pile rows up; the writer's own row stays."""
+    await storage.heartbeat("old", CoordinatorState.ACTIVE, T0)
+    await storage.heartbeat("new", CoordinatorState.STANDBY, T0)
+    monkeypatch.setattr(base, "FORGET_COORDINATORS_AFTER", 0.0)
+    await storage.heartbeat("new", CoordinatorState.ACTIVE, T0)
+    assert [c.coordinator_id for c in await storage.coordinators()] == ["new"]
+
+
 # --- SQLite only: what a file on disk adds -------------------------------------------------
 
 
@@ -409,9 +450,10 @@ async def test_a_reopened_file_keeps_everything(tmp_path: Path) -> None:
 async def test_a_version_2_file_is_upgraded_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A file written before the asset-states index (schema 2) gains it (3) on open, data
-    kept, and the index serves `asset_states`: no scan of every step row."""
-    assert LATEST_VERSION == 3
+    """A file written before the asset-states index (schema 2) gains it (3) and the
+    heartbeat table (4) on open, data kept, and the index serves `asset_states`: no scan of
+    every step row."""
+    assert LATEST_VERSION == 4
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
         older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])
@@ -422,11 +464,12 @@ async def test_a_version_2_file_is_upgraded_in_place(
 
     async with await open_sqlite_storage(path) as upgraded:
         assert list(await upgraded.asset_states()) == ["asset_0"]
+        assert await upgraded.coordinators() == []
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
         plan = conn.execute(f"EXPLAIN QUERY PLAN {asset_states(None)}").fetchall()
     conn.close()
-    assert versions == [(1,), (2,), (3,)]
+    assert versions == [(1,), (2,), (3,), (4,)]
     assert any("COVERING INDEX steps_by_key" in row[3] for row in plan), plan
 
 

@@ -12,6 +12,7 @@ from tests.web.conftest import BASE, HEADERS, PIPELINE, open_dev
 
 from upstream.locations import load_code_location
 from upstream.runs import ClusterRuns
+from upstream.storage.records import CoordinatorState
 from upstream.storage.sqlite import open_sqlite_storage
 from upstream.web.app import create_app
 from upstream.web.workspace import ClusterWorkspace
@@ -291,5 +292,25 @@ async def test_upstream_web_on_the_embedded_store_reads_but_cannot_launch(
             assert launch.status_code == 409 and "upstream dev" in launch.json()["error"]
             reload = await client.post("/api/reload", json={}, headers=HEADERS)
             assert reload.status_code == 409
+    finally:
+        await storage.close()
+
+
+async def test_info_shows_which_coordinators_are_alive_and_which_leads(tmp_path: Path) -> None:
+    """The cluster workspace's liveness, from the coordinators' heartbeats: one query."""
+    storage = await open_sqlite_storage(tmp_path / "state.db")
+    try:
+        await storage.heartbeat("host-1", CoordinatorState.ACTIVE, 1.0)
+        await storage.heartbeat("host-2", CoordinatorState.STANDBY, 2.0)
+        app = create_app(ClusterWorkspace(ClusterRuns(storage), launches=True))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            info = (await client.get("/api/info")).json()
+        seen = {
+            c["coordinator_id"]: (c["state"], c["alive"], c["leading"])
+            for c in info["coordinators"]
+        }
+        assert seen == {"host-1": ("ACTIVE", True, True), "host-2": ("STANDBY", True, False)}
+        assert all(0 <= c["seen_ago"] < 5 and c["started_at"] for c in info["coordinators"])
     finally:
         await storage.close()

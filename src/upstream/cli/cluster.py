@@ -18,10 +18,12 @@ import anyio
 
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
+from upstream.coordinator.heartbeat import Heartbeat
 from upstream.coordinator.service import COMMIT_LINGER
 from upstream.locations import CodeLocation, default_io_manager
 from upstream.runs.state import ClusterSettings
 from upstream.storage.base import StorageError
+from upstream.storage.records import CoordinatorState
 from upstream.tracing import get_logger, quiet_libraries, traced
 from upstream.transport.base import TransportError, task_route
 from upstream.transport.rabbitmq import (
@@ -39,6 +41,10 @@ _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 15.0  # seconds; doubled after each failed t
 _BACKOFF_RESET_AFTER = 60.0  # a term that lasted this long starts the backoff afresh
 
 
+def _process_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 async def _until_signalled(stop: Callable[[], None]) -> None:
     """Call `stop` on the first SIGTERM or SIGINT."""
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
@@ -53,7 +59,7 @@ async def run_worker(
 ) -> None:
     """Register the code location, then take tasks until SIGTERM drains us."""
     definitions = location.definitions
-    worker_id = f"{socket.gethostname()}-{os.getpid()}"
+    worker_id = _process_id()
     storage = await settings.open_storage()
     try:
         await storage.register_code_location(location.record())
@@ -101,23 +107,29 @@ async def run_coordinator(settings: ClusterSettings, *, worker_grace: float) -> 
 
 
 async def _supervise(settings: ClusterSettings, worker_grace: float) -> None:
+    heartbeat = Heartbeat(_process_id())
     async with anyio.create_task_group() as group:
         group.start_soon(_until_signalled, group.cancel_scope.cancel)
+        group.start_soon(heartbeat.run, settings.open_storage)
         delay = _BACKOFF_FIRST
         while True:
             began = time.monotonic()
             try:
-                await _lead(settings, worker_grace)
+                await _lead(settings, worker_grace, heartbeat)
             except* (StorageError, TransportError) as failures:
                 if time.monotonic() - began > _BACKOFF_RESET_AFTER:
                     delay = _BACKOFF_FIRST  # a long term: this is a fresh failure
                 reason = "; ".join(str(e) for e in failures.exceptions)
                 log.warning("coordinator.restarting", reason=reason, retry_in=delay)
+                lost_broker = any(isinstance(e, TransportError) for e in failures.exceptions)
+                heartbeat.set(
+                    CoordinatorState.BROKER_UNREACHABLE if lost_broker else CoordinatorState.STANDBY
+                )
             await anyio.sleep(delay)
             delay = min(delay * 2, _BACKOFF_MAX)
 
 
-async def _lead(settings: ClusterSettings, worker_grace: float) -> None:
+async def _lead(settings: ClusterSettings, worker_grace: float, heartbeat: Heartbeat) -> None:
     """One term: wait for leadership (a standby waits here), then lead until an error."""
     storage = await settings.open_storage()
     try:
@@ -126,6 +138,7 @@ async def _lead(settings: ClusterSettings, worker_grace: float) -> None:
             log.info("coordinator.active")
             rabbit = settings.rabbit()
             async with await open_coordinator_transport(rabbit) as transport:
+                heartbeat.set(CoordinatorState.ACTIVE, lambda: transport.connected)
                 coordinator = Coordinator(
                     storage, transport, commit_linger=COMMIT_LINGER, worker_grace=worker_grace
                 )

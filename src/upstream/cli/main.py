@@ -34,6 +34,7 @@ from upstream.definitions.errors import UpstreamError
 from upstream.locations import default_io_manager, load_code_location, upstream_home
 from upstream.planning.plan import build_plan
 from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
+from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator, watching
 from upstream.runs.state import ClusterSettings, open_state, state_exists
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
@@ -91,6 +92,15 @@ def cli() -> None:
     type=click.IntRange(1),
     help="Assets run at once (embedded mode).",
 )
+@click.option(
+    "--coordinator-timeout",
+    envvar="UPSTREAM_COORDINATOR_TIMEOUT",
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds to wait for a coordinator on the cluster before giving up, exit 2"
+    " [env UPSTREAM_COORDINATOR_TIMEOUT].",
+)
 @state_options
 @handles_errors
 def materialize(
@@ -98,6 +108,7 @@ def materialize(
     file: str | None,
     selection: str | None,
     concurrency: int,
+    coordinator_timeout: float,
     database_url: str | None,
     namespace: str,
 ) -> None:
@@ -130,6 +141,7 @@ def materialize(
 
     async def on_cluster(storage: RunStorage) -> RunRecord:
         nonlocal reason
+        await require_coordinator(storage, namespace, coordinator_timeout)
         run_id = await ClusterRuns(storage).submit(
             location.name, location.definitions.hash, selection
         )
@@ -140,7 +152,8 @@ def materialize(
                 finished.append(step)
                 progress(step)
 
-            record, reason = await follow_run(storage, run_id, observe)
+            async with watching(storage, namespace, lambda line: click.echo(line, err=True)):
+                record, reason = await follow_run(storage, run_id, observe)
         return record
 
     with traced("upstream"):  # embedded: coordinator and worker spans from this process

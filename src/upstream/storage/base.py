@@ -18,6 +18,8 @@ from upstream.execution.records import ErrorInfo
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,
+    CoordinatorRecord,
+    CoordinatorState,
     EventRecord,
     Materialization,
     RunRecord,
@@ -29,6 +31,7 @@ from upstream.storage.records import (
 
 __all__ = [
     "CANCELED_BEFORE_START",
+    "FORGET_COORDINATORS_AFTER",
     "RESUMABLE",
     "EventType",
     "RunStorage",
@@ -78,6 +81,7 @@ class EventType:
 # What `unfinished_runs` returns: runs a coordinator that takes over must carry on.
 RESUMABLE = (RunStatus.STARTED, RunStatus.CANCELING)
 StepAttempt = tuple[str, str, int]  # (run_id, step_key, attempt): what every step write keys on
+FORGET_COORDINATORS_AFTER = 86_400.0  # seconds: a heartbeat this old is deleted by the next
 
 
 class RunStorage(Protocol):
@@ -225,6 +229,19 @@ class RunStorage(Protocol):
 
     async def get_snapshot(self, definitions_hash: str) -> dict[str, Any] | None:
         """The asset graph snapshot registered under that hash, if any ever was."""
+        ...
+
+    async def heartbeat(
+        self, coordinator_id: str, state: CoordinatorState, started_at: float
+    ) -> None:
+        """Record that this coordinator is alive in `state` now, by the store's clock: its row
+        (keyed by `coordinator_id`) is inserted or overwritten. In the same transaction, rows
+        not written for FORGET_COORDINATORS_AFTER are deleted, so the table stays small."""
+        ...
+
+    async def coordinators(self) -> list[CoordinatorRecord]:
+        """Every coordinator's last heartbeat, most recent first, each with `seen_ago` taken
+        from the store's clock in the same read. Empty if no coordinator ever ran here."""
         ...
 
     def leadership(self, name: str) -> AbstractAsyncContextManager[None]:

@@ -190,6 +190,19 @@ class PostgresStorage(RunStorage):
         row = await self._fetchrow("reading a snapshot", sql.GET_SNAPSHOT, definitions_hash)
         return None if row is None else parse_snapshot(row[0])
 
+    async def heartbeat(
+        self, coordinator_id: str, state: records.CoordinatorState, started_at: float
+    ) -> None:
+        row = (coordinator_id, state.value, started_at, base.FORGET_COORDINATORS_AFTER)
+        async with self._connection("recording a heartbeat") as conn:
+            await conn.execute(sql.HEARTBEAT, *row)
+
+    async def coordinators(self) -> list[records.CoordinatorRecord]:
+        return [
+            convert.coordinator(row)
+            for row in await self._fetch("reading heartbeats", sql.COORDINATORS)
+        ]
+
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[None]:
         """A session advisory lock on a connection of its own: if this process dies, the

@@ -89,7 +89,17 @@ _V1 = (
 # key in this index (seq descending), so DISTINCT ON reads it in order without a sort.
 _V2 = ("CREATE INDEX steps_by_key ON steps (step_key, seq DESC)",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Coordinators' heartbeats (`RunStorage.heartbeat`): one row per coordinator process.
+_V3 = (
+    """CREATE TABLE coordinators (
+        coordinator_id text COLLATE "C" PRIMARY KEY,
+        state text NOT NULL,
+        started_at double precision NOT NULL,
+        seen_at double precision NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -8,6 +8,7 @@ prepares it once. The column lists are `rows.py`'s, in its converters' order.
 from __future__ import annotations
 
 from upstream.storage.rows import (
+    COORDINATOR_COLUMNS,
     EVENT_COLUMNS,
     LATEST,
     LOCATION_COLUMNS,
@@ -20,6 +21,7 @@ __all__ = [
     "ASSET_STATES",
     "ASSET_STATES_OF",
     "CANCEL_RUN",
+    "COORDINATORS",
     "COUNT_RUNS",
     "COUNT_RUNS_OF",
     "FIND_RUN_IDS",
@@ -29,6 +31,7 @@ __all__ = [
     "GET_RUN",
     "GET_SNAPSHOT",
     "GET_STEPS",
+    "HEARTBEAT",
     "INSERT_EVENT",
     "INSERT_QUEUED",
     "INSERT_RUN",
@@ -170,3 +173,17 @@ INSERT_SNAPSHOT = (
 GET_LOCATION = LOCATION_COLUMNS + " WHERE l.name = $1"
 LIST_LOCATIONS = LOCATION_COLUMNS + " ORDER BY l.name"
 GET_SNAPSHOT = "SELECT snapshot FROM snapshots WHERE definitions_hash = $1"
+# The store's clock, never the caller's: hosts' clocks may disagree. A row not written for
+# $4 seconds is deleted by another coordinator's heartbeat (never the writer's own row: one
+# statement may not both delete and upsert it).
+_NOW = "extract(epoch FROM clock_timestamp())::float8"
+HEARTBEAT = f"""WITH forgotten AS (
+    DELETE FROM coordinators WHERE seen_at < {_NOW} - $4 AND coordinator_id <> $1
+)
+INSERT INTO coordinators (coordinator_id, state, started_at, seen_at) VALUES ($1, $2, $3, {_NOW})
+ON CONFLICT (coordinator_id) DO UPDATE SET state = excluded.state,
+    started_at = excluded.started_at, seen_at = excluded.seen_at"""
+COORDINATORS = (
+    f"SELECT {COORDINATOR_COLUMNS}, {_NOW} - seen_at FROM coordinators"
+    " ORDER BY seen_at DESC, coordinator_id"
+)

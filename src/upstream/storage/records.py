@@ -9,8 +9,12 @@ from typing import Any
 from upstream.protocol import ErrorInfo, LogLine
 
 __all__ = [
+    "ALIVE_WITHIN",
+    "HEARTBEAT_EVERY",
     "AssetState",
     "CodeLocationRecord",
+    "CoordinatorRecord",
+    "CoordinatorState",
     "EventRecord",
     "Materialization",
     "RunRecord",
@@ -152,3 +156,38 @@ class CodeLocationRecord:
     definitions_hash: str
     snapshot: dict[str, Any]
     updated_at: float
+
+
+HEARTBEAT_EVERY = 2.0  # seconds between a coordinator's heartbeats
+ALIVE_WITHIN = 10.0  # a heartbeat older than this: the coordinator died, hung or lost the store
+
+
+class CoordinatorState(StrEnum):
+    """What a coordinator said of itself in its last heartbeat."""
+
+    ACTIVE = "ACTIVE"  # leads: plans runs, and reaches the broker
+    STANDBY = "STANDBY"  # waits for leadership; takes over when the active one lets go
+    BROKER_UNREACHABLE = "BROKER_UNREACHABLE"  # cannot run steps until the broker is back
+    STOPPED = "STOPPED"  # shut down cleanly (its last heartbeat says when)
+
+
+@dataclass(frozen=True)
+class CoordinatorRecord:
+    """A coordinator's heartbeat row. `seen_ago` is seconds since that heartbeat by the
+    store's clock, so skew between hosts never makes a live coordinator look dead."""
+
+    coordinator_id: str
+    state: CoordinatorState
+    started_at: float
+    seen_at: float
+    seen_ago: float
+
+    @property
+    def alive(self) -> bool:
+        """Running, and heard from within `ALIVE_WITHIN` seconds."""
+        return self.state is not CoordinatorState.STOPPED and self.seen_ago <= ALIVE_WITHIN
+
+    @property
+    def leading(self) -> bool:
+        """Alive, leading and reaching the broker: runs submitted now will run."""
+        return self.alive and self.state is CoordinatorState.ACTIVE

@@ -11,6 +11,8 @@ from upstream.execution.records import ErrorInfo
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,
+    CoordinatorRecord,
+    CoordinatorState,
     EventRecord,
     Materialization,
     RunRecord,
@@ -20,6 +22,7 @@ from upstream.storage.records import (
 )
 
 __all__ = [
+    "COORDINATOR_COLUMNS",
     "EVENT_COLUMNS",
     "LATEST",
     "LOCATION_COLUMNS",
@@ -27,6 +30,7 @@ __all__ = [
     "RUN_COLUMNS",
     "STEP_COLUMNS",
     "asset_state",
+    "coordinator",
     "events",
     "location",
     "materialization",
@@ -50,6 +54,8 @@ LOCATION_COLUMNS = (
     "SELECT l.name, l.definitions_hash, s.snapshot, l.updated_at FROM code_locations l"
     " JOIN snapshots s ON s.definitions_hash = l.definitions_hash"
 )
+# Then `seen_ago`, which each adapter computes against its store's clock.
+COORDINATOR_COLUMNS = "coordinator_id, state, started_at, seen_at"
 LATEST = (
     "SELECT m.asset_key, m.run_id, m.timestamp, m.duration, m.metadata"
     " FROM asset_latest AS l JOIN materializations AS m ON m.id = l.materialization_id"
@@ -99,6 +105,10 @@ def location(row: Any) -> CodeLocationRecord:
     return CodeLocationRecord(
         name=row[0], definitions_hash=row[1], snapshot=json.loads(row[2]), updated_at=row[3]
     )
+
+
+def coordinator(row: Any) -> CoordinatorRecord:
+    return CoordinatorRecord(row[0], CoordinatorState(row[1]), row[2], row[3], max(0.0, row[4]))
 
 
 def materialization(row: Any) -> Materialization:

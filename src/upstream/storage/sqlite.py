@@ -182,6 +182,22 @@ class SqliteStorage(RunStorage):
         row = await self._one("reading a snapshot", sql.GET_SNAPSHOT, (definitions_hash,))
         return None if row is None else parse_snapshot(row[0])
 
+    async def heartbeat(
+        self, coordinator_id: str, state: records.CoordinatorState, started_at: float
+    ) -> None:
+        now = time.time()
+        forget = (now - base.FORGET_COORDINATORS_AFTER, coordinator_id)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(sql.FORGET_COORDINATORS, forget)
+            conn.execute(sql.HEARTBEAT, (coordinator_id, state.value, started_at, now))
+
+        await self._write("recording a heartbeat", write)
+
+    async def coordinators(self) -> list[records.CoordinatorRecord]:
+        rows = await self._all("reading heartbeats", sql.COORDINATORS, (time.time(),))
+        return [convert.coordinator(row) for row in rows]
+
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[None]:
         """A lock file beside the database (flock: released by the OS if we die); in memory,

@@ -89,7 +89,18 @@ _V2 = (
 # over this index (max(seq) per key) instead of a scan and sort of every step ever run.
 _V3 = ("CREATE INDEX steps_by_key ON steps (step_key, seq)",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Coordinators' heartbeats (`RunStorage.heartbeat`), as in PostgreSQL: cluster mode keeps
+# its state there, but both adapters hold the same tables and pass the same contract.
+_V4 = (
+    """CREATE TABLE coordinators (
+        coordinator_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        seen_at REAL NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

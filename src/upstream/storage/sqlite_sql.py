@@ -8,6 +8,7 @@ expect. Statements over a list of keys are functions of the list's length (bound
 from __future__ import annotations
 
 from upstream.storage.rows import (
+    COORDINATOR_COLUMNS,
     EVENT_COLUMNS,
     LATEST,
     LOCATION_COLUMNS,
@@ -18,13 +19,16 @@ from upstream.storage.rows import (
 
 __all__ = [
     "CANCEL_RUN",
+    "COORDINATORS",
     "FIND_RUN_IDS",
     "FINISH_RUN",
+    "FORGET_COORDINATORS",
     "GET_EVENTS",
     "GET_LOCATION",
     "GET_RUN",
     "GET_SNAPSHOT",
     "GET_STEPS",
+    "HEARTBEAT",
     "INSERT_EVENT",
     "INSERT_MATERIALIZATION",
     "INSERT_QUEUED",
@@ -107,6 +111,18 @@ UPDATE_LATEST = """INSERT INTO asset_latest (asset_key, materialization_id)
 SELECT asset_key, max(id) FROM materializations NOT INDEXED WHERE id > ? GROUP BY asset_key
 ON CONFLICT (asset_key) DO UPDATE SET materialization_id = excluded.materialization_id
 WHERE excluded.materialization_id > asset_latest.materialization_id"""
+
+HEARTBEAT = (
+    "INSERT INTO coordinators (coordinator_id, state, started_at, seen_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (coordinator_id) DO UPDATE SET state = excluded.state,"
+    " started_at = excluded.started_at, seen_at = excluded.seen_at"
+)
+FORGET_COORDINATORS = "DELETE FROM coordinators WHERE seen_at < ? AND coordinator_id <> ?"
+# The reader's time is bound first: `seen_ago` comes back as the last column.
+COORDINATORS = (
+    f"SELECT {COORDINATOR_COLUMNS}, ? - seen_at FROM coordinators"
+    " ORDER BY seen_at DESC, coordinator_id"
+)
 
 _QUALIFIED_STEP_COLUMNS = ", ".join(f"s.{column}" for column in STEP_COLUMNS.split(", "))
 

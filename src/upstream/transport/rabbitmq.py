@@ -249,6 +249,12 @@ class _RabbitTransport:
         self._sends = [self._send]  # closed by `aclose`, ending their loops
         self._closed = False
 
+    @property
+    def connected(self) -> bool:
+        """False while the broker is away (the robust connection is reconnecting) or after
+        `aclose`: a coordinator's heartbeat says so."""
+        return not self._closed and self._connection.connected.is_set()
+
     async def aclose(self) -> None:
         """Stop consuming and close the connection; unacked messages return to their queues."""
         if self._closed:

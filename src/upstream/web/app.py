@@ -29,7 +29,7 @@ from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
 from upstream.web.openapi import openapi_document
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
-from upstream.web.schema import asset_dict, materialization_dict, run_dict
+from upstream.web.schema import asset_dict, coordinator_dict, materialization_dict, run_dict
 from upstream.web.security import Guard
 from upstream.web.view import (
     ACTIVE_RUN_STATUSES,
@@ -149,6 +149,9 @@ class _Api:
                     "loaded_at": s.loaded_at,
                 }
                 for s in locations
+            ],
+            "coordinators": [
+                coordinator_dict(c) for c in await self.workspace.storage.coordinators()
             ],
         }
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from upstream.definitions.graph import AssetNode
-from upstream.storage.records import Materialization, RunRecord, StepRecord
+from upstream.storage.records import CoordinatorRecord, Materialization, RunRecord, StepRecord
 
-__all__ = ["asset_dict", "materialization_dict", "run_dict", "step_dict"]
+__all__ = ["asset_dict", "coordinator_dict", "materialization_dict", "run_dict", "step_dict"]
 
 
 def materialization_dict(m: Materialization | None) -> dict[str, Any] | None:
@@ -75,3 +75,15 @@ def run_dict(run: RunRecord, steps: Sequence[StepRecord] | None = None) -> dict[
     if steps is not None:
         out["steps"] = [step_dict(s) for s in steps]
     return out
+
+
+def coordinator_dict(c: CoordinatorRecord) -> dict[str, Any]:
+    return {
+        "coordinator_id": c.coordinator_id,
+        "state": str(c.state),
+        "alive": c.alive,
+        "leading": c.leading,
+        "started_at": c.started_at,
+        "seen_at": c.seen_at,
+        "seen_ago": c.seen_ago,
+    }
