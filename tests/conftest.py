@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from tests.backends import Backend, open_ends, open_store
+from tests.backends import Backend, delete_topology, fresh_settings, open_ends, open_store
 from tests.recording import Recording
+
+from upstream.transport.rabbitmq import RabbitSettings
 
 SERVICE_BACKENDS = ["memory", pytest.param("rabbitmq", marks=pytest.mark.integration)]
 _STORE_OF = {"memory": "sqlite-memory", "rabbitmq": "postgres"}
@@ -24,3 +26,13 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         open_store(_STORE_OF[request.param], tmp_path) as storage,
     ):
         yield Backend(storage, Recording(ends.coordinator, ends.worker))
+
+
+@pytest_asyncio.fixture
+async def rabbit_settings() -> AsyncIterator[RabbitSettings]:
+    """Fresh settings for a rabbit-only test; its topology (and a "gpu" queue) deleted after."""
+    settings = fresh_settings()
+    try:
+        yield settings
+    finally:
+        await delete_topology(settings, task_queues=["gpu"])

@@ -129,6 +129,7 @@ class RecordedDelivery:
     def __init__(self, inner: Delivery, recording: Recording, kind: str) -> None:
         self._inner, self._recording, self._kind = inner, recording, kind
         self.body, self.headers = inner.body, inner.headers
+        self.redelivered = inner.redelivered
         self.acked = False
         self.rejection: str | None = None
         self._stream = recording.received[kind]

@@ -24,6 +24,7 @@ class _Held:
     def __init__(self, body: bytes) -> None:
         self.body = body
         self.headers: Mapping[str, str] = {}
+        self.redelivered = True
 
     async def ack(self, *, multiple: bool = False) -> None:
         return None

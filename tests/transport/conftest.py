@@ -12,10 +12,10 @@ import aio_pika
 import anyio
 import pytest
 import pytest_asyncio
-from tests.backends import Ends, delete_topology, fresh_settings, open_ends
+from tests.backends import Ends, open_ends
 
 from upstream.transport.memory import MemoryTransport
-from upstream.transport.rabbitmq import RabbitCoordinatorTransport, RabbitSettings
+from upstream.transport.rabbitmq import RabbitCoordinatorTransport
 
 BACKENDS = ["memory", pytest.param("rabbitmq", marks=pytest.mark.integration)]
 
@@ -44,16 +44,6 @@ async def _dead_letter_bodies(ends: Ends) -> list[bytes]:
                     bodies.append(message.body)
                 await anyio.sleep(0.02)
     return bodies
-
-
-@pytest_asyncio.fixture
-async def rabbit_settings() -> AsyncIterator[RabbitSettings]:
-    """Fresh settings for a rabbit-only test; its topology (and a "gpu" queue) deleted after."""
-    settings = fresh_settings()
-    try:
-        yield settings
-    finally:
-        await delete_topology(settings, task_queues=["gpu"])
 
 
 @pytest_asyncio.fixture(params=BACKENDS)

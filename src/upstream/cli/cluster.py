@@ -32,6 +32,7 @@ from upstream.transport.rabbitmq import (
     open_worker_transport,
 )
 from upstream.worker import Worker, WorkerSettings
+from upstream.worker.recorded import recorded_in
 
 __all__ = ["run_coordinator", "run_worker"]
 
@@ -57,38 +58,37 @@ async def _until_signalled(stop: Callable[[], None]) -> None:
 async def run_worker(
     settings: ClusterSettings, location: CodeLocation, *, concurrency: int, queue: str
 ) -> None:
-    """Register the code location, then take tasks until SIGTERM drains us."""
+    """Register the code location, then take tasks until SIGTERM drains us. The store stays
+    open: a redelivered task message's steps already recorded are not run again."""
     definitions = location.definitions
     worker_id = _process_id()
-    storage = await settings.open_storage()
-    try:
-        await storage.register_code_location(location.record())
-    finally:
-        await storage.close()
     io = default_io_manager(definitions)
     # Only tasks of runs planned against exactly this code reach this worker.
     route = task_route(location.name, definitions.hash, queue)
     rabbit = settings.rabbit(task_queue=route, prefetch=concurrency)
-    with traced("upstream-worker", **{"upstream.worker_id": worker_id}):
-        async with await open_worker_transport(rabbit) as transport:
-            worker = Worker(
-                definitions,
-                transport,
-                WorkerSettings(location.name, worker_id, concurrency),
-                default_io_manager=io,
-            )
-            quiet_libraries(False)  # started: a lost connection is logged, and retried
-            log.info(
-                "worker.ready",
-                worker_id=worker_id,
-                code_location=location.name,
-                queue=queue,
-                definitions_hash=definitions.hash,
-            )
-            async with anyio.create_task_group() as group:
-                group.start_soon(_until_signalled, worker.drain)
-                await worker.serve()
-                group.cancel_scope.cancel()
+    async with await settings.open_storage() as storage:
+        await storage.register_code_location(location.record())
+        with traced("upstream-worker", **{"upstream.worker_id": worker_id}):
+            async with await open_worker_transport(rabbit) as transport:
+                worker = Worker(
+                    definitions,
+                    transport,
+                    WorkerSettings(location.name, worker_id, concurrency),
+                    default_io_manager=io,
+                    recorded=recorded_in(storage),
+                )
+                quiet_libraries(False)  # started: a lost connection is logged, and retried
+                log.info(
+                    "worker.ready",
+                    worker_id=worker_id,
+                    code_location=location.name,
+                    queue=queue,
+                    definitions_hash=definitions.hash,
+                )
+                async with anyio.create_task_group() as group:
+                    group.start_soon(_until_signalled, worker.drain)
+                    await worker.serve()
+                    group.cancel_scope.cancel()
     log.info("worker.stopped", worker_id=worker_id)
 
 

@@ -59,6 +59,12 @@ class Delivery(Protocol):
     @property
     def headers(self) -> Mapping[str, str]: ...
 
+    @property
+    def redelivered(self) -> bool:
+        """Delivered before, to a consumer that went away without acking it: its effect may
+        already be recorded."""
+        ...
+
     async def ack(self, *, multiple: bool = False) -> None:
         """The message's effect is safe; it will not be delivered again. With `multiple`,
         so is every earlier delivery of the same stream not yet acked or rejected: one ack

@@ -36,6 +36,7 @@ class _MemoryDelivery:
     body: bytes
     headers: Mapping[str, str]
     _transport: MemoryTransport = field(repr=False)
+    redelivered: bool = False  # a consumer in this process never dies without the sender
 
     async def ack(self, *, multiple: bool = False) -> None:
         return None

@@ -174,6 +174,7 @@ class _RabbitDelivery:
         self._settings = settings
         self.body: bytes = message.body
         self.headers: Mapping[str, str] = _str_headers(message.headers)
+        self.redelivered: bool = bool(message.redelivered)
 
     @property
     def stale(self) -> bool:

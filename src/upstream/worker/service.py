@@ -8,7 +8,8 @@ message (`after`): it runs once they succeeded, and not at all (no result) if on
 not. Results that finish while one is being published go out together in the next
 message. Stateless: everything a task needs is in the message and the imported code
 location. A task planned against other definitions fails with an error saying so; it
-never runs stale code silently.
+never runs stale code silently. Given `recorded`, a redelivered message's tasks whose
+outcome is already recorded are not run again (nor reported); the rest run.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from upstream.tracing.spans import context_from_headers, current_span, mark_fail
 from upstream.transport.base import Delivery, TransportError, WorkerTransport
 from upstream.transport.outbox import Outbox
 from upstream.transport.receive import decode_or_reject
+from upstream.worker.recorded import Recorded, still_to_run
 
 __all__ = ["Worker", "WorkerSettings"]
 
@@ -135,8 +137,10 @@ class Worker:
         *,
         default_io_manager: IOManager,
         on_exception: ExceptionSink | None = None,
+        recorded: Recorded | None = None,
     ) -> None:
         self._definitions = definitions
+        self._recorded = recorded  # asked only about redelivered messages
         self._transport = transport
         self._settings = settings
         self._io = default_io_manager
@@ -187,6 +191,14 @@ class Worker:
         tasks = await decode_or_reject(delivery, decode_tasks, log, "task.rejected")
         if tasks is None:
             return
+        if delivery.redelivered and self._recorded is not None:
+            left = await still_to_run(tasks, self._recorded)
+            if len(left) < len(tasks):
+                log.info("task.redelivered_recorded", tasks=len(tasks), to_run=len(left))
+            if not left:
+                await self._ack(delivery)
+                return
+            tasks = left
         received = _Received(delivery, len(tasks), tasks=tasks, taken_at=time.monotonic())
         self._held.add(received)
         if any(task.after for task in tasks):
@@ -241,7 +253,7 @@ class Worker:
                     self._held.discard(received)
                     if not received.unsettled and not received.acked:
                         received.acked = True
-                        await self._ack(received)  # only now are its results safe
+                        await self._ack(received.delivery)  # only now are its results safe
         self._leasing.cancel()
 
     async def _lease(self) -> None:
@@ -272,11 +284,11 @@ class Worker:
                     if not received.acked:
                         received.acked = True
                         log.info("task.leased", tasks=len(received.tasks))
-                        await self._ack(received)
+                        await self._ack(received.delivery)
 
-    async def _ack(self, received: _Received) -> None:
+    async def _ack(self, delivery: Delivery) -> None:
         try:
-            await received.delivery.ack()
+            await delivery.ack()
         except TransportError as exc:
             log.warning("task.ack_failed", reason=str(exc))
 
