@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from upstream.definitions.errors import ConfigurationError
 from upstream.transport.base import task_route
 
 __all__ = ["WORKER_GRACE", "Route", "Unserved"]
@@ -44,7 +45,7 @@ class Unserved:
 
     def __init__(self, grace: float) -> None:
         if grace <= 0:
-            raise ValueError("the worker grace period must be positive")
+            raise ConfigurationError(f"the worker grace period must be positive, got {grace}")
         self.grace = grace
         self._since: dict[Route, float] = {}  # routes seen with no consumer -> first seen
 
