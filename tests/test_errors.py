@@ -50,8 +50,8 @@ def test_each_error_class_is_an_upstream_error(error: type[BaseException]) -> No
     [
         (upstream.MissingValue, LookupError),
         (upstream.ConfigurationError, ValueError),
-        (upstream.definitions.errors.InvalidAssetKey, ValueError),
-        (upstream.definitions.errors.InvalidMetadata, TypeError),
+        (upstream.model.errors.InvalidAssetKey, ValueError),
+        (upstream.model.errors.InvalidMetadata, TypeError),
     ],
 )
 def test_errors_keep_the_builtin_base_callers_catch(

@@ -3,7 +3,11 @@
 The public API; everything a code location or a test needs is importable from here.
 """
 
-from upstream.definitions import (
+from upstream.execution import FilesystemIOManager, InMemoryIOManager
+from upstream.execution.io_managers import MissingValue
+from upstream.execution.step import InputLoadError
+from upstream.locations import CodeLocationError
+from upstream.model import (
     AssetExecutionContext,
     AssetIn,
     AssetKey,
@@ -21,11 +25,7 @@ from upstream.definitions import (
     UpstreamError,
     asset,
 )
-from upstream.definitions.errors import ConfigurationError
-from upstream.execution import FilesystemIOManager, InMemoryIOManager
-from upstream.execution.io_managers import MissingValue
-from upstream.execution.step import InputLoadError
-from upstream.locations import CodeLocationError
+from upstream.model.errors import ConfigurationError
 from upstream.runs import ExecuteInProcessResult, materialize
 from upstream.storage.base import StorageError
 from upstream.transport.base import TransportError

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from upstream import AssetKey, FilesystemIOManager
-from upstream.definitions.io_manager import InputContext, OutputContext
 from upstream.execution import io_managers
 from upstream.execution.io_managers import MissingValue
+from upstream.model.io_manager import InputContext, OutputContext
 
 KEY = AssetKey(["sales", "orders"])
 

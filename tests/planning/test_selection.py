@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upstream.definitions.errors import SelectionError
-from upstream.definitions.graph import AssetGraph, AssetNode
-from upstream.definitions.keys import AssetKey
+from upstream.model.errors import SelectionError
+from upstream.model.graph import AssetGraph, AssetNode
+from upstream.model.keys import AssetKey
 from upstream.planning.selection import select
 
 

@@ -22,7 +22,7 @@ from upstream import (
     asset,
     materialize,
 )
-from upstream.definitions.io_manager import InputContext, OutputContext
+from upstream.model.io_manager import InputContext, OutputContext
 from upstream.storage import EventType, StepStatus
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from upstream.definitions.errors import AssetCycle
+from upstream.model.errors import AssetCycle
 from upstream.storage.snapshots import graph_from_snapshot, parse_snapshot
 
 CHAIN = {"assets": [{"key": f"a{i}", "parents": [f"a{i - 1}"] if i else []} for i in range(5000)]}

@@ -30,8 +30,8 @@ from upstream.cli.scaffold import scaffold_project
 from upstream.cli.ui import dev, web
 from upstream.cli.views import seconds, table, when
 from upstream.coordinator.routes import WORKER_GRACE
-from upstream.definitions.errors import UpstreamError
 from upstream.locations import default_io_manager, load_code_location, upstream_home
+from upstream.model.errors import UpstreamError
 from upstream.planning.plan import build_plan
 from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
 from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator, watching

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from upstream.definitions.errors import UpstreamError
+from upstream.model.errors import UpstreamError
 from upstream.runs.state import DEFAULT_BROKER_URL, DEFAULT_NAMESPACE, ClusterSettings
 from upstream.tracing import quiet_libraries
 

@@ -16,7 +16,7 @@ import unicodedata
 from pathlib import Path
 from string import Template
 
-from upstream.definitions.errors import ConfigurationError
+from upstream.model.errors import ConfigurationError
 
 __all__ = ["package_name", "scaffold_project"]
 

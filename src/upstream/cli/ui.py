@@ -16,8 +16,8 @@ from upstream.cli.options import (
     handles_errors,
     state_options,
 )
-from upstream.definitions.errors import UpstreamError
 from upstream.locations import upstream_home
+from upstream.model.errors import UpstreamError
 from upstream.runs import DEFAULT_CONCURRENCY
 from upstream.runs.state import open_state, state_exists, state_path
 from upstream.tracing import configure_logging, quiet_libraries, traced

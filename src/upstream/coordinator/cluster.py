@@ -13,9 +13,9 @@ import time
 import anyio
 
 from upstream.coordinator.service import Coordinator
-from upstream.definitions.errors import UpstreamError
-from upstream.definitions.graph import AssetGraph
-from upstream.definitions.keys import AssetKey
+from upstream.model.errors import UpstreamError
+from upstream.model.graph import AssetGraph
+from upstream.model.keys import AssetKey
 from upstream.planning.plan import Plan, build_plan, cut_plan
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus

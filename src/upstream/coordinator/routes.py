@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from upstream.definitions.errors import ConfigurationError
+from upstream.model.errors import ConfigurationError
 from upstream.transport.base import task_route
 
 __all__ = ["WORKER_GRACE", "Route", "Unserved"]

@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from upstream.definitions.errors import UpstreamError
-from upstream.definitions.io_manager import InputContext, IOManager, OutputContext
-from upstream.definitions.keys import AssetKey
+from upstream.model.errors import UpstreamError
+from upstream.model.io_manager import InputContext, IOManager, OutputContext
+from upstream.model.keys import AssetKey
 
 __all__ = ["FilesystemIOManager", "InMemoryIOManager", "MissingValue"]
 

@@ -18,20 +18,20 @@ from typing import Any
 import anyio
 from opentelemetry import trace
 
-from upstream.definitions.asset import AssetsDefinition, MaterializeResult
-from upstream.definitions.context import AssetExecutionContext
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.errors import UpstreamError
-from upstream.definitions.io_manager import (
+from upstream.execution.records import ErrorInfo, LogLine, StepResult
+from upstream.execution.threads import StepThreads
+from upstream.model.asset import AssetsDefinition, MaterializeResult
+from upstream.model.context import AssetExecutionContext
+from upstream.model.definitions import Definitions
+from upstream.model.errors import UpstreamError
+from upstream.model.io_manager import (
     DEFAULT_IO_MANAGER_KEY,
     InputContext,
     IOManager,
     OutputContext,
 )
-from upstream.definitions.keys import AssetKey
-from upstream.definitions.metadata import normalize_metadata
-from upstream.execution.records import ErrorInfo, LogLine, StepResult
-from upstream.execution.threads import StepThreads
+from upstream.model.keys import AssetKey
+from upstream.model.metadata import normalize_metadata
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
 

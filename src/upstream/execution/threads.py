@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from upstream.definitions.errors import ConfigurationError
+from upstream.model.errors import ConfigurationError
 
 __all__ = ["STALL_SECONDS", "StepThreads"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.execution.io_managers import FilesystemIOManager
+from upstream.model.definitions import Definitions
+from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 
 __all__ = ["default_io_manager", "upstream_home"]
 

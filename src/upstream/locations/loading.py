@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.errors import DefinitionsError, UpstreamError
+from upstream.model.definitions import Definitions
+from upstream.model.errors import DefinitionsError, UpstreamError
 from upstream.storage.records import CodeLocationRecord
 
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from upstream.definitions.graph import AssetGraph
-from upstream.definitions.keys import AssetKey
+from upstream.model.graph import AssetGraph
+from upstream.model.keys import AssetKey
 from upstream.planning.selection import select
 
 __all__ = ["Plan", "build_plan", "cut_plan"]

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from upstream.definitions.errors import SelectionError, did_you_mean
-from upstream.definitions.graph import AssetGraph
-from upstream.definitions.keys import AssetKey
+from upstream.model.errors import SelectionError, did_you_mean
+from upstream.model.graph import AssetGraph
+from upstream.model.keys import AssetKey
 
 __all__ = ["select"]
 

@@ -15,8 +15,8 @@ from typing import Any, ClassVar, TypeVar
 
 import msgpack
 
-from upstream.definitions.errors import UpstreamError
 from upstream.execution.records import ErrorInfo, LogLine
+from upstream.model.errors import UpstreamError
 
 __all__ = [
     "LEASE_LOST_AFTER",

@@ -15,9 +15,9 @@ import anyio.abc
 
 from upstream.coordinator import Coordinator
 from upstream.coordinator.service import COMMIT_LINGER, OutcomeObserver, RunHandle
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.errors import ConfigurationError
-from upstream.definitions.io_manager import IOManager
+from upstream.model.definitions import Definitions
+from upstream.model.errors import ConfigurationError
+from upstream.model.io_manager import IOManager
 from upstream.planning.plan import Plan
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import anyio
 
-from upstream.definitions.errors import UpstreamError
+from upstream.model.errors import UpstreamError
 from upstream.storage.base import EventType, RunStorage, StorageError
 from upstream.storage.records import RunRecord, RunStatus, StepRecord, StepStatus
 

@@ -17,11 +17,11 @@ from typing import Any, Protocol
 import anyio
 import anyio.abc
 
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.errors import UpstreamError
-from upstream.definitions.io_manager import IOManager
 from upstream.locations.home import default_io_manager
 from upstream.locations.loading import CodeLocation
+from upstream.model.definitions import Definitions
+from upstream.model.errors import UpstreamError
+from upstream.model.io_manager import IOManager
 from upstream.planning.plan import Plan, build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.base import RunStorage

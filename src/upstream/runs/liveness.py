@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 import anyio
 
-from upstream.definitions.errors import UpstreamError
+from upstream.model.errors import UpstreamError
 from upstream.storage.base import RunStorage, StorageError
 from upstream.storage.records import HEARTBEAT_EVERY, CoordinatorRecord, CoordinatorState
 

@@ -16,13 +16,13 @@ from typing import Any
 
 import anyio
 
-from upstream.definitions.asset import AssetsDefinition
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.errors import UpstreamError
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
-from upstream.definitions.keys import AssetKey, CoercibleToAssetKey
 from upstream.execution.io_managers import InMemoryIOManager
 from upstream.execution.step import io_manager_for
+from upstream.model.asset import AssetsDefinition
+from upstream.model.definitions import Definitions
+from upstream.model.errors import UpstreamError
+from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.planning.plan import build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
@@ -73,7 +73,7 @@ class ExecuteInProcessResult:
             raise UpstreamError(
                 f"asset {asset_key.to_user_string()!r} produced no value: step {step.status}"
             )
-        from upstream.definitions.io_manager import InputContext
+        from upstream.model.io_manager import InputContext
 
         asset = self.definitions.get_asset(asset_key)
         manager = io_manager_for(self.definitions, asset, self._io)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from upstream.definitions.errors import ConfigurationError
 from upstream.locations.home import upstream_home
+from upstream.model.errors import ConfigurationError
 from upstream.storage.base import RunStorage
 from upstream.storage.postgres import open_postgres_storage
 from upstream.storage.sqlite import open_sqlite_storage

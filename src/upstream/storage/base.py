@@ -13,8 +13,8 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from upstream.definitions.errors import UpstreamError
 from upstream.execution.records import ErrorInfo
+from upstream.model.errors import UpstreamError
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,

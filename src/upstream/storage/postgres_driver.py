@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 import anyio
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
-from upstream.definitions.errors import ConfigurationError
+from upstream.model.errors import ConfigurationError
 from upstream.storage.base import StorageError
 
 __all__ = [

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from upstream.definitions.graph import AssetGraph
+from upstream.model.graph import AssetGraph
 
 __all__ = ["graph_from_snapshot", "parse_snapshot"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
-from upstream.definitions.errors import UpstreamError
+from upstream.model.errors import UpstreamError
 
 __all__ = [
     "Abandoned",

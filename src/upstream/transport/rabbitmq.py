@@ -53,7 +53,7 @@ from aio_pika.abc import (
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from yarl import URL
 
-from upstream.definitions.errors import ConfigurationError
+from upstream.model.errors import ConfigurationError
 from upstream.tracing import get_logger
 from upstream.transport.base import Abandoned, Delivery, OutgoingTask, TransportError
 from upstream.transport.receive import drain

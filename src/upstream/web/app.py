@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import upstream
-from upstream.definitions.errors import UpstreamError
+from upstream.model.errors import UpstreamError
 from upstream.planning.selection import select
 from upstream.runs import NothingToReexecute, reexecute_selection
 from upstream.storage.records import RunRecord, RunStatus

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from upstream.definitions.graph import AssetNode
+from upstream.model.graph import AssetNode
 from upstream.storage.records import CoordinatorRecord, Materialization, RunRecord, StepRecord
 
 __all__ = ["asset_dict", "coordinator_dict", "materialization_dict", "run_dict", "step_dict"]

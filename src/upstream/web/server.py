@@ -10,7 +10,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
-from upstream.definitions.errors import UpstreamError
+from upstream.model.errors import UpstreamError
 from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, EmbeddedRuns
 from upstream.storage.base import RunStorage
 from upstream.storage.sqlite import open_sqlite_storage

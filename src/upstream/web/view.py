@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from upstream.definitions.graph import AssetGraph, AssetNode
-from upstream.definitions.keys import AssetKey
+from upstream.model.graph import AssetGraph, AssetNode
+from upstream.model.keys import AssetKey
 from upstream.storage.records import AssetState, Materialization, RunStatus, StepStatus
 from upstream.web.layout import LayoutInput, layout_graph
 from upstream.web.workspace import LocationState

@@ -20,15 +20,15 @@ from typing import Literal, Protocol
 
 import anyio
 
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.errors import UpstreamError
-from upstream.definitions.graph import AssetGraph
 from upstream.locations import (
     CodeLocation,
     code_location_files,
     forget_code_location,
     load_code_location,
 )
+from upstream.model.definitions import Definitions
+from upstream.model.errors import UpstreamError
+from upstream.model.graph import AssetGraph
 from upstream.planning.plan import build_plan
 from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
 from upstream.storage.base import RunStorage

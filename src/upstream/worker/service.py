@@ -24,11 +24,11 @@ import anyio
 import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from upstream.definitions.definitions import Definitions
-from upstream.definitions.io_manager import IOManager
-from upstream.definitions.keys import AssetKey
 from upstream.execution import ErrorInfo, LogLine, execute_step
 from upstream.execution.threads import StepThreads
+from upstream.model.definitions import Definitions
+from upstream.model.io_manager import IOManager
+from upstream.model.keys import AssetKey
 from upstream.protocol import (
     LEASE_SECONDS,
     ResultMessage,

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from upstream import AssetKey
-from upstream.definitions.errors import InvalidAssetKey
+from upstream.model.errors import InvalidAssetKey
 
 
 def test_every_spelling_of_a_key_is_one_key() -> None:

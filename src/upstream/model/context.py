@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from upstream.definitions.keys import AssetKey
+from upstream.model.keys import AssetKey
 
 __all__ = ["AssetExecutionContext", "Resources", "StepLog"]
 

@@ -20,7 +20,7 @@ from upstream import (
     UpstreamError,
     asset,
 )
-from upstream.definitions.errors import (
+from upstream.model.errors import (
     AmbiguousUpstream,
     AssetCycle,
     DuplicateAssetKey,

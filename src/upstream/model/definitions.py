@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from upstream.definitions.asset import AssetsDefinition
-from upstream.definitions.errors import (
+from upstream.model.asset import AssetsDefinition
+from upstream.model.errors import (
     AmbiguousUpstream,
     DefinitionsError,
     DuplicateAssetKey,
     MissingResource,
     MissingUpstream,
 )
-from upstream.definitions.graph import AssetGraph, AssetNode
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
-from upstream.definitions.keys import AssetKey
-from upstream.definitions.metadata import normalize_metadata
+from upstream.model.graph import AssetGraph, AssetNode
+from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.keys import AssetKey
+from upstream.model.metadata import normalize_metadata
 
 __all__ = ["Definitions"]
 

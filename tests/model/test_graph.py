@@ -5,8 +5,8 @@ import json
 import pytest
 
 from upstream import AssetIn, AssetKey, Definitions, DefinitionsError, MetadataValue, asset
-from upstream.definitions import AssetGraph, AssetNode
-from upstream.definitions.errors import AssetCycle, InvalidAssetKey
+from upstream.model import AssetGraph, AssetNode
+from upstream.model.errors import AssetCycle, InvalidAssetKey
 
 
 def _k(text: str) -> AssetKey:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from upstream import MetadataValue
-from upstream.definitions.metadata import normalize_metadata
+from upstream.model.metadata import normalize_metadata
 
 
 class FakeScalar:

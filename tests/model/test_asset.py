@@ -15,7 +15,7 @@ from upstream import (
     UpstreamError,
     asset,
 )
-from upstream.definitions.asset import InputParam
+from upstream.model.asset import InputParam
 
 
 def _orders() -> list[int]:

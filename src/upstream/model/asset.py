@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, TypeAlias, overload
 
-from upstream.definitions.errors import DefinitionsError
-from upstream.definitions.io_manager import DEFAULT_IO_MANAGER_KEY
-from upstream.definitions.keys import (
+from upstream.model.errors import DefinitionsError
+from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
+from upstream.model.keys import (
     AssetKey,
     CoercibleToAssetKey,
     CoercibleToKeyPrefix,
     coerce_prefix,
 )
-from upstream.definitions.resources import is_resource_annotation
+from upstream.model.resources import is_resource_annotation
 
 __all__ = [
     "DEFAULT_GROUP",

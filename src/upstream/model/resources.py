@@ -37,7 +37,7 @@ def is_resource_annotation(annotation: Any) -> bool:
     if typing.get_origin(annotation) is Annotated:
         return any(meta is _MARKER for meta in getattr(annotation, "__metadata__", ()))
     if isinstance(annotation, type):
-        from upstream.definitions.io_manager import IOManager
+        from upstream.model.io_manager import IOManager
 
         return issubclass(annotation, ConfigurableResource | IOManager)
     return False

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from upstream.definitions.errors import InvalidAssetKey
+from upstream.model.errors import InvalidAssetKey
 
 __all__ = ["AssetKey", "CoercibleToAssetKey", "CoercibleToKeyPrefix", "coerce_prefix"]
 

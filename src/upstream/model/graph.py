@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from upstream.definitions.errors import AssetCycle, DefinitionsError
-from upstream.definitions.keys import AssetKey
+from upstream.model.errors import AssetCycle, DefinitionsError
+from upstream.model.keys import AssetKey
 
 __all__ = ["AssetGraph", "AssetNode"]
 

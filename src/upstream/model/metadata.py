@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from upstream.definitions.errors import InvalidMetadata
+from upstream.model.errors import InvalidMetadata
 
 __all__ = ["MetadataValue", "normalize_metadata"]
 
