@@ -22,6 +22,11 @@ def write_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Writ
     before = set(sys.modules)
 
     def write(files: dict[str, str]) -> Path:
+        tops = {Path(name).parts[0].removesuffix(".py") for name in files}
+        tops |= {Path(name).parts[1] for name in files if name.startswith("src/")}
+        for name in list(sys.modules):  # a module of that name imported elsewhere
+            if name.split(".")[0] in tops:
+                monkeypatch.delitem(sys.modules, name)
         for name, source in files.items():
             path = tmp_path / name
             path.parent.mkdir(parents=True, exist_ok=True)
