@@ -164,3 +164,24 @@ def test_a_configurable_resource_is_passed_through() -> None:
         return g
 
     assert uses(build_asset_context(resources={"g": greeter})) is greeter
+
+
+def test_the_parameters_are_in_dagsters_order() -> None:
+    import inspect
+
+    names = list(inspect.signature(build_asset_context).parameters)
+    assert names[:6] == [
+        "resources",
+        "resources_config",
+        "asset_config",
+        "instance",
+        "partition_key",
+        "partition_key_range",
+    ]
+    with pytest.raises(ConfigurationError, match="resources_config"):
+        build_asset_context({"db": 1}, {"db": {"config": {}}})
+
+
+def test_the_context_is_a_context_manager() -> None:
+    with build_asset_context(resources={"db": "duckdb"}) as context:
+        assert needs_db(context) == "duckdb"

@@ -60,6 +60,12 @@ class DirectAssetContext(AssetExecutionContext):
     def bind(self, key: AssetKey) -> None:
         self._bound = key
 
+    def __enter__(self) -> DirectAssetContext:
+        return self  # `with build_asset_context(...) as context:`, as in Dagster
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def __repr__(self) -> str:
         bound = self._bound.to_user_string() if self._bound else "unbound"
         return f"DirectAssetContext(run_id={self.run_id!r}, asset={bound})"
@@ -67,21 +73,31 @@ class DirectAssetContext(AssetExecutionContext):
 
 def build_asset_context(
     resources: Mapping[str, Any] | None = None,
+    resources_config: Mapping[str, Any] | None = None,
     asset_config: Mapping[str, Any] | None = None,
     instance: Any = None,
     partition_key: str | None = None,
+    partition_key_range: Any = None,
+    *,
     run_id: str | None = None,
 ) -> DirectAssetContext:
-    """A context for calling an asset directly in a test (Dagster's `build_asset_context`).
+    """A context for calling an asset directly in a test (Dagster's `build_asset_context`,
+    its parameters in its order). Usable as is or as a context manager.
 
     `resources` are what `context.resources` holds and what resource parameters receive;
-    `asset_config` (a dict) builds the asset's `config` parameter. `instance` and
-    `partition_key` are not supported yet and raise `ConfigurationError`."""
+    `asset_config` (a dict) builds the asset's `config` parameter. `resources_config`,
+    `instance`, `partition_key` and `partition_key_range` are not supported yet and raise
+    `ConfigurationError`."""
+    if resources_config is not None:
+        raise ConfigurationError(
+            "build_asset_context(resources_config=...) is not supported: configure the "
+            "resource objects themselves and pass them in resources="
+        )
     if instance is not None:
         raise ConfigurationError(
             "build_asset_context(instance=...): upstream has no DagsterInstance; leave it out"
         )
-    if partition_key is not None:
+    if partition_key is not None or partition_key_range is not None:
         raise ConfigurationError(
             "build_asset_context(partition_key=...): partitions are not supported yet "
             "(issue 18); leave it out"
