@@ -7,6 +7,13 @@ from upstream.execution import FilesystemIOManager, InMemoryIOManager
 from upstream.execution.io_managers import MissingValue
 from upstream.execution.step import InputLoadError
 from upstream.locations import CodeLocationError
+from upstream.locations.defs_folder import load_from_defs_folder
+from upstream.locations.module_assets import (
+    load_assets_from_current_module,
+    load_assets_from_modules,
+    load_assets_from_package_module,
+    load_assets_from_package_name,
+)
 from upstream.model import (
     AssetExecutionContext,
     AssetIn,
@@ -26,7 +33,10 @@ from upstream.model import (
     asset,
 )
 from upstream.model.errors import ConfigurationError
-from upstream.runs import ExecuteInProcessResult, materialize
+from upstream.model.invocation import InvocationError, build_asset_context
+from upstream.model.lazy import definitions
+from upstream.model.logs import get_dagster_logger, get_upstream_logger
+from upstream.runs import ExecuteInProcessResult, materialize, materialize_to_memory
 from upstream.storage.base import StorageError
 from upstream.transport.base import TransportError
 
@@ -48,6 +58,7 @@ __all__ = [
     "InMemoryIOManager",
     "InputContext",
     "InputLoadError",
+    "InvocationError",
     "MaterializeResult",
     "MetadataValue",
     "MissingValue",
@@ -59,5 +70,15 @@ __all__ = [
     "UpstreamError",
     "__version__",
     "asset",
+    "build_asset_context",
+    "definitions",
+    "get_dagster_logger",
+    "get_upstream_logger",
+    "load_assets_from_current_module",
+    "load_assets_from_modules",
+    "load_assets_from_package_module",
+    "load_assets_from_package_name",
+    "load_from_defs_folder",
     "materialize",
+    "materialize_to_memory",
 ]

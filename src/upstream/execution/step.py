@@ -31,6 +31,7 @@ from upstream.model.io_manager import (
     OutputContext,
 )
 from upstream.model.keys import AssetKey
+from upstream.model.logs import step_log
 from upstream.model.metadata import normalize_metadata
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
@@ -210,7 +211,7 @@ class _Step:
                 except Exception as exc:
                     raise _input_error(parameter, upstream, self.key, exc) from exc
         args, kwargs = self.arguments(kwargs)
-        with _span("compute", self.tracing):
+        with _span("compute", self.tracing), step_log(self.logger):
             value = self.asset.fn(*args, **kwargs)
         metadata, store = self.output(value)
         if store is not None:
@@ -230,7 +231,7 @@ class _Step:
                 except Exception as exc:
                     raise _input_error(parameter, upstream, self.key, exc) from exc
         args, kwargs = self.arguments(kwargs)
-        with _span("compute", self.tracing):
+        with _span("compute", self.tracing), step_log(self.logger):
             value = await self.asset.fn(*args, **kwargs)
         metadata, store = self.output(value)
         if store is not None:

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from upstream.locations.module_assets import assets_in_module
 from upstream.model.definitions import Definitions
 from upstream.model.errors import DefinitionsError, UpstreamError
+from upstream.model.lazy import LazyDefinitions
 from upstream.storage.records import CodeLocationRecord
 
 __all__ = [
@@ -100,10 +102,15 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def _find_definitions(module: ModuleType, label: str) -> Definitions:
+    """The module's `Definitions`: its one `Definitions` object (or the one named `defs`),
+    else what its `@definitions` functions return (merged), else its bare assets, as
+    Dagster loads a module with no `Definitions`."""
     found = {attr: value for attr, value in vars(module).items() if isinstance(value, Definitions)}
-    if not found:
+    lazy = {a: v for a, v in vars(module).items() if isinstance(v, LazyDefinitions)}
+    if found and lazy:
         raise CodeLocationError(
-            f"{label} has no Definitions object; add `defs = Definitions(assets=[...])`"
+            f"{label} has both a Definitions object ({', '.join(sorted(found))}) and "
+            f"@definitions functions ({', '.join(sorted(lazy))}); keep one of them"
         )
     if len(found) > 1:
         if "defs" in found:
@@ -112,7 +119,18 @@ def _find_definitions(module: ModuleType, label: str) -> Definitions:
         raise CodeLocationError(
             f"{label} has several Definitions objects ({names}); name the one to use `defs`"
         )
-    return next(iter(found.values()))
+    if found:
+        return next(iter(found.values()))
+    if lazy:
+        built = [fn() for _, fn in sorted(lazy.items())]
+        return built[0] if len(built) == 1 else Definitions.merge(*built)
+    assets = list(dict.fromkeys(assets_in_module(module)))
+    if not assets:
+        raise CodeLocationError(
+            f"{label} has no Definitions object, @definitions function or @asset; "
+            "add `defs = Definitions(assets=[...])`"
+        )
+    return Definitions(assets=assets)
 
 
 def load_code_location(module: str | None = None, file: str | None = None) -> CodeLocation:

@@ -13,6 +13,7 @@ from types import CodeType
 from typing import Any, TypeAlias, overload
 
 from upstream.model.errors import DefinitionsError
+from upstream.model.invocation import invoke
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import (
     AssetKey,
@@ -133,7 +134,8 @@ class AssetsDefinition:
         return f"{getattr(self.fn, '__module__', '?')}.{getattr(self.fn, '__qualname__', '?')}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(*args, **kwargs)
+        """Direct invocation, with Dagster's rules for context, resources and config."""
+        return invoke(self, args, kwargs)
 
     def __repr__(self) -> str:
         return f"<asset {self.key.to_user_string()}>"

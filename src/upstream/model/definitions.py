@@ -15,7 +15,7 @@ from upstream.model.errors import (
 )
 from upstream.model.graph import AssetGraph, AssetNode
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
-from upstream.model.keys import AssetKey
+from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import normalize_metadata
 
 __all__ = ["Definitions"]
@@ -147,6 +147,49 @@ class Definitions:
     def get_asset(self, key: AssetKey | str) -> AssetsDefinition:
         key = AssetKey.from_user_string(key) if isinstance(key, str) else key
         return self._assets[key]
+
+    def get_assets_def(self, key: CoercibleToAssetKey) -> AssetsDefinition:
+        """The `@asset` with this key (Dagster's name); `DefinitionsError` if there is none."""
+        asset_key = AssetKey.from_coercible(key)
+        found = self._assets.get(asset_key)
+        if found is None:
+            known = ", ".join(sorted(k.to_user_string() for k in self._assets)) or "none"
+            raise DefinitionsError(
+                f"no asset {asset_key.to_user_string()!r} in these Definitions; known: {known}"
+            )
+        return found
+
+    def resolve_asset_graph(self) -> AssetGraph:
+        """The asset graph (Dagster's name; upstream builds it once, when constructed)."""
+        return self.graph
+
+    def resolve_all_asset_keys(self) -> list[AssetKey]:
+        return list(self.graph.keys)
+
+    @staticmethod
+    def merge(*def_sets: Definitions) -> Definitions:
+        """One `Definitions` with the assets and resources of all (Dagster's rules): a resource
+        key bound in two of them must be the same object; an asset key defined by two
+        different functions is a `DefinitionsError`, as in any `Definitions`."""
+        assets: list[AssetsDefinition] = []
+        resources: dict[str, Any] = {}
+        owner: dict[str, int] = {}
+        for index, defs in enumerate(def_sets):
+            if not isinstance(defs, Definitions):
+                raise DefinitionsError(
+                    f"Definitions.merge takes Definitions objects; argument {index} is "
+                    f"{type(defs).__name__}"
+                )
+            assets.extend(defs._assets.values())
+            for key, value in defs.resources.items():
+                if key in resources and resources[key] is not value:
+                    raise DefinitionsError(
+                        f"Definitions objects {owner[key]} and {index} have different resources "
+                        f"with the same key {key!r}; keep one, or give them different keys"
+                    )
+                resources[key] = value
+                owner[key] = index
+        return Definitions(assets=assets, resources=resources)
 
     def has_asset(self, key: AssetKey) -> bool:
         return key in self._assets

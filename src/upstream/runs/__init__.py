@@ -14,7 +14,7 @@ from upstream.runs.lifecycle import (
     Runs,
     reexecute_selection,
 )
-from upstream.runs.materialize import ExecuteInProcessResult, materialize
+from upstream.runs.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -25,6 +25,7 @@ __all__ = [
     "Runs",
     "follow_run",
     "materialize",
+    "materialize_to_memory",
     "reexecute_selection",
     "run_embedded",
 ]

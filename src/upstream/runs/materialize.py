@@ -17,92 +17,22 @@ from typing import Any
 import anyio
 
 from upstream.execution.io_managers import InMemoryIOManager
-from upstream.execution.step import io_manager_for
 from upstream.model.asset import AssetsDefinition
 from upstream.model.definitions import Definitions
-from upstream.model.errors import UpstreamError
+from upstream.model.errors import ConfigurationError, UpstreamError
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
-from upstream.model.keys import AssetKey, CoercibleToAssetKey
-from upstream.planning.plan import build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
-from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
+from upstream.runs.in_process import (
+    CoercibleToSelection,
+    definitions_for,
+    in_memory,
+    plan_for,
+    unsupported,
+)
+from upstream.runs.result import ExecuteInProcessResult
 from upstream.storage.sqlite import open_sqlite_storage
 
-__all__ = ["ExecuteInProcessResult", "materialize"]
-
-
-class ExecuteInProcessResult:
-    """What `materialize()` returns: the run's outcome, each step, and the values produced."""
-
-    def __init__(
-        self,
-        definitions: Definitions,
-        run: RunRecord,
-        steps: Sequence[StepRecord],
-        events: Sequence[EventRecord],
-        default_io: IOManager,
-    ) -> None:
-        self.definitions = definitions
-        self.run = run
-        self.steps: dict[str, StepRecord] = {s.step_key: s for s in steps}
-        self.events = list(events)
-        self._io = default_io
-
-    @property
-    def success(self) -> bool:
-        return self.run.status is RunStatus.SUCCESS
-
-    @property
-    def run_id(self) -> str:
-        return self.run.run_id
-
-    def _step(self, key: CoercibleToAssetKey) -> tuple[AssetKey, StepRecord]:
-        asset_key = AssetKey.from_coercible(key)
-        name = asset_key.to_user_string()
-        step = self.steps.get(name)
-        if step is None:
-            raise UpstreamError(
-                f"asset {name!r} was not part of this run; selected: {', '.join(self.run.steps)}"
-            )
-        return asset_key, step
-
-    def output_for(self, key: CoercibleToAssetKey) -> Any:
-        """The value the asset produced in this run (raises if it failed or was skipped)."""
-        asset_key, step = self._step(key)
-        if step.status is not StepStatus.SUCCESS:
-            raise UpstreamError(
-                f"asset {asset_key.to_user_string()!r} produced no value: step {step.status}"
-            )
-        from upstream.model.io_manager import InputContext
-
-        asset = self.definitions.get_asset(asset_key)
-        manager = io_manager_for(self.definitions, asset, self._io)
-        return manager.load_input(
-            InputContext(
-                asset_key=asset_key,
-                downstream_key=asset_key,
-                parameter="output",
-                run_id=self.run_id,
-            )
-        )
-
-    asset_value = output_for  # Dagster's other name for it
-
-    def metadata_for(self, key: CoercibleToAssetKey) -> dict[str, Any]:
-        """The metadata recorded with the asset's materialization, as plain values."""
-        _, step = self._step(key)
-        return {name: entry["value"] for name, entry in step.metadata.items()}
-
-    @property
-    def failed_steps(self) -> list[str]:
-        return [k for k, s in self.steps.items() if s.status is StepStatus.FAILURE]
-
-    @property
-    def skipped_steps(self) -> list[str]:
-        return [k for k, s in self.steps.items() if s.status is StepStatus.SKIPPED]
-
-    def __repr__(self) -> str:
-        return f"ExecuteInProcessResult(run_id={self.run_id!r}, status={self.run.status})"
+__all__ = ["ExecuteInProcessResult", "materialize", "materialize_to_memory"]
 
 
 @contextlib.contextmanager
@@ -125,26 +55,64 @@ def _heap_frozen() -> Iterator[None]:
 
 def materialize(
     assets: Definitions | Sequence[AssetsDefinition],
-    selection: str | Sequence[str] | None = None,
-    *,
+    run_config: Any = None,
+    instance: Any = None,
     resources: Mapping[str, Any] | None = None,
+    partition_key: str | None = None,
     raise_on_error: bool = True,
+    tags: Mapping[str, str] | None = None,
+    selection: CoercibleToSelection = None,
+    *,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> ExecuteInProcessResult:
-    """Materialize assets in this process and return the result.
+    """Materialize assets in this process and return the result (Dagster's signature).
 
     `assets` is a `Definitions` or a list of `@asset`s; `resources` add to (and override)
-    the definitions' resources. With `raise_on_error` (the default, as in Dagster) the first
-    failing asset's own exception is raised once the run has finished and been recorded.
-    Works inside a running event loop too (a notebook): it then runs on a helper thread.
+    the definitions' resources; `selection` picks what runs (a selection string, keys,
+    assets, or an object with `resolve(graph)`). With `raise_on_error` (the default, as in
+    Dagster) the first failing asset's own exception is raised once the run has finished
+    and been recorded. Works inside a running event loop too (a notebook): it then runs on
+    a helper thread. `run_config`, `instance`, `partition_key` and `tags` are not
+    supported yet: anything but None raises `ConfigurationError`, naming why.
     """
-    if isinstance(assets, Definitions):
-        definitions = assets
-        if resources:
-            definitions = Definitions(definitions.assets, {**definitions.resources, **resources})
-    else:
-        definitions = Definitions(assets, resources)
-    plan = build_plan(definitions.graph, selection)  # SelectionError before anything runs
+    unsupported(run_config=run_config, instance=instance, partition_key=partition_key, tags=tags)
+    definitions = definitions_for(assets, resources)
+    return _run(definitions, selection, raise_on_error=raise_on_error, concurrency=concurrency)
+
+
+def materialize_to_memory(
+    assets: Definitions | Sequence[AssetsDefinition],
+    run_config: Any = None,
+    instance: Any = None,
+    resources: Mapping[str, Any] | None = None,
+    partition_key: str | None = None,
+    raise_on_error: bool = True,
+    tags: Mapping[str, str] | None = None,
+    selection: CoercibleToSelection = None,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> ExecuteInProcessResult:
+    """`materialize` with every IO manager replaced by one in-memory IO manager, as Dagster's
+    `materialize_to_memory`; passing an IO manager in `resources` is an error there, and here."""
+    unsupported(run_config=run_config, instance=instance, partition_key=partition_key, tags=tags)
+    given = [k for k, v in (resources or {}).items() if isinstance(v, IOManager)]
+    if given:
+        raise ConfigurationError(
+            f"materialize_to_memory replaces every IO manager with an in-memory one; "
+            f"remove {', '.join(map(repr, sorted(given)))} from resources= or call materialize"
+        )
+    definitions = in_memory(definitions_for(assets, resources))
+    return _run(definitions, selection, raise_on_error=raise_on_error, concurrency=concurrency)
+
+
+def _run(
+    definitions: Definitions,
+    selection: CoercibleToSelection,
+    *,
+    raise_on_error: bool,
+    concurrency: int,
+) -> ExecuteInProcessResult:
+    plan = plan_for(definitions, selection)  # SelectionError before anything runs
     io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or InMemoryIOManager()
     exceptions: dict[str, BaseException] = {}
 
