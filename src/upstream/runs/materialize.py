@@ -21,8 +21,10 @@ from upstream.execution.step import io_manager_for
 from upstream.model.asset import AssetsDefinition
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
+from upstream.model.external import SourceAsset
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
+from upstream.model.spec import AssetSpec
 from upstream.planning.plan import build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
@@ -124,7 +126,7 @@ def _heap_frozen() -> Iterator[None]:
 
 
 def materialize(
-    assets: Definitions | Sequence[AssetsDefinition],
+    assets: Definitions | Sequence[AssetsDefinition | AssetSpec | SourceAsset],
     selection: str | Sequence[str] | None = None,
     *,
     resources: Mapping[str, Any] | None = None,
@@ -141,7 +143,10 @@ def materialize(
     if isinstance(assets, Definitions):
         definitions = assets
         if resources:
-            definitions = Definitions(definitions.assets, {**definitions.resources, **resources})
+            definitions = Definitions(
+                [*definitions.assets, *definitions.external_assets],
+                {**definitions.resources, **resources},
+            )
     else:
         definitions = Definitions(assets, resources)
     plan = build_plan(definitions.graph, selection)  # SelectionError before anything runs

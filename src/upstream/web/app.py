@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 import upstream
 from upstream.model.errors import UpstreamError
+from upstream.planning.plan import materializable
 from upstream.planning.selection import select
 from upstream.runs import NothingToReexecute, reexecute_selection
 from upstream.storage.records import RunRecord, RunStatus
@@ -287,7 +288,8 @@ class _Api:
     async def _launch(self, selection: str) -> Response:
         view = await self.view()
         try:
-            keys = [k.to_user_string() for k in select(view.graph, selection)]
+            steps = materializable(view.graph, select(view.graph, selection), selection)
+            keys = [k.to_user_string() for k in steps]
         except UpstreamError as exc:
             return error(400, str(exc))
         by_location: dict[str, list[str]] = {}
