@@ -32,7 +32,7 @@ from upstream.model import (
     observable_source_asset,
 )
 from upstream.model.errors import ConfigurationError
-from upstream.runs import ExecuteInProcessResult, materialize
+from upstream.runs import ExecuteInProcessResult, ObserveExecutionResult, materialize, observe
 from upstream.storage.base import StorageError
 from upstream.transport.base import TransportError
 
@@ -59,6 +59,7 @@ __all__ = [
     "MaterializeResult",
     "MetadataValue",
     "MissingValue",
+    "ObserveExecutionResult",
     "ObserveResult",
     "OpExecutionContext",
     "OutputContext",
@@ -72,4 +73,5 @@ __all__ = [
     "asset",
     "materialize",
     "observable_source_asset",
+    "observe",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -179,8 +180,16 @@ def to_external(item: AssetSpec | SourceAsset) -> ExternalAsset:
 
 def _observe_signature(label: str, fn: Callable[..., Any]) -> tuple[bool, tuple[str, ...]]:
     """(takes context, resource parameters): an observe function loads no upstream values."""
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # unresolvable forward references: judge by what is there
+        hints = dict(getattr(fn, "__annotations__", {}))
     params = list(inspect.signature(fn).parameters.values())
-    takes_context = bool(params) and params[0].name in ("context", "_context")
+    first = hints.get(params[0].name) if params else None
+    takes_context = bool(params) and (
+        params[0].name in ("context", "_context")
+        or getattr(first, "__name__", first) in ("AssetExecutionContext", "OpExecutionContext")
+    )
     resources: list[str] = []
     for param in params[1:] if takes_context else params:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
@@ -188,12 +197,13 @@ def _observe_signature(label: str, fn: Callable[..., Any]) -> tuple[bool, tuple[
                 f"observable source asset {label!r}: *args/**kwargs are not supported; "
                 "name each resource as its own parameter"
             )
-        resources.append(param.name)  # checked against Definitions' resources there
-        if not is_resource_annotation(param.annotation) and param.annotation is not param.empty:
+        annotation = hints.get(param.name, param.empty)
+        if annotation is not param.empty and not is_resource_annotation(annotation):
             raise DefinitionsError(
                 f"observable source asset {label!r}: parameter {param.name!r} is not a "
                 "resource; an observe function takes `context` and resources only"
             )
+        resources.append(param.name)  # checked against Definitions' resources there
     return takes_context, tuple(resources)
 
 

@@ -15,6 +15,7 @@ from upstream.runs.lifecycle import (
     reexecute_selection,
 )
 from upstream.runs.materialize import ExecuteInProcessResult, materialize
+from upstream.runs.observe import ObserveExecutionResult, observe, run_observations
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -22,9 +23,12 @@ __all__ = [
     "EmbeddedRuns",
     "ExecuteInProcessResult",
     "NothingToReexecute",
+    "ObserveExecutionResult",
     "Runs",
     "follow_run",
     "materialize",
+    "observe",
     "reexecute_selection",
     "run_embedded",
+    "run_observations",
 ]
