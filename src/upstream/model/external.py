@@ -53,7 +53,6 @@ class ObserveResult:
     asset_key: CoercibleToAssetKey | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     data_version: DataVersion | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class SourceAsset:
