@@ -34,6 +34,12 @@ async def test_assets_say_which_are_external_and_serve_observations(tmp_path: Pa
         assert assets["drop"]["execution_type"] == "observation"
         assert assets["report"]["is_external"] is False
         assert assets["report"]["upstreams"] == ["drop", "raw"]
+        graph = (await dev.client.get("/api/graph")).json()
+        assert {n["key"]: n["external"] for n in graph["nodes"]} == {
+            "raw": True,
+            "drop": True,
+            "report": False,
+        }
 
         observed = Observation(
             "drop", "o1", 1_700_000_000.0, "v1", {"n": {"type": "int", "value": 2}}

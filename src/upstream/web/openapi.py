@@ -106,7 +106,9 @@ _BODIES: dict[str, Schema] = {
         definitions_hash=_STR,
         width=_NUM,
         height=_NUM,
-        nodes=_list(_object(key=_STR, group=_STR, code_location=_STR, **_BOX)),
+        nodes=_list(
+            _object(key=_STR, group=_STR, code_location=_STR, external={"type": "boolean"}, **_BOX)
+        ),
         edges=_list({**_list(_INT), "minItems": 2, "maxItems": 2}),
         groups=_list(_object(name=_STR, **_BOX)),
     ),
