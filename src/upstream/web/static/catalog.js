@@ -28,9 +28,10 @@
 
   function model(a) {
     const m = a.last_materialization;
+    const o = a.last_observation;  // an external asset's newest observation, if any
     return {
       key: a.key, group: a.group || "", description: a.description || "",
-      at: m ? m.timestamp : null, runId: a.last_run_id || (m && m.run_id) || null,
+      at: m ? m.timestamp : (o ? o.timestamp : null), runId: a.last_run_id || (m && m.run_id) || null,
       // an external asset never materialized here shows as such, not as "never"
       status: a.is_external && !m && (a.status || "never") === "never" ? "external" : a.status || "never",
       rows: m ? rowCount(m.metadata) : null,
