@@ -19,24 +19,36 @@ from upstream.model import (
     AssetIn,
     AssetKey,
     AssetsDefinition,
+    AssetSpec,
     ConfigurableResource,
+    DataVersion,
     Definitions,
     DefinitionsError,
     InputContext,
     IOManager,
     MaterializeResult,
     MetadataValue,
+    ObserveResult,
+    OpExecutionContext,
     OutputContext,
     ResourceParam,
     SelectionError,
+    SourceAsset,
     UpstreamError,
     asset,
+    observable_source_asset,
 )
 from upstream.model.errors import ConfigurationError
 from upstream.model.invocation import InvocationError, build_asset_context
 from upstream.model.lazy import definitions
 from upstream.model.logs import get_dagster_logger, get_upstream_logger
-from upstream.runs import ExecuteInProcessResult, materialize, materialize_to_memory
+from upstream.runs import (
+    ExecuteInProcessResult,
+    ObserveExecutionResult,
+    materialize,
+    materialize_to_memory,
+    observe,
+)
 from upstream.storage.base import StorageError
 from upstream.transport.base import TransportError
 
@@ -46,10 +58,12 @@ __all__ = [
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
+    "AssetSpec",
     "AssetsDefinition",
     "CodeLocationError",
     "ConfigurableResource",
     "ConfigurationError",
+    "DataVersion",
     "Definitions",
     "DefinitionsError",
     "ExecuteInProcessResult",
@@ -62,9 +76,13 @@ __all__ = [
     "MaterializeResult",
     "MetadataValue",
     "MissingValue",
+    "ObserveExecutionResult",
+    "ObserveResult",
+    "OpExecutionContext",
     "OutputContext",
     "ResourceParam",
     "SelectionError",
+    "SourceAsset",
     "StorageError",
     "TransportError",
     "UpstreamError",
@@ -81,4 +99,6 @@ __all__ = [
     "load_from_defs_folder",
     "materialize",
     "materialize_to_memory",
+    "observable_source_asset",
+    "observe",
 ]

@@ -276,6 +276,9 @@ def test_assets_list_json_shows_last_materialization(tmp_path: Path, home: Path)
         "external_deps": [],
         "description": "Where it all starts.",
         "last_materialization": None,
+        "execution_type": "materialization",
+        "is_external": False,
+        "last_observation": None,
     }
     assert {item["key"]: item["upstreams"] for item in before}["after"] == ["broken"]
     assert all(item["last_materialization"] is None for item in before)

@@ -36,7 +36,7 @@ def test_values_are_pickled_under_the_key_path(tmp_path: Path) -> None:
     manager.handle_output(context, {"rows": 3})
     path = tmp_path / "sales" / "orders"
     assert pickle.loads(path.read_bytes()) == {"rows": 3}
-    assert context.metadata == {"path": str(path)}
+    assert context.output_metadata == {"path": str(path)}
     assert manager.load_input(_in()) == {"rows": 3}
 
 

@@ -74,9 +74,9 @@ async def test_two_processes_opening_a_fresh_schema_both_succeed(pg_schema: str)
 async def test_a_version_1_schema_is_upgraded_in_place(
     pg_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A schema written before the asset-states index (version 1) gains it (2) and the
-    heartbeat table (3) on open, its data kept."""
-    assert LATEST_VERSION == 3
+    """A schema written before the asset-states index (version 1) gains it (2), the
+    heartbeat table (3) and the observations table (4) on open, its data kept."""
+    assert LATEST_VERSION == 4
     with monkeypatch.context() as older:
         older.setattr(postgres_migrations, "MIGRATIONS", postgres_migrations.MIGRATIONS[:1])
         older.setattr(postgres_migrations, "LATEST_VERSION", 1)
@@ -89,7 +89,8 @@ async def test_a_version_1_schema_is_upgraded_in_place(
         states = await upgraded.asset_states()
         assert {key: s.run_status for key, s in states.items()} == {"asset_0": RunStatus.STARTED}
         assert await upgraded.coordinators() == []
-    assert [v for v, _ in await versions(pg_schema)] == [1, 2, 3]
+        assert await upgraded.latest_observations() == {}
+    assert [v for v, _ in await versions(pg_schema)] == [1, 2, 3, 4]
     conn = await asyncpg.connect(PG_URL)
     try:
         index = await conn.fetchval(

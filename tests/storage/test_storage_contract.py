@@ -450,10 +450,10 @@ async def test_a_reopened_file_keeps_everything(tmp_path: Path) -> None:
 async def test_a_version_2_file_is_upgraded_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A file written before the asset-states index (schema 2) gains it (3) and the
-    heartbeat table (4) on open, data kept, and the index serves `asset_states`: no scan of
-    every step row."""
-    assert LATEST_VERSION == 4
+    """A file written before the asset-states index (schema 2) gains it (3), the
+    heartbeat table (4) and the observations table (5) on open, data kept, and the index
+    serves `asset_states`: no scan of every step row."""
+    assert LATEST_VERSION == 5
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
         older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])
@@ -465,11 +465,12 @@ async def test_a_version_2_file_is_upgraded_in_place(
     async with await open_sqlite_storage(path) as upgraded:
         assert list(await upgraded.asset_states()) == ["asset_0"]
         assert await upgraded.coordinators() == []
+        assert await upgraded.latest_observations() == {}
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
         plan = conn.execute(f"EXPLAIN QUERY PLAN {asset_states(None)}").fetchall()
     conn.close()
-    assert versions == [(1,), (2,), (3,), (4,)]
+    assert versions == [(1,), (2,), (3,), (4,), (5,)]
     assert any("COVERING INDEX steps_by_key" in row[3] for row in plan), plan
 
 

@@ -16,6 +16,7 @@ import anyio
 import click
 
 from upstream.cli.cluster import run_coordinator, run_worker
+from upstream.cli.observe import observe
 from upstream.cli.options import (
     Failed,
     broker_option,
@@ -268,23 +269,38 @@ def assets_list(
     graph = load_code_location(module, file).definitions.graph
     keys = [k.to_user_string() for k in graph.keys]
     cluster = cluster_settings(database_url, namespace)
-    latest = _read_storage(cluster, lambda s: s.latest_materializations(keys)) or {}
-    items = [asset_dict(node, latest.get(node.key.to_user_string())) for node in graph.nodes]
+    external = [k.to_user_string() for k in graph.keys if graph.node(k).is_external]
+
+    async def read(storage: RunStorage) -> tuple[dict[str, Any], dict[str, Any]]:
+        observed = await storage.latest_observations(external) if external else {}
+        return await storage.latest_materializations(keys), observed
+
+    latest, observed = _read_storage(cluster, read) or ({}, {})
+    items = [
+        asset_dict(node, latest.get(name), observed.get(name))
+        for node in graph.nodes
+        if (name := node.key.to_user_string())
+    ]
     if as_json:
         _echo_json(items)
         return
     rows = [
-        [
-            item["key"],
-            item["group"],
-            ", ".join(item["upstreams"]) or "-",
-            when(item["last_materialization"]["timestamp"])
-            if item["last_materialization"]
-            else "never",
-        ]
+        [item["key"], item["group"], ", ".join(item["upstreams"]) or "-", _last(item)]
         for item in items
     ]
     click.echo(table(["KEY", "GROUP", "UPSTREAMS", "LAST MATERIALIZED"], rows))
+
+
+def _last(item: dict[str, Any]) -> str:
+    """When it was last materialized; for an external asset, observed (and its version)."""
+    if item["last_materialization"]:
+        return when(item["last_materialization"]["timestamp"])
+    if not item["is_external"]:
+        return "never"
+    seen = item["last_observation"]
+    if seen is None:
+        return "external, never observed" if item["execution_type"] == "observation" else "external"
+    return f"external, observed {when(seen['timestamp'])} ({seen['data_version'] or '-'})"
 
 
 @cli.group()
@@ -392,6 +408,7 @@ def init(name: str, parent: Path) -> None:
 
 
 cli.add_command(dev)
+cli.add_command(observe)
 cli.add_command(web)
 
 

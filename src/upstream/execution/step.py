@@ -24,6 +24,7 @@ from upstream.model.asset import AssetsDefinition, MaterializeResult
 from upstream.model.context import AssetExecutionContext
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
+from upstream.model.external import ExternalAsset
 from upstream.model.io_manager import (
     DEFAULT_IO_MANAGER_KEY,
     InputContext,
@@ -33,6 +34,7 @@ from upstream.model.io_manager import (
 from upstream.model.keys import AssetKey
 from upstream.model.logs import step_log
 from upstream.model.metadata import normalize_metadata
+from upstream.model.nothing import returns_nothing
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
 
@@ -100,15 +102,22 @@ class StepLogger:
 
 
 def io_manager_for(
-    definitions: Definitions, asset: AssetsDefinition, default: IOManager
+    definitions: Definitions, asset: AssetsDefinition | ExternalAsset, default: IOManager
 ) -> IOManager:
-    """The asset's IO manager: its `io_manager_key` resource, or the executor's default."""
+    """The asset's IO manager: its `io_manager_key` resource, or the executor's default.
+    An external asset's is the one its downstreams load it with."""
     manager = definitions.resources.get(asset.io_manager_key)
     if manager is None and asset.io_manager_key == DEFAULT_IO_MANAGER_KEY:
         return default
     if not isinstance(manager, IOManager):  # Definitions validated this; be explicit anyway
         raise TypeError(f"resource {asset.io_manager_key!r} is not an IOManager")
     return manager
+
+
+def _definition_of(definitions: Definitions, key: AssetKey) -> AssetsDefinition | ExternalAsset:
+    if definitions.is_external(key):
+        return definitions.get_external(key)
+    return definitions.get_asset(key)
 
 
 async def _call_io(manager: IOManager, fn: Callable[..., Any], *args: Any) -> Any:
@@ -123,12 +132,25 @@ _Input = tuple[str, AssetKey, IOManager, InputContext]  # parameter, upstream, m
 
 
 def _input_error(
-    parameter: str, upstream: AssetKey, key: AssetKey, exc: Exception
+    definitions: Definitions, parameter: str, upstream: AssetKey, key: AssetKey, exc: Exception
 ) -> InputLoadError:
+    up = upstream.to_user_string()
+    if definitions.is_external(upstream):
+        manager = definitions.get_external(upstream).io_manager_key
+        fix = (
+            f"it is an external asset, produced outside upstream: make sure IO manager "
+            f"{manager!r} can load it, or depend on it with deps=[{up!r}] instead"
+        )
+    elif returns_nothing(definitions.get_asset(upstream).fn):
+        fix = (
+            f"{up!r} is annotated -> None, so its IO manager stored nothing; depend on it "
+            f"with @asset(deps=[{up!r}]) and drop the parameter"
+        )
+    else:
+        fix = f"to compute it in this run, select '+{key.to_user_string()}'"
     return InputLoadError(
-        f"could not load input {parameter!r} (asset {upstream.to_user_string()!r}) "
-        f"for {key.to_user_string()!r}: {exc}; to compute it in this run, select "
-        f"'+{key.to_user_string()}'"
+        f"could not load input {parameter!r} (asset {up!r}) for {key.to_user_string()!r}: "
+        f"{exc}; {fix}"
     )
 
 
@@ -150,25 +172,36 @@ class _Step:
         self.attempt, self.default_io, self.logger = attempt, default_io, logger
         self.tracing = tracing
         self.asset = definitions.get_asset(key)
+        self._in_metadata = {p.parameter: p.metadata for p in self.asset.inputs if p.metadata}
         self.context: AssetExecutionContext | None = None
 
     def inputs(self) -> list[_Input]:
-        return [
-            (
-                parameter,
-                upstream,
-                io_manager_for(
-                    self.definitions, self.definitions.get_asset(upstream), self.default_io
-                ),
-                InputContext(
+        out: list[_Input] = []
+        for parameter, upstream in self.definitions.input_keys(self.key).items():
+            source = _definition_of(self.definitions, upstream)
+            context = InputContext(
+                asset_key=upstream,
+                downstream_key=self.key,
+                parameter=parameter,
+                run_id=self.run_id,
+                definition_metadata=self._in_metadata.get(parameter, {}),
+                upstream_output=OutputContext(
                     asset_key=upstream,
-                    downstream_key=self.key,
-                    parameter=parameter,
                     run_id=self.run_id,
+                    definition_metadata=source.metadata,
+                    log=self.logger,
                 ),
+                log=self.logger,
             )
-            for parameter, upstream in self.definitions.input_keys(self.key).items()
-        ]
+            out.append(
+                (
+                    parameter,
+                    upstream,
+                    io_manager_for(self.definitions, source, self.default_io),
+                    context,
+                )
+            )
+        return out
 
     def arguments(self, kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         resources: Mapping[str, Any] = self.definitions.resources
@@ -195,9 +228,20 @@ class _Step:
             if value.value is None:
                 return metadata, None
             value = value.value
+        if returns_nothing(self.asset.fn):  # Dagster's Nothing output: handle_output skipped
+            if value is not None:
+                raise TypeError(
+                    f"asset {self.key.to_user_string()!r} is annotated -> None but returned "
+                    f"a {type(value).__name__}; drop the annotation to store the value"
+                )
+            return metadata, None
         manager = io_manager_for(self.definitions, self.asset, self.default_io)
         output = OutputContext(
-            asset_key=self.key, run_id=self.run_id, definition_metadata=self.asset.metadata
+            asset_key=self.key,
+            run_id=self.run_id,
+            definition_metadata=self.asset.metadata,
+            log=self.logger,
+            step_key=self.key.to_user_string(),
         )
         return metadata, (manager, output, value)
 
@@ -209,7 +253,9 @@ class _Step:
                 try:
                     kwargs[parameter] = manager.load_input(context)
                 except Exception as exc:
-                    raise _input_error(parameter, upstream, self.key, exc) from exc
+                    raise _input_error(
+                        self.definitions, parameter, upstream, self.key, exc
+                    ) from exc
         args, kwargs = self.arguments(kwargs)
         with _span("compute", self.tracing), step_log(self.logger):
             value = self.asset.fn(*args, **kwargs)
@@ -218,7 +264,7 @@ class _Step:
             manager, output, value = store
             with _span("store output", self.tracing):
                 manager.handle_output(output, value)
-            metadata.update(output.metadata)
+            metadata.update(output.output_metadata)
         return metadata
 
     async def run_async(self) -> dict[str, Any]:
@@ -229,7 +275,9 @@ class _Step:
                 try:
                     kwargs[parameter] = await _call_io(manager, manager.load_input, context)
                 except Exception as exc:
-                    raise _input_error(parameter, upstream, self.key, exc) from exc
+                    raise _input_error(
+                        self.definitions, parameter, upstream, self.key, exc
+                    ) from exc
         args, kwargs = self.arguments(kwargs)
         with _span("compute", self.tracing), step_log(self.logger):
             value = await self.asset.fn(*args, **kwargs)
@@ -238,7 +286,7 @@ class _Step:
             manager, output, value = store
             with _span("store output", self.tracing):
                 await _call_io(manager, manager.handle_output, output, value)
-            metadata.update(output.metadata)
+            metadata.update(output.output_metadata)
         return metadata
 
 

@@ -10,7 +10,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from upstream.model.errors import DefinitionsError
 from upstream.model.invocation import invoke
@@ -22,6 +22,10 @@ from upstream.model.keys import (
     coerce_prefix,
 )
 from upstream.model.resources import is_resource_annotation
+
+if TYPE_CHECKING:
+    from upstream.model.external import SourceAsset
+    from upstream.model.spec import AssetSpec
 
 __all__ = [
     "DEFAULT_GROUP",
@@ -83,9 +87,10 @@ class InputParam:
 
     parameter: str
     key: AssetKey | None  # None: resolved by name when Definitions sees every asset
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # AssetIn(metadata=...)
 
 
-CoercibleToDep: TypeAlias = "AssetsDefinition | CoercibleToAssetKey"
+CoercibleToDep: TypeAlias = "AssetsDefinition | AssetSpec | SourceAsset | CoercibleToAssetKey"
 
 
 class AssetsDefinition:
@@ -245,7 +250,8 @@ def _build(
                 "upstreams are passed by name"
             )
         if param.name in ins:
-            inputs.append(InputParam(param.name, ins.pop(param.name).resolve(param.name)))
+            mapped = ins.pop(param.name)
+            inputs.append(InputParam(param.name, mapped.resolve(param.name), mapped.metadata))
         elif is_resource_annotation(hints.get(param.name, param.annotation)):
             resource_params.append(param.name)
         else:
@@ -259,8 +265,9 @@ def _build(
 
     dep_keys = []
     for dep in deps or ():
+        dep_key: Any = getattr(dep, "key", dep)  # an @asset, AssetSpec or SourceAsset: its key
         dep_keys.append(
-            dep.key if isinstance(dep, AssetsDefinition) else AssetKey.from_coercible(dep)
+            dep_key if isinstance(dep_key, AssetKey) else AssetKey.from_coercible(dep_key)
         )
 
     return AssetsDefinition(

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from upstream.model.keys import AssetKey
 
-__all__ = ["AssetExecutionContext", "Resources", "StepLog"]
+__all__ = ["AssetExecutionContext", "OpExecutionContext", "Resources", "StepLog"]
 
 
 class StepLog(Protocol):
@@ -72,3 +72,7 @@ class AssetExecutionContext:
 
     def __repr__(self) -> str:
         return f"AssetExecutionContext(run_id={self.run_id!r}, asset_key={self.asset_key})"
+
+
+# Dagster's older name; there an asset's context is also an OpExecutionContext.
+OpExecutionContext = AssetExecutionContext

@@ -13,10 +13,12 @@ from upstream.model.errors import (
     MissingResource,
     MissingUpstream,
 )
+from upstream.model.external import ExternalAsset, SourceAsset, to_external
 from upstream.model.graph import AssetGraph, AssetNode
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import normalize_metadata
+from upstream.model.spec import AssetSpec
 
 __all__ = ["Definitions"]
 
@@ -31,28 +33,46 @@ class Definitions:
 
     def __init__(
         self,
-        assets: Iterable[AssetsDefinition] = (),
+        assets: Iterable[AssetsDefinition | AssetSpec | SourceAsset] = (),
         resources: Mapping[str, Any] | None = None,
     ) -> None:
         self.resources: dict[str, Any] = dict(resources or {})
         self._assets: dict[AssetKey, AssetsDefinition] = {}
+        self._externals: dict[AssetKey, ExternalAsset] = {}
+        # every key: the name rule below finds @assets and external assets alike
+        self._known: dict[AssetKey, AssetsDefinition | ExternalAsset] = {}
         for item in assets:
-            if not isinstance(item, AssetsDefinition):
-                raise DefinitionsError(
-                    f"Definitions(assets=...) takes @asset functions; got {item!r}"
-                )
-            other = self._assets.get(item.key)
-            if other is not None and other is not item:
-                raise DuplicateAssetKey(item.key.to_user_string(), other.origin, item.origin)
-            self._assets[item.key] = item
+            self._add(item)
         self._by_group_name: dict[tuple[str, str], list[AssetKey]] = {}
-        for key, item in self._assets.items():
-            self._by_group_name.setdefault((item.group_name, key.name), []).append(key)
+        for key, known in self._known.items():
+            self._by_group_name.setdefault((known.group_name, key.name), []).append(key)
         self._inputs: dict[AssetKey, dict[str, AssetKey]] = {}
         self._resource_params: dict[AssetKey, tuple[str, ...]] = {}
         nodes = [self._resolve(a) for a in self._assets.values()]
+        nodes += [self._resolve_external(e) for e in self._externals.values()]
         self.graph = AssetGraph(nodes)
         self.hash = self.graph.snapshot_hash()
+
+    def _add(self, item: object) -> None:
+        if isinstance(item, AssetSpec | SourceAsset):
+            added: AssetsDefinition | ExternalAsset = to_external(item)
+        elif isinstance(item, AssetsDefinition):
+            added = item
+        else:
+            raise DefinitionsError(
+                f"Definitions(assets=...) takes @asset functions, AssetSpec and SourceAsset; "
+                f"got {item!r}"
+            )
+        other = self._known.get(added.key)
+        if other is not None:
+            if isinstance(added, AssetsDefinition) and other is added:
+                return  # the same @asset listed twice
+            raise DuplicateAssetKey(added.key.to_user_string(), other.origin, added.origin)
+        self._known[added.key] = added
+        if isinstance(added, ExternalAsset):
+            self._externals[added.key] = added
+        else:
+            self._assets[added.key] = added
 
     # -- resolution ---------------------------------------------------------------------
 
@@ -62,7 +82,7 @@ class Definitions:
         resource_params = list(item.resource_params)
         for param in item.inputs:
             if param.key is not None:
-                if param.key not in self._assets:
+                if param.key not in self._known:
                     raise MissingUpstream(
                         label,
                         param.parameter,
@@ -70,7 +90,7 @@ class Definitions:
                         self.resources,
                         key=param.key.to_user_string(),
                     )
-                inputs[param.parameter] = self._assets[param.key].key
+                inputs[param.parameter] = self._known[param.key].key
                 continue
             found = self._by_name(item, param.parameter)
             if found is not None:
@@ -84,20 +104,11 @@ class Definitions:
         for name in [*resource_params, *item.required_resource_keys]:
             if name not in self.resources:
                 raise MissingResource(label, name, self.resources, what="resource")
-        if item.io_manager_key != DEFAULT_IO_MANAGER_KEY or item.io_manager_key in self.resources:
-            manager = self.resources.get(item.io_manager_key)
-            if manager is None:
-                raise MissingResource(label, item.io_manager_key, self.resources, what="IO manager")
-            if not isinstance(manager, IOManager):
-                raise DefinitionsError(
-                    f"resource {item.io_manager_key!r} is used as an IO manager by {label!r} "
-                    f"but is a {type(manager).__name__}; subclass upstream.IOManager"
-                )
-        # deps follow the same name rule as parameters; what resolves nowhere is external
-        deps = [(self._by_name(item, d.name) or d) if len(d.path) == 1 else d for d in item.deps]
+        self._check_io_manager(label, item.io_manager_key)
+        deps = self._resolve_deps(item)
         self._inputs[item.key] = inputs
         self._resource_params[item.key] = tuple(resource_params)
-        known = [self._assets[d].key for d in deps if d in self._assets]
+        known = [self._known[d].key for d in deps if d in self._known]
         parents = list(dict.fromkeys([*inputs.values(), *known]))
         return AssetNode(
             key=item.key,
@@ -106,16 +117,54 @@ class Definitions:
             description=item.description,
             metadata=_definition_metadata(label, item.metadata),
             tags=item.tags,
-            external_deps=tuple(d for d in deps if d not in self._assets),
+            external_deps=tuple(d for d in deps if d not in self._known),
             queue=item.queue,
             code_version=item.code_version,
         )
 
-    def _candidates(self, item: AssetsDefinition) -> dict[str, str]:
+    def _check_io_manager(self, label: str, key: str) -> None:
+        if key != DEFAULT_IO_MANAGER_KEY or key in self.resources:
+            manager = self.resources.get(key)
+            if manager is None:
+                raise MissingResource(label, key, self.resources, what="IO manager")
+            if not isinstance(manager, IOManager):
+                raise DefinitionsError(
+                    f"resource {key!r} is used as an IO manager by {label!r} "
+                    f"but is a {type(manager).__name__}; subclass upstream.IOManager"
+                )
+
+    def _resolve_deps(self, item: AssetsDefinition | ExternalAsset) -> list[AssetKey]:
+        """deps follow the same name rule as parameters; what resolves nowhere stays an
+        external dep (a key nothing here declares)."""
+        return [(self._by_name(item, d.name) or d) if len(d.path) == 1 else d for d in item.deps]
+
+    def _resolve_external(self, item: ExternalAsset) -> AssetNode:
+        """An AssetSpec or SourceAsset: a node that is never a step. Its observe function's
+        resources must be provided, and its IO manager (downstreams load it through it)."""
+        label = item.key.to_user_string()
+        self._check_io_manager(label, item.io_manager_key)
+        for name in [*item.resource_params, *item.required_resource_keys]:
+            if name not in self.resources:
+                raise MissingResource(label, name, self.resources, what="resource")
+        self._resource_params[item.key] = item.resource_params
+        deps = self._resolve_deps(item)
+        return AssetNode(
+            key=item.key,
+            parents=tuple(dict.fromkeys(self._known[d].key for d in deps if d in self._known)),
+            group=item.group_name,
+            description=item.description,
+            metadata=_definition_metadata(label, item.metadata),
+            tags=item.tags,
+            external_deps=tuple(d for d in deps if d not in self._known),
+            code_version=item.code_version or "",
+            execution_type=item.execution_type,
+        )
+
+    def _candidates(self, item: AssetsDefinition | ExternalAsset) -> dict[str, str]:
         """How `item` could name each other asset: its bare name where the name rule reaches
         it (one part, or the same group), else its full key. Built only for an error."""
         out: dict[str, str] = {}
-        for key, other in self._assets.items():
+        for key, other in self._known.items():
             if key == item.key:
                 continue
             full = key.to_user_string()
@@ -123,10 +172,10 @@ class Definitions:
             out[key.name if reachable else full] = full
         return out
 
-    def _by_name(self, item: AssetsDefinition, parameter: str) -> AssetKey | None:
+    def _by_name(self, item: AssetsDefinition | ExternalAsset, parameter: str) -> AssetKey | None:
         """Exact key first; else the one asset of that name in the same group (Dagster's rule).
         Returns the asset's own key object: lookups by an identical object skip `__eq__`."""
-        exact = self._assets.get(AssetKey([parameter]))
+        exact = self._known.get(AssetKey([parameter]))
         if exact is not None:
             return exact.key
         same = sorted(
@@ -142,7 +191,30 @@ class Definitions:
 
     @property
     def assets(self) -> list[AssetsDefinition]:
-        return [self._assets[key] for key in self.graph.keys]
+        """The @assets (materializable), in topological order."""
+        return [self._assets[key] for key in self.graph.keys if key in self._assets]
+
+    @property
+    def external_assets(self) -> list[AssetSpec | SourceAsset]:
+        """The AssetSpecs and SourceAssets, as given (to build other Definitions from)."""
+        return [e.source for e in self._externals.values()]
+
+    @property
+    def all_assets(self) -> list[AssetsDefinition | AssetSpec | SourceAsset]:
+        """Everything given as `assets=`: the @assets, then the external ones. What another
+        `Definitions` is built from (merge, test resources, in-memory IO managers)."""
+        return [*self.assets, *self.external_assets]
+
+    def get_external(self, key: AssetKey) -> ExternalAsset:
+        """The external asset (AssetSpec or SourceAsset) of `key`; KeyError if none."""
+        return self._externals[key]
+
+    def is_external(self, key: AssetKey) -> bool:
+        return key in self._externals
+
+    def io_manager_key_of(self, key: AssetKey) -> str:
+        """The resource key of the IO manager that stores (or, external, loads) `key`."""
+        return self._known[key].io_manager_key
 
     def get_asset(self, key: AssetKey | str) -> AssetsDefinition:
         key = AssetKey.from_user_string(key) if isinstance(key, str) else key
@@ -171,7 +243,7 @@ class Definitions:
         """One `Definitions` with the assets and resources of all (Dagster's rules): a resource
         key bound in two of them must be the same object; an asset key defined by two
         different functions is a `DefinitionsError`, as in any `Definitions`."""
-        assets: list[AssetsDefinition] = []
+        assets: list[AssetsDefinition | AssetSpec | SourceAsset] = []
         resources: dict[str, Any] = {}
         owner: dict[str, int] = {}
         for index, defs in enumerate(def_sets):
@@ -180,7 +252,7 @@ class Definitions:
                     f"Definitions.merge takes Definitions objects; argument {index} is "
                     f"{type(defs).__name__}"
                 )
-            assets.extend(defs._assets.values())
+            assets.extend(defs.all_assets)
             for key, value in defs.resources.items():
                 if key in resources and resources[key] is not value:
                     raise DefinitionsError(

@@ -16,7 +16,9 @@ from typing import Any
 from upstream.model.errors import AssetCycle, DefinitionsError
 from upstream.model.keys import AssetKey
 
-__all__ = ["AssetGraph", "AssetNode"]
+__all__ = ["MATERIALIZATION", "AssetGraph", "AssetNode"]
+
+MATERIALIZATION = "materialization"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +34,16 @@ class AssetNode:
     external_deps: tuple[AssetKey, ...] = ()  # deps on keys no asset here produces
     queue: str | None = None  # None: the default task queue
     code_version: str = ""  # explicit, or the fingerprint of the asset's source
+    # Dagster's AssetExecutionType: "materialization" (an @asset), or an external asset,
+    # never a step: "observation" (observable) or "unexecutable" (an AssetSpec)
+    execution_type: str = MATERIALIZATION
+
+    @property
+    def is_external(self) -> bool:
+        return self.execution_type != MATERIALIZATION
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "key": self.key.to_user_string(),
             "parents": [p.to_user_string() for p in self.parents],
             "group": self.group,
@@ -45,6 +54,9 @@ class AssetNode:
             "queue": self.queue,
             "code_version": self.code_version,
         }
+        if self.is_external:  # only then: plain graphs keep their snapshots and hashes
+            data["execution_type"] = self.execution_type
+        return data
 
     @staticmethod
     def from_dict(
@@ -63,6 +75,7 @@ class AssetNode:
             external_deps=tuple(map(parse_key, data.get("external_deps", ()))),
             queue=data.get("queue"),
             code_version=data.get("code_version", ""),
+            execution_type=data.get("execution_type", MATERIALIZATION),
         )
 
 

@@ -6,11 +6,14 @@ Pure interface; the built-in implementations (filesystem, in-memory) live in
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from upstream.model.context import StepLog
+from upstream.model.errors import UpstreamError
 from upstream.model.keys import AssetKey
 
 __all__ = ["DEFAULT_IO_MANAGER_KEY", "IOManager", "InputContext", "OutputContext"]
@@ -18,28 +21,93 @@ __all__ = ["DEFAULT_IO_MANAGER_KEY", "IOManager", "InputContext", "OutputContext
 DEFAULT_IO_MANAGER_KEY = "io_manager"
 
 
+_LOG = logging.getLogger("upstream.io")
+
+
+def _no_partition() -> UpstreamError:
+    # Dagster's words; partitions are upstream's issue 18, so every run is unpartitioned
+    return UpstreamError("Tried to access partition_key on a non-partitioned run.")
+
+
 @dataclass
 class OutputContext:
-    """What an IO manager knows when it stores an asset's value."""
+    """What an IO manager knows when it stores an asset's value (Dagster's names).
+
+    `definition_metadata` is the asset's `metadata=`; `output_metadata` is what
+    `add_output_metadata` recorded; `metadata` is Dagster's deprecated name for the former.
+    `log` writes to the run's event log during a run (a plain logger otherwise).
+    """
 
     asset_key: AssetKey
     run_id: str
     definition_metadata: Mapping[str, Any] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
+    output_metadata: dict[str, Any] = field(default_factory=dict)
+    log: StepLog = field(default=_LOG, repr=False)
+    name: str = "result"  # the output's name: an @asset has one, named "result"
+    step_key: str | None = None
 
     def add_output_metadata(self, metadata: Mapping[str, Any]) -> None:
         """Record metadata (a path, a size) with this materialization."""
-        self.metadata.update(metadata)
+        self.output_metadata.update(metadata)
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """Dagster's deprecated name for `definition_metadata`."""
+        return self.definition_metadata
+
+    @property
+    def has_asset_key(self) -> bool:
+        return True  # upstream stores assets only, never op outputs
+
+    @property
+    def has_partition_key(self) -> bool:
+        return False
+
+    @property
+    def partition_key(self) -> str:
+        """Raises, as Dagster does on a run that is not partitioned."""
+        raise _no_partition()
 
 
 @dataclass
 class InputContext:
-    """What an IO manager knows when it loads an upstream value for a downstream asset."""
+    """What an IO manager knows when it loads an upstream value for a downstream asset.
+
+    `name` is the parameter; `definition_metadata` the `AssetIn(metadata=...)` of that
+    parameter; `upstream_output` describes the asset being loaded (its definition metadata,
+    not the runtime metadata of its last materialization, as in Dagster).
+    """
 
     asset_key: AssetKey  # the upstream asset being loaded
     downstream_key: AssetKey
     parameter: str
     run_id: str
+    definition_metadata: Mapping[str, Any] = field(default_factory=dict)
+    upstream_output: OutputContext | None = None
+    log: StepLog = field(default=_LOG, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The input's name: the downstream's parameter."""
+        return self.parameter
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """Dagster's deprecated name for `definition_metadata`."""
+        return self.definition_metadata
+
+    @property
+    def has_asset_key(self) -> bool:
+        return True
+
+    @property
+    def has_partition_key(self) -> bool:
+        return False
+
+    @property
+    def partition_key(self) -> str:
+        """Raises, as Dagster does on a run that is not partitioned."""
+        raise _no_partition()
 
 
 class IOManager(ABC):

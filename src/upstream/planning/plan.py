@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from upstream.model.errors import SelectionError
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
 from upstream.planning.selection import select
 
-__all__ = ["Plan", "build_plan", "cut_plan"]
+__all__ = ["Plan", "build_plan", "cut_plan", "materializable"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,24 @@ def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) 
         text = selection
     else:
         text = ",".join(selection)
-    return cut_plan(graph, select(graph, selection), text)
+    chosen = select(graph, selection)
+    return cut_plan(graph, materializable(graph, chosen, text), text)
+
+
+def materializable(graph: AssetGraph, keys: Sequence[AssetKey], text: str) -> list[AssetKey]:
+    """`keys` without external assets (never steps: upstream does not produce them).
+    A selection of external assets alone is a SelectionError saying so."""
+    steps = [key for key in keys if not graph.node(key).is_external]
+    if keys and not steps:
+        names = ", ".join(repr(k.to_user_string()) for k in keys[:5])
+        more = f" (and {len(keys) - 5} more)" if len(keys) > 5 else ""
+        raise SelectionError(
+            f"selection {text!r} names only external assets ({names}{more}), which upstream "
+            "does not materialize: they are produced elsewhere (AssetSpec, SourceAsset); "
+            "select the assets that depend on them, or record an observable one with "
+            "`upstream observe`"
+        )
+    return steps
 
 
 def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:

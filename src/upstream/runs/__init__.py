@@ -15,6 +15,7 @@ from upstream.runs.lifecycle import (
     reexecute_selection,
 )
 from upstream.runs.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
+from upstream.runs.observe import ObserveExecutionResult, observe, run_observations
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -22,10 +23,13 @@ __all__ = [
     "EmbeddedRuns",
     "ExecuteInProcessResult",
     "NothingToReexecute",
+    "ObserveExecutionResult",
     "Runs",
     "follow_run",
     "materialize",
     "materialize_to_memory",
+    "observe",
     "reexecute_selection",
     "run_embedded",
+    "run_observations",
 ]

@@ -11,9 +11,11 @@ from upstream.execution.io_managers import InMemoryIOManager
 from upstream.model.asset import AssetsDefinition
 from upstream.model.definitions import Definitions
 from upstream.model.errors import ConfigurationError, SelectionError
+from upstream.model.external import SourceAsset
 from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.model.keys import AssetKey
+from upstream.model.spec import AssetSpec
 from upstream.planning.plan import Plan, build_plan, cut_plan
 
 __all__ = [
@@ -62,13 +64,14 @@ def unsupported(*, run_config: Any, instance: Any, partition_key: Any, tags: Any
 
 
 def definitions_for(
-    assets: Definitions | Sequence[AssetsDefinition], resources: Mapping[str, Any] | None
+    assets: Definitions | Sequence[AssetsDefinition | AssetSpec | SourceAsset],
+    resources: Mapping[str, Any] | None,
 ) -> Definitions:
     """`assets` as `Definitions`, with `resources` added to (and overriding) its own."""
     if isinstance(assets, Definitions):
         if not resources:
             return assets
-        return Definitions(assets.assets, {**assets.resources, **resources})
+        return Definitions(assets.all_assets, {**assets.resources, **resources})
     if isinstance(assets, AssetsDefinition):
         raise ConfigurationError(
             f"materialize takes a list of assets; wrap {assets!r} in a list: [{assets.key.name}]"
@@ -82,7 +85,9 @@ def in_memory(definitions: Definitions) -> Definitions:
     memory = InMemoryIOManager()
     keys = {a.io_manager_key for a in definitions.assets} | {DEFAULT_IO_MANAGER_KEY}
     keys |= {k for k, v in definitions.resources.items() if isinstance(v, IOManager)}
-    return Definitions(definitions.assets, {**definitions.resources, **dict.fromkeys(keys, memory)})
+    return Definitions(
+        definitions.all_assets, {**definitions.resources, **dict.fromkeys(keys, memory)}
+    )
 
 
 def plan_for(definitions: Definitions, selection: CoercibleToSelection) -> Plan:

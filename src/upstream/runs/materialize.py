@@ -20,7 +20,9 @@ from upstream.execution.io_managers import InMemoryIOManager
 from upstream.model.asset import AssetsDefinition
 from upstream.model.definitions import Definitions
 from upstream.model.errors import ConfigurationError, UpstreamError
+from upstream.model.external import SourceAsset
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.spec import AssetSpec
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.runs.in_process import (
     CoercibleToSelection,
@@ -54,7 +56,7 @@ def _heap_frozen() -> Iterator[None]:
 
 
 def materialize(
-    assets: Definitions | Sequence[AssetsDefinition],
+    assets: Definitions | Sequence[AssetsDefinition | AssetSpec | SourceAsset],
     run_config: Any = None,
     instance: Any = None,
     resources: Mapping[str, Any] | None = None,
@@ -81,7 +83,7 @@ def materialize(
 
 
 def materialize_to_memory(
-    assets: Definitions | Sequence[AssetsDefinition],
+    assets: Definitions | Sequence[AssetsDefinition | AssetSpec | SourceAsset],
     run_config: Any = None,
     instance: Any = None,
     resources: Mapping[str, Any] | None = None,

@@ -22,6 +22,7 @@ from upstream.storage.records import (
     CoordinatorState,
     EventRecord,
     Materialization,
+    Observation,
     RunRecord,
     RunStatus,
     StepOutcome,
@@ -192,6 +193,21 @@ class RunStorage(Protocol):
 
     async def materializations(self, asset_key: str, limit: int = 100) -> list[Materialization]:
         """An asset's history, newest first."""
+        ...
+
+    async def record_observations(self, observations: Sequence[Observation]) -> None:
+        """Append observations (of external assets, usually) in one transaction; one whose
+        `observation_id` is already stored is ignored."""
+        ...
+
+    async def latest_observations(
+        self, asset_keys: Sequence[str] | None = None
+    ) -> dict[str, Observation]:
+        """The newest observation of each asset (of `asset_keys`, or of all)."""
+        ...
+
+    async def observations(self, asset_key: str, limit: int = 100) -> list[Observation]:
+        """An asset's observations, newest first."""
         ...
 
     async def asset_states(self, asset_keys: Sequence[str] | None = None) -> dict[str, AssetState]:

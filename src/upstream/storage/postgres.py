@@ -311,6 +311,30 @@ class PostgresStorage(RunStorage):
         rows = await self._fetch("reading asset history", sql.MATERIALIZATIONS, asset_key, limit)
         return [convert.materialization(row) for row in rows]
 
+    async def record_observations(self, observations: Sequence[records.Observation]) -> None:
+        if not observations:
+            return
+        columns = (
+            [o.asset_key for o in observations],
+            [o.observation_id for o in observations],
+            [o.timestamp for o in observations],
+            [o.data_version for o in observations],
+            [dumps(o.metadata) for o in observations],
+        )
+        async with self._connection("recording observations") as conn:
+            await conn.execute(sql.INSERT_OBSERVATIONS, *columns)
+
+    async def latest_observations(
+        self, asset_keys: Sequence[str] | None = None
+    ) -> dict[str, records.Observation]:
+        every, some = sql.LATEST_OBSERVATIONS, sql.LATEST_OBSERVATIONS_OF
+        rows = await self._fetch_of("reading observations", every, some, asset_keys)
+        return {row[0]: convert.observation(row) for row in rows}
+
+    async def observations(self, asset_key: str, limit: int = 100) -> list[records.Observation]:
+        rows = await self._fetch("reading observations", sql.OBSERVATIONS, asset_key, limit)
+        return [convert.observation(row) for row in rows]
+
     async def asset_states(
         self, asset_keys: Sequence[str] | None = None
     ) -> dict[str, records.AssetState]:

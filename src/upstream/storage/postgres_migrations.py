@@ -99,7 +99,21 @@ _V3 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Observations of (external) assets: data version and metadata, outside any run. The index
+# is (asset_key, id DESC) so DISTINCT ON reads each asset's newest first, without a sort.
+_V4 = (
+    """CREATE TABLE observations (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        observation_id text COLLATE "C" NOT NULL UNIQUE,
+        asset_key text COLLATE "C" NOT NULL,
+        timestamp double precision NOT NULL,
+        data_version text,
+        metadata jsonb NOT NULL
+    )""",
+    "CREATE INDEX observations_by_asset ON observations (asset_key, id DESC)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -13,6 +13,7 @@ from upstream.storage.rows import (
     LATEST,
     LOCATION_COLUMNS,
     MATERIALIZATION_COLUMNS,
+    OBSERVATION_COLUMNS,
     RUN_COLUMNS,
     STEP_COLUMNS,
 )
@@ -33,10 +34,13 @@ __all__ = [
     "GET_STEPS",
     "HEARTBEAT",
     "INSERT_EVENT",
+    "INSERT_OBSERVATIONS",
     "INSERT_QUEUED",
     "INSERT_RUN",
     "INSERT_SNAPSHOT",
     "LATEST",
+    "LATEST_OBSERVATIONS",
+    "LATEST_OBSERVATIONS_OF",
     "LATEST_OF",
     "LEADERSHIP_LOCK",
     "LIST_LOCATIONS",
@@ -45,6 +49,7 @@ __all__ = [
     "LOCK_RUNS",
     "MATERIALIZATIONS",
     "NOTIFY",
+    "OBSERVATIONS",
     "RECORD_OUTCOMES",
     "RUNS_WITH_STATUS",
     "RUN_STATUS",
@@ -186,4 +191,22 @@ ON CONFLICT (coordinator_id) DO UPDATE SET state = excluded.state,
 COORDINATORS = (
     f"SELECT {COORDINATOR_COLUMNS}, {_NOW} - seen_at FROM coordinators"
     " ORDER BY seen_at DESC, coordinator_id"
+)
+
+INSERT_OBSERVATIONS = """INSERT INTO observations
+    (asset_key, observation_id, timestamp, data_version, metadata)
+SELECT k, i, t, v, m::jsonb FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[],
+    $5::text[]) AS u (k, i, t, v, m)
+ON CONFLICT (observation_id) DO NOTHING"""
+OBSERVATIONS = (
+    f"SELECT {OBSERVATION_COLUMNS} FROM observations WHERE asset_key = $1 ORDER BY id DESC LIMIT $2"
+)
+# Each asset's newest row: the first of its key in observations_by_asset (asset_key, id DESC).
+LATEST_OBSERVATIONS = (
+    f"SELECT DISTINCT ON (asset_key) {OBSERVATION_COLUMNS} FROM observations"
+    " ORDER BY asset_key, id DESC"
+)
+LATEST_OBSERVATIONS_OF = (
+    f"SELECT DISTINCT ON (asset_key) {OBSERVATION_COLUMNS} FROM observations"
+    " WHERE asset_key = ANY($1::text[]) ORDER BY asset_key, id DESC"
 )

@@ -17,6 +17,7 @@ __all__ = [
     "CoordinatorState",
     "EventRecord",
     "Materialization",
+    "Observation",
     "RunRecord",
     "RunStatus",
     "StepOutcome",
@@ -142,6 +143,18 @@ class Materialization:
     run_id: str
     timestamp: float
     duration: float | None
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One observation of an asset (an external one, usually): its data version then and
+    metadata. `observation_id` makes a repeated write a no-op."""
+
+    asset_key: str
+    observation_id: str
+    timestamp: float
+    data_version: str | None
     metadata: dict[str, Any]
 
 

@@ -15,6 +15,7 @@ from upstream.storage.records import (
     CoordinatorState,
     EventRecord,
     Materialization,
+    Observation,
     RunRecord,
     RunStatus,
     StepRecord,
@@ -27,6 +28,7 @@ __all__ = [
     "LATEST",
     "LOCATION_COLUMNS",
     "MATERIALIZATION_COLUMNS",
+    "OBSERVATION_COLUMNS",
     "RUN_COLUMNS",
     "STEP_COLUMNS",
     "asset_state",
@@ -34,6 +36,7 @@ __all__ = [
     "events",
     "location",
     "materialization",
+    "observation",
     "run_counts",
     "run_record",
     "step_record",
@@ -109,6 +112,13 @@ def location(row: Any) -> CodeLocationRecord:
 
 def coordinator(row: Any) -> CoordinatorRecord:
     return CoordinatorRecord(row[0], CoordinatorState(row[1]), row[2], row[3], max(0.0, row[4]))
+
+
+OBSERVATION_COLUMNS = "asset_key, observation_id, timestamp, data_version, metadata"
+
+
+def observation(row: Any) -> Observation:
+    return Observation(row[0], row[1], row[2], row[3], json.loads(row[4]))
 
 
 def materialization(row: Any) -> Materialization:

@@ -296,6 +296,28 @@ class SqliteStorage(RunStorage):
         rows = await self._all("reading asset history", sql.MATERIALIZATIONS, (asset_key, limit))
         return [convert.materialization(row) for row in rows]
 
+    async def record_observations(self, observations: Sequence[records.Observation]) -> None:
+        rows = [
+            (o.asset_key, o.observation_id, o.timestamp, o.data_version, _dumps(o.metadata))
+            for o in observations
+        ]
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany(sql.INSERT_OBSERVATION, rows)
+
+        await self._write("recording observations", write)
+
+    async def latest_observations(
+        self, asset_keys: Sequence[str] | None = None
+    ) -> dict[str, records.Observation]:
+        read = _by_keys(sql.latest_observations, asset_keys)
+        rows = await self._run("reading observations", read)
+        return {row[0]: convert.observation(row) for row in rows}
+
+    async def observations(self, asset_key: str, limit: int = 100) -> list[records.Observation]:
+        rows = await self._all("reading observations", sql.OBSERVATIONS, (asset_key, limit))
+        return [convert.observation(row) for row in rows]
+
     async def asset_states(
         self, asset_keys: Sequence[str] | None = None
     ) -> dict[str, records.AssetState]:

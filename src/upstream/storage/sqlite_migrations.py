@@ -100,7 +100,20 @@ _V4 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# Observations of (external) assets: data version and metadata, outside any run.
+_V5 = (
+    """CREATE TABLE observations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        observation_id TEXT NOT NULL UNIQUE,
+        asset_key TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        data_version TEXT,
+        metadata TEXT NOT NULL
+    )""",
+    "CREATE INDEX observations_by_asset ON observations (asset_key, id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

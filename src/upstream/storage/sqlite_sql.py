@@ -13,6 +13,7 @@ from upstream.storage.rows import (
     LATEST,
     LOCATION_COLUMNS,
     MATERIALIZATION_COLUMNS,
+    OBSERVATION_COLUMNS,
     RUN_COLUMNS,
     STEP_COLUMNS,
 )
@@ -31,12 +32,14 @@ __all__ = [
     "HEARTBEAT",
     "INSERT_EVENT",
     "INSERT_MATERIALIZATION",
+    "INSERT_OBSERVATION",
     "INSERT_QUEUED",
     "INSERT_RUN",
     "INSERT_SNAPSHOT",
     "LIST_LOCATIONS",
     "MATERIALIZATIONS",
     "MAX_MATERIALIZATION",
+    "OBSERVATIONS",
     "RUN_STATUS",
     "START_RUN",
     "UPDATE_LATEST",
@@ -45,6 +48,7 @@ __all__ = [
     "asset_states",
     "count_runs",
     "latest",
+    "latest_observations",
     "list_runs",
     "runs_with_status",
 ]
@@ -163,4 +167,22 @@ def asset_states(keys: int | None) -> str:
         f"SELECT {_QUALIFIED_STEP_COLUMNS}, r.status"
         f" FROM (SELECT max(seq) AS seq FROM steps{where} GROUP BY step_key) AS newest"
         " JOIN steps AS s ON s.seq = newest.seq JOIN runs AS r ON r.run_id = s.run_id"
+    )
+
+
+INSERT_OBSERVATION = (
+    "INSERT INTO observations (asset_key, observation_id, timestamp, data_version, metadata)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (observation_id) DO NOTHING"
+)
+OBSERVATIONS = (
+    f"SELECT {OBSERVATION_COLUMNS} FROM observations WHERE asset_key = ? ORDER BY id DESC LIMIT ?"
+)
+
+
+def latest_observations(keys: int | None) -> str:
+    """Each asset's newest observation (max id per key: one pass over its index)."""
+    where = "" if keys is None else f" WHERE asset_key IN ({_marks(keys)})"
+    return (
+        f"SELECT {OBSERVATION_COLUMNS} FROM observations WHERE id IN"
+        f" (SELECT max(id) FROM observations{where} GROUP BY asset_key)"
     )

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 import upstream
 from upstream.model.errors import UpstreamError
+from upstream.planning.plan import materializable
 from upstream.planning.selection import select
 from upstream.runs import NothingToReexecute, reexecute_selection
 from upstream.storage.records import RunRecord, RunStatus
@@ -29,7 +30,13 @@ from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
 from upstream.web.openapi import openapi_document
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
-from upstream.web.schema import asset_dict, coordinator_dict, materialization_dict, run_dict
+from upstream.web.schema import (
+    asset_dict,
+    coordinator_dict,
+    materialization_dict,
+    observation_dict,
+    run_dict,
+)
 from upstream.web.security import Guard
 from upstream.web.view import (
     ACTIVE_RUN_STATUSES,
@@ -73,6 +80,7 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
         Route("/api/selection", api.selection),
         Route("/api/assets", api.assets),
         Route("/api/assets/{key:path}/materializations", api.materializations),
+        Route("/api/assets/{key:path}/observations", api.observations),
         Route("/api/assets/{key:path}", api.asset),
         Route("/api/runs", api.runs),
         Route("/api/runs", api.launch, methods=["POST"]),
@@ -192,20 +200,21 @@ class _Api:
         storage = self.workspace.storage
         states = await storage.asset_states()
         latest = await storage.latest_materializations()
+        observed = await storage.latest_observations()
         keys = list(view.location_of)
         live = statuses(keys, states, latest)
         items = []
         for node in view.graph.nodes:
             key = node.key.to_user_string()
-            items.append(self._asset(view, key, live[key], latest.get(key)))
+            items.append(self._asset(view, key, live[key], latest.get(key), observed.get(key)))
         return JSONResponse(items)
 
     def _asset(
-        self, view: GraphView, key: str, live: dict[str, Any], latest: Any
+        self, view: GraphView, key: str, live: dict[str, Any], latest: Any, observed: Any = None
     ) -> dict[str, Any]:
         node = view.node(key)
         assert node is not None  # callers pass keys of this view
-        item = asset_dict(node, latest)
+        item = asset_dict(node, latest, observed)
         item["code_location"] = view.location_of[key]
         item["downstreams"] = [c.to_user_string() for c in view.graph.children(node.key)]
         item["status"] = live["status"]
@@ -222,7 +231,8 @@ class _Api:
         states = await storage.asset_states([key])
         latest = (await storage.latest_materializations([key])).get(key)
         live = statuses([key], states, {key: latest} if latest else {})[key]
-        item = self._asset(view, key, live, latest)
+        observed = (await storage.latest_observations([key])).get(key)
+        item = self._asset(view, key, live, latest, observed)
         item["definition_metadata"] = dict(node.metadata)
         item["tags"] = dict(node.tags)
         item["code_version"] = node.code_version
@@ -235,6 +245,13 @@ class _Api:
         limit = _limit(request, 100)
         history = await self.workspace.storage.materializations(key, limit=limit)
         return JSONResponse([materialization_dict(m) for m in history])
+
+    async def observations(self, request: Request) -> Response:
+        key = request.path_params["key"].strip("/")
+        if (await self.view()).node(key) is None:
+            return error(404, f"no asset {key!r}; see /api/assets")
+        history = await self.workspace.storage.observations(key, limit=_limit(request, 100))
+        return JSONResponse([observation_dict(o) for o in history])
 
     async def runs(self, request: Request) -> Response:
         status_text = request.query_params.get("status", "").strip().upper()
@@ -287,7 +304,8 @@ class _Api:
     async def _launch(self, selection: str) -> Response:
         view = await self.view()
         try:
-            keys = [k.to_user_string() for k in select(view.graph, selection)]
+            steps = materializable(view.graph, select(view.graph, selection), selection)
+            keys = [k.to_user_string() for k in steps]
         except UpstreamError as exc:
             return error(400, str(exc))
         by_location: dict[str, list[str]] = {}

@@ -70,6 +70,7 @@ class LayoutInput:
     group: str
     code_location: str
     parents: tuple[str, ...] = ()
+    external: bool = False  # produced outside upstream: drawn as such, never launched
 
 
 def layout_graph(nodes: Sequence[LayoutInput]) -> dict[str, Any]:
@@ -209,6 +210,7 @@ def layout_graph(nodes: Sequence[LayoutInput]) -> dict[str, Any]:
                 "key": node.key,
                 "group": node.group,
                 "code_location": node.code_location,
+                "external": node.external,
                 "x": xs[i],
                 "y": ys[i],
                 "w": NODE_W,

@@ -37,6 +37,13 @@ _ASSET_STATUS: Schema = {"enum": ["never", "materialized", "failed", "running"]}
 _SCHEMAS: dict[str, Schema] = {
     "Error": _object(error=_STR),
     "Materialization": _object(run_id=_STR, timestamp=_NUM, duration=_maybe(_NUM), metadata=_OBJ),
+    "Observation": _object(
+        asset_key=_STR,
+        observation_id=_STR,
+        timestamp=_NUM,
+        data_version=_maybe(_STR),
+        metadata=_OBJ,
+    ),
     "Asset": _object(
         key=_STR,
         group=_STR,
@@ -48,6 +55,9 @@ _SCHEMAS: dict[str, Schema] = {
         status=_ASSET_STATUS,
         last_materialization=_maybe(_ref("Materialization")),
         last_run_id=_maybe(_STR),
+        execution_type={"enum": ["materialization", "observation", "unexecutable"]},
+        is_external={"type": "boolean"},
+        last_observation=_maybe(_ref("Observation")),
     ),
     "Run": _object(
         run_id=_STR,
@@ -96,7 +106,9 @@ _BODIES: dict[str, Schema] = {
         definitions_hash=_STR,
         width=_NUM,
         height=_NUM,
-        nodes=_list(_object(key=_STR, group=_STR, code_location=_STR, **_BOX)),
+        nodes=_list(
+            _object(key=_STR, group=_STR, code_location=_STR, external={"type": "boolean"}, **_BOX)
+        ),
         edges=_list({**_list(_INT), "minItems": 2, "maxItems": 2}),
         groups=_list(_object(name=_STR, **_BOX)),
     ),
@@ -119,6 +131,7 @@ _BODIES: dict[str, Schema] = {
         ]
     },
     "materializations": _list(_ref("Materialization")),
+    "observations": _list(_ref("Observation")),
     "runs": _list(_ref("Run")),
     "run": {"allOf": [_ref("Run"), _object(steps=_list(_ref("Step")), trace_url=_maybe(_STR))]},
     "events": _list(_object(id=_INT, step_key=_maybe(_STR), timestamp=_NUM, type=_STR, data=_OBJ)),
@@ -190,6 +203,9 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
     "/api/assets/{key}": {"get": _op("one asset", "asset", [_KEY])},
     "/api/assets/{key}/materializations": {
         "get": _op("an asset's materializations, newest first", "materializations", [_KEY, _LIMIT])
+    },
+    "/api/assets/{key}/observations": {
+        "get": _op("an asset's observations, newest first", "observations", [_KEY, _LIMIT])
     },
     "/api/runs": {
         "get": _op(

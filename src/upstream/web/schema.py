@@ -9,9 +9,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from upstream.model.graph import AssetNode
-from upstream.storage.records import CoordinatorRecord, Materialization, RunRecord, StepRecord
+from upstream.storage.records import (
+    CoordinatorRecord,
+    Materialization,
+    Observation,
+    RunRecord,
+    StepRecord,
+)
 
-__all__ = ["asset_dict", "coordinator_dict", "materialization_dict", "run_dict", "step_dict"]
+__all__ = [
+    "asset_dict",
+    "coordinator_dict",
+    "materialization_dict",
+    "observation_dict",
+    "run_dict",
+    "step_dict",
+]
 
 
 def materialization_dict(m: Materialization | None) -> dict[str, Any] | None:
@@ -25,7 +38,21 @@ def materialization_dict(m: Materialization | None) -> dict[str, Any] | None:
     }
 
 
-def asset_dict(node: AssetNode, latest: Materialization | None) -> dict[str, Any]:
+def observation_dict(o: Observation | None) -> dict[str, Any] | None:
+    if o is None:
+        return None
+    return {
+        "asset_key": o.asset_key,
+        "observation_id": o.observation_id,
+        "timestamp": o.timestamp,
+        "data_version": o.data_version,
+        "metadata": o.metadata,
+    }
+
+
+def asset_dict(
+    node: AssetNode, latest: Materialization | None, observed: Observation | None = None
+) -> dict[str, Any]:
     return {
         "key": node.key.to_user_string(),
         "group": node.group,
@@ -33,6 +60,10 @@ def asset_dict(node: AssetNode, latest: Materialization | None) -> dict[str, Any
         "external_deps": [d.to_user_string() for d in node.external_deps],
         "description": node.description,
         "last_materialization": materialization_dict(latest),
+        # "materialization" (an @asset), "observation" or "unexecutable" (external assets)
+        "execution_type": node.execution_type,
+        "is_external": node.is_external,
+        "last_observation": observation_dict(observed),
     }
 
 

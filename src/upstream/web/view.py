@@ -45,6 +45,7 @@ class GraphView:
                     group=node.group,
                     code_location=self.location_of[key],
                     parents=tuple(p.to_user_string() for p in node.parents),
+                    external=node.is_external,
                 )
                 for node in self.graph.nodes
                 if (key := node.key.to_user_string())

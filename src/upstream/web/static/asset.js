@@ -19,7 +19,34 @@
   async function load() {
     const asset = await api(apiPath);  // first: a 404 here needs no history request
     const history = await api(`${apiPath}/materializations?limit=100`);
+    // An external asset is produced elsewhere: its observations are what upstream knows of it.
+    const observed = asset.is_external ? await api(`${apiPath}/observations?limit=100`) : [];
     render(asset, history);
+    renderExternal(asset, observed);
+  }
+
+  // External assets (AssetSpec, SourceAsset): never materialized here, so no Materialize
+  // buttons; an observable one shows its newest data version and its observations.
+  function renderExternal(asset, observed) {
+    for (const id of ["materialize", "materialize-upstream"]) $(id).hidden = asset.is_external;
+    $("observations-section").hidden = !asset.is_external;
+    if (!asset.is_external) return;
+    $("asset-status").innerHTML += ` ${badge("external")}`;
+    const o = asset.last_observation;
+    const how = asset.execution_type === "observation" ?
+      "Observable: record its data version with <code>upstream observe</code>." :
+      "Produced outside upstream; downstream assets load it through its IO manager.";
+    $("asset-latest").innerHTML = (o ? facts([
+      ["Observed", `${esc(fmtTime(o.timestamp))} <span class="muted">(${esc(upstream.fmtAgo(o.timestamp))})</span>`],
+      ["Data version", o.data_version ? `<code>${esc(o.data_version)}</code>` : "-"],
+    ]) + `<h3>Metadata</h3>${metadata(o.metadata)}` : `<p class="muted" style="margin:0">${how}</p>`);
+    $("latest-title").textContent = "Latest observation";
+    $("observations-count").textContent = `(${observed.length})`;
+    $("observations-body").innerHTML = observed.length ? observed.map((h) => `<tr>` +
+      `<td title="${esc(upstream.fmtAgo(h.timestamp))}">${esc(fmtTime(h.timestamp))}</td>` +
+      `<td>${h.data_version ? `<code>${esc(h.data_version)}</code>` : "-"}</td>` +
+      `<td style="white-space:normal">${upstream.metadataInline(h.metadata)}</td></tr>`).join("") :
+      `<tr><td colspan="3" class="empty-state">${how}</td></tr>`;
   }
 
   function render(asset, history) {

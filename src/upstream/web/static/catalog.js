@@ -28,9 +28,12 @@
 
   function model(a) {
     const m = a.last_materialization;
+    const o = a.last_observation;  // an external asset's newest observation, if any
     return {
       key: a.key, group: a.group || "", description: a.description || "",
-      at: m ? m.timestamp : null, status: a.status || "never", runId: a.last_run_id || (m && m.run_id) || null,
+      at: m ? m.timestamp : (o ? o.timestamp : null), runId: a.last_run_id || (m && m.run_id) || null,
+      // an external asset never materialized here shows as such, not as "never"
+      status: a.is_external && !m && (a.status || "never") === "never" ? "external" : a.status || "never",
       rows: m ? rowCount(m.metadata) : null,
       search: `${a.key}\n${a.group || ""}\n${a.description || ""}`.toLowerCase(),
     };
@@ -55,7 +58,7 @@
   // ---- Filtering and sorting ----
 
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
-  const STATUS_RANK = { running: 0, failed: 1, materialized: 2, never: 3 };
+  const STATUS_RANK = { running: 0, failed: 1, materialized: 2, never: 3, external: 4 };
   function compare(a, b) {
     const x = a[sort.by];
     const y = b[sort.by];
@@ -141,7 +144,7 @@
     let changed = false;
     for (const a of assets) {
       const s = live[a.key];
-      if (s && (s.status !== a.status || (s.run_id && s.run_id !== a.runId))) {
+      if (s && a.status !== "external" && (s.status !== a.status || (s.run_id && s.run_id !== a.runId))) {
         a.status = s.status; a.runId = s.run_id || a.runId; changed = true;
       }
     }

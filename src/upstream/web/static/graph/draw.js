@@ -307,7 +307,9 @@ function drawCard(i, full) {
   else if (code === 3) { ctx.strokeStyle = COLORS.status[3]; ctx.lineWidth = 1.5 * px; }
   else if (i === hovered) { ctx.strokeStyle = COLORS.cardHover; ctx.lineWidth = 1.5 * px; }
   else { ctx.strokeStyle = COLORS.cardLine; ctx.lineWidth = px; }
+  if (G.external[i]) ctx.setLineDash([4 * px, 3 * px]);  // external: produced elsewhere
   ctx.stroke();
+  ctx.setLineDash([]);
 
   // The status stripe down the left edge: colour readable at any zoom.
   ctx.beginPath();
@@ -322,7 +324,8 @@ function drawCard(i, full) {
     ctx.fillText(fitText(G.keys[i], room, ctx.font), left, y + 20);
     ctx.font = `11.5px ${FONT}`;
     ctx.fillStyle = COLORS.muted;
-    ctx.fillText(fitText(G.groups[i], room, ctx.font), left, y + 36);
+    const group = G.external[i] ? `external · ${G.groups[i]}` : G.groups[i];
+    ctx.fillText(fitText(group, room, ctx.font), left, y + 36);
     ctx.beginPath();
     ctx.arc(left + 3.5, y + 48, 3.5, 0, 2 * Math.PI);
     ctx.fillStyle = COLORS.status[code];
@@ -373,6 +376,6 @@ function cardStatus(i) {
     case 1: return Number.isNaN(at) ? "Materialized" : `Materialized ${shortTime(at)}`;
     case 2: return "Failed";
     case 3: return "Running…";
-    default: return "Never materialized";
+    default: return G.external[i] ? "Not materialized here" : "Never materialized";
   }
 }

@@ -8,7 +8,7 @@ export const STATUS_CODE = { never: 0, materialized: 1, failed: 2, running: 3 };
 const GRID = 512;  // spatial grid cell (graph units) for culling and hit-testing
 
 export const G = {
-  n: 0, keys: [], lowerKeys: [], groups: [], locations: [], index: new Map(),
+  n: 0, keys: [], lowerKeys: [], groups: [], locations: [], external: [], index: new Map(),
   x: null, y: null, w: null, h: null,
   parents: [], children: [],
   e: 0, ep: null, ec: null, ex1: null, ey1: null, ex2: null, ey2: null,
@@ -25,6 +25,7 @@ export function build(graph) {
   G.lowerKeys = G.keys.map((key) => key.toLowerCase());
   G.groups = nodes.map((node) => node.group);
   G.locations = nodes.map((node) => node.code_location);
+  G.external = nodes.map((node) => Boolean(node.external));  // AssetSpec / SourceAsset
   G.index = new Map(G.keys.map((key, i) => [key, i]));
   G.x = Float64Array.from(nodes, (node) => node.x);
   G.y = Float64Array.from(nodes, (node) => node.y);
