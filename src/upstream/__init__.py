@@ -26,6 +26,9 @@ from upstream.model import (
     asset,
 )
 from upstream.model.errors import ConfigurationError
+from upstream.model.multi_asset import multi_asset
+from upstream.model.outputs import AssetOut, Output
+from upstream.model.spec import AssetSpec
 from upstream.runs import ExecuteInProcessResult, materialize
 from upstream.storage.base import StorageError
 from upstream.transport.base import TransportError
@@ -36,6 +39,8 @@ __all__ = [
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
+    "AssetOut",
+    "AssetSpec",
     "AssetsDefinition",
     "CodeLocationError",
     "ConfigurableResource",
@@ -51,6 +56,7 @@ __all__ = [
     "MaterializeResult",
     "MetadataValue",
     "MissingValue",
+    "Output",
     "OutputContext",
     "ResourceParam",
     "SelectionError",
@@ -60,4 +66,5 @@ __all__ = [
     "__version__",
     "asset",
     "materialize",
+    "multi_asset",
 ]

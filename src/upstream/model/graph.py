@@ -15,6 +15,7 @@ from typing import Any
 
 from upstream.model.errors import AssetCycle, DefinitionsError
 from upstream.model.keys import AssetKey
+from upstream.model.steps import check_steps
 
 __all__ = ["AssetGraph", "AssetNode"]
 
@@ -32,9 +33,23 @@ class AssetNode:
     external_deps: tuple[AssetKey, ...] = ()  # deps on keys no asset here produces
     queue: str | None = None  # None: the default task queue
     code_version: str = ""  # explicit, or the fingerprint of the asset's source
+    op: str | None = None  # a multi-asset's op name: its step key (None: the key's string)
+    can_subset: bool = False  # a multi-asset's: may a run select some of its assets
+    required: bool = True  # False: a run's step may leave this asset unmaterialized
+
+    @property
+    def step_key(self) -> str:
+        """The key of the step that materializes this asset."""
+        return self.op if self.op is not None else self.key.to_user_string()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        extra: dict[str, Any] = {}  # only when set, so plain graphs keep their hashes
+        if self.op is not None:
+            extra["op"] = self.op
+            extra["can_subset"] = self.can_subset
+        if not self.required:
+            extra["required"] = False
+        return extra | {
             "key": self.key.to_user_string(),
             "parents": [p.to_user_string() for p in self.parents],
             "group": self.group,
@@ -63,6 +78,9 @@ class AssetNode:
             external_deps=tuple(map(parse_key, data.get("external_deps", ()))),
             queue=data.get("queue"),
             code_version=data.get("code_version", ""),
+            op=data.get("op"),
+            can_subset=bool(data.get("can_subset", False)),
+            required=bool(data.get("required", True)),
         )
 
 
@@ -87,6 +105,13 @@ class AssetGraph:
                     )
                 children.append(node.key)
         self._order = self._toposort()
+        self._ops: dict[str, list[AssetKey]] = {}
+        for key in self._order:
+            op = self._nodes[key].op
+            if op is not None:
+                self._ops.setdefault(op, []).append(key)
+        if self._ops:
+            check_steps(self)
 
     def _toposort(self) -> list[AssetKey]:
         waiting = {key: len(node.parents) for key, node in self._nodes.items()}
@@ -144,6 +169,26 @@ class AssetGraph:
 
     def children(self, key: AssetKey) -> Sequence[AssetKey]:
         return self._children[key]
+
+    @property
+    def ops(self) -> Mapping[str, Sequence[AssetKey]]:
+        """Each multi-asset's op name -> its asset keys, in topological order."""
+        return self._ops
+
+    def siblings(self, key: AssetKey) -> tuple[AssetKey, ...]:
+        """Every asset materialized by `key`'s step (`key` itself included): the query
+        behind `AssetSelection.required_multi_asset_neighbors`."""
+        op = self._nodes[key].op
+        return (key,) if op is None else tuple(self._ops[op])
+
+    def required_neighbors(self, key: AssetKey) -> tuple[AssetKey, ...]:
+        """What a selection of `key` must also select: its siblings unless its multi-asset
+        can be subset (Dagster's `required_multi_asset_neighbors`)."""
+        node = self._nodes[key]
+        return self.siblings(key) if node.op is not None and not node.can_subset else (key,)
+
+    def step_key(self, key: AssetKey) -> str:
+        return self._nodes[key].step_key
 
     def groups(self) -> dict[str, list[AssetKey]]:
         out: dict[str, list[AssetKey]] = {}

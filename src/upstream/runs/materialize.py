@@ -25,6 +25,7 @@ from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.planning.plan import build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
+from upstream.storage.base import EventType
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
 
@@ -59,7 +60,8 @@ class ExecuteInProcessResult:
     def _step(self, key: CoercibleToAssetKey) -> tuple[AssetKey, StepRecord]:
         asset_key = AssetKey.from_coercible(key)
         name = asset_key.to_user_string()
-        step = self.steps.get(name)
+        graph = self.definitions.graph
+        step = self.steps.get(graph.step_key(asset_key) if asset_key in graph else name)
         if step is None:
             raise UpstreamError(
                 f"asset {name!r} was not part of this run; selected: {', '.join(self.run.steps)}"
@@ -73,10 +75,15 @@ class ExecuteInProcessResult:
             raise UpstreamError(
                 f"asset {asset_key.to_user_string()!r} produced no value: step {step.status}"
             )
+        if asset_key.to_user_string() not in self._materialized:
+            raise UpstreamError(
+                f"asset {asset_key.to_user_string()!r} was not materialized in this run "
+                "(an optional output its step did not yield)"
+            )
         from upstream.model.io_manager import InputContext
 
         asset = self.definitions.get_asset(asset_key)
-        manager = io_manager_for(self.definitions, asset, self._io)
+        manager = io_manager_for(self.definitions, asset, self._io, asset_key)
         return manager.load_input(
             InputContext(
                 asset_key=asset_key,
@@ -90,8 +97,19 @@ class ExecuteInProcessResult:
 
     def metadata_for(self, key: CoercibleToAssetKey) -> dict[str, Any]:
         """The metadata recorded with the asset's materialization, as plain values."""
-        _, step = self._step(key)
-        return {name: entry["value"] for name, entry in step.metadata.items()}
+        asset_key, _ = self._step(key)
+        found = self._materialized.get(asset_key.to_user_string(), {})
+        return {name: entry["value"] for name, entry in found.items()}
+
+    @property
+    def _materialized(self) -> dict[str, dict[str, Any]]:
+        """Asset key -> the metadata of its materialization in this run (from the events:
+        a multi-asset's step makes several)."""
+        return {
+            e.data["asset_key"]: e.data["metadata"]
+            for e in self.events
+            if e.type == EventType.ASSET_MATERIALIZATION
+        }
 
     @property
     def failed_steps(self) -> list[str]:
