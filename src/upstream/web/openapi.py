@@ -48,6 +48,7 @@ _SCHEMAS: dict[str, Schema] = {
         status=_ASSET_STATUS,
         last_materialization=_maybe(_ref("Materialization")),
         last_run_id=_maybe(_STR),
+        step_key=_STR,
     ),
     "Run": _object(
         run_id=_STR,
@@ -72,6 +73,7 @@ _SCHEMAS: dict[str, Schema] = {
         error=_maybe(_object(type=_STR, message=_STR, traceback=_STR)),
         skip_reason=_maybe(_STR),
         metadata=_OBJ,
+        assets=_list(_STR),
     ),
     "Info": _object(
         mode={"enum": ["dev", "web"]},
