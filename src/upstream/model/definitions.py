@@ -200,17 +200,24 @@ class Definitions:
         return list(found.values())
 
     def get_step(self, step: str) -> AssetsDefinition:
-        """The definition a step key names: a multi-asset's op name, or an asset key."""
+        """The definition a step key names: a multi-asset's op name, or a plain asset's key
+        (KeyError for anything else, a multi-asset's asset key included)."""
         item = self._ops.get(step)
-        return item if item is not None else self.get_asset(step)
+        if item is None:
+            item = self.get_asset(step)
+            if item.op_name is not None:
+                raise KeyError(f"{step!r} is an asset of multi_asset {item.op_name!r}")
+        return item
 
     def has_step(self, step: str) -> bool:
+        """True for a key `get_step` finds."""
         if step in self._ops:
             return True
         try:
-            return AssetKey.from_user_string(step) in self._assets
+            item = self._assets.get(AssetKey.from_user_string(step))
         except ValueError:
             return False
+        return item is not None and item.op_name is None
 
     def get_asset(self, key: AssetKey | str) -> AssetsDefinition:
         key = AssetKey.from_user_string(key) if isinstance(key, str) else key
