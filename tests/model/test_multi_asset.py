@@ -141,7 +141,7 @@ def test_an_op_name_that_is_another_assets_key_is_an_error() -> None:
     def other() -> tuple[int, int]:
         return 1, 2
 
-    with pytest.raises(DefinitionsError, match="'both'.*another step's key"):
+    with pytest.raises(DefinitionsError, match=r"'both'.*another step's key"):
         Definitions([both, other])
 
 
@@ -176,7 +176,7 @@ def test_steps_that_depend_on_each_other_through_a_multi_asset_are_a_cycle() -> 
     def b(a: int) -> int:
         return a
 
-    with pytest.raises(AssetCycle, match="m -> b -> m|b -> m -> b"):
+    with pytest.raises(AssetCycle, match=r"m -> b -> m|b -> m -> b"):
         Definitions([m, b])
 
 
