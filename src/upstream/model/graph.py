@@ -106,10 +106,12 @@ class AssetGraph:
                 children.append(node.key)
         self._order = self._toposort()
         self._ops: dict[str, list[AssetKey]] = {}
+        self._optional = False
         for key in self._order:
-            op = self._nodes[key].op
-            if op is not None:
-                self._ops.setdefault(op, []).append(key)
+            node = self._nodes[key]
+            if node.op is not None:
+                self._ops.setdefault(node.op, []).append(key)
+            self._optional = self._optional or not node.required
         if self._ops:
             check_steps(self)
 
@@ -174,6 +176,11 @@ class AssetGraph:
     def ops(self) -> Mapping[str, Sequence[AssetKey]]:
         """Each multi-asset's op name -> its asset keys, in topological order."""
         return self._ops
+
+    @property
+    def has_optional(self) -> bool:
+        """Whether some asset may be left unmaterialized by its step (an optional output)."""
+        return self._optional
 
     def siblings(self, key: AssetKey) -> tuple[AssetKey, ...]:
         """Every asset materialized by `key`'s step (`key` itself included): the query

@@ -60,7 +60,7 @@ def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) 
 
 def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
     """The plan for exactly `keys` (e.g. a stored run's steps, to resume it)."""
-    if graph.ops or any(not graph.node(k).required for k in keys):
+    if graph.ops or graph.has_optional:
         return _cut_steps(graph, keys, selection)
     names = {key: key.to_user_string() for key in keys}  # also the set of chosen keys
     get = names.get  # one lookup per edge: an AssetKey's hash is a Python call
