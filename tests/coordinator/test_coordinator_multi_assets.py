@@ -112,3 +112,39 @@ async def test_a_subset_run_makes_only_the_selected_asset(backend: Backend) -> N
     events = await storage.get_events(run_id)
     made = [e.data["asset_key"] for e in events if e.type == EventType.ASSET_MATERIALIZATION]
     assert made == ["small"]
+
+
+async def test_a_reader_of_an_optional_asset_never_travels_with_it(backend: Backend) -> None:
+    """Quick steps follow their parents in one task message once their cost is known; a
+    step reading an optional asset must not, since whether it runs depends on what its
+    parent made. Both run (and are timed) the first time; the second, `quiet` makes
+    nothing and its reader is skipped, not run in `quiet`'s message."""
+    makes = [1]
+
+    @asset(output_required=False)
+    def quiet() -> Iterator[int]:
+        yield from makes
+
+    @asset
+    def reads_quiet(quiet: int) -> int:
+        return quiet
+
+    defs = Definitions([quiet, reads_quiet])
+    storage, transport = backend
+    coordinator = Coordinator(storage, transport)
+    outcomes = []
+    async with serving(coordinator, make_worker(transport, defs=defs)):
+        for _ in range(2):
+            handle = await coordinator.submit(
+                build_plan(defs.graph), code_location=LOCATION, definitions_hash=defs.hash
+            )
+            record = await handle.wait()
+            assert record.status is RunStatus.SUCCESS
+            steps = await storage.get_steps(record.run_id)
+            outcomes.append({s.step_key: s.status for s in steps})
+            makes.clear()
+    assert outcomes == [
+        {"quiet": StepStatus.SUCCESS, "reads_quiet": StepStatus.SUCCESS},
+        {"quiet": StepStatus.SUCCESS, "reads_quiet": StepStatus.SKIPPED},
+    ]
+    assert all(len(message) == 1 for message in transport.task_messages)
