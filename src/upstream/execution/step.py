@@ -128,11 +128,9 @@ async def _call_io(manager: IOManager, fn: Callable[..., Any], *args: Any) -> An
     return await anyio.to_thread.run_sync(fn, *args)
 
 
-_Input = tuple[str, AssetKey, IOManager, InputContext]
+_Input = tuple[str, AssetKey, IOManager, InputContext]  # parameter, upstream, manager, context
 # A step's metadata, and None for one plain asset; else ({}, metadata per asset key made).
-Outcome = tuple[
-    dict[str, Any], dict[str, dict[str, Any]] | None
-]  # parameter, upstream, manager, context
+Outcome = tuple[dict[str, Any], dict[str, dict[str, Any]] | None]
 
 
 def _input_error(
