@@ -42,6 +42,8 @@ from upstream.model.errors import ConfigurationError
 from upstream.model.invocation import InvocationError, build_asset_context
 from upstream.model.lazy import definitions
 from upstream.model.logs import get_dagster_logger, get_upstream_logger
+from upstream.model.multi_asset import multi_asset
+from upstream.model.outputs import AssetOut, Output
 from upstream.runs import (
     ExecuteInProcessResult,
     ObserveExecutionResult,
@@ -58,6 +60,7 @@ __all__ = [
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
+    "AssetOut",
     "AssetSpec",
     "AssetsDefinition",
     "CodeLocationError",
@@ -79,6 +82,7 @@ __all__ = [
     "ObserveExecutionResult",
     "ObserveResult",
     "OpExecutionContext",
+    "Output",
     "OutputContext",
     "ResourceParam",
     "SelectionError",
@@ -99,6 +103,7 @@ __all__ = [
     "load_from_defs_folder",
     "materialize",
     "materialize_to_memory",
+    "multi_asset",
     "observable_source_asset",
     "observe",
 ]

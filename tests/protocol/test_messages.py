@@ -40,6 +40,7 @@ tasks = st.builds(
     code_location=text,
     definitions_hash=text,
     trace=st.dictionaries(text, text, max_size=2),
+    assets=st.lists(text, max_size=3).map(tuple),
 )
 results = st.builds(
     ResultMessage,
@@ -53,6 +54,7 @@ results = st.builds(
     metadata=st.dictionaries(text, json_values, max_size=4),
     error=st.none() | st.builds(ErrorInfo, text, text, text),
     logs=st.lists(st.builds(LogLine, finite, text, text), max_size=3).map(tuple),
+    outputs=st.none() | st.dictionaries(text, st.dictionaries(text, json_values, max_size=2)),
 )
 
 

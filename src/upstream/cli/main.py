@@ -40,7 +40,7 @@ from upstream.runs.state import ClusterSettings, open_state, state_exists
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
 from upstream.tracing import configure_logging, traced
-from upstream.web.schema import asset_dict, run_dict
+from upstream.web.schema import asset_dict, materialized_by_step, run_dict
 
 __all__ = ["main"]
 
@@ -357,7 +357,8 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
             raise UpstreamError(f"no run {run_id!r}; see `upstream runs list`")
         record = await storage.get_run(ids[0])
         assert record is not None  # the id came from the store a moment ago
-        return run_dict(record, await storage.get_steps(ids[0]))
+        events = await storage.get_events(ids[0])
+        return run_dict(record, await storage.get_steps(ids[0]), materialized_by_step(events))
 
     data = _read_storage(cluster_settings(database_url, namespace), fetch)
     if data is None:
@@ -378,7 +379,7 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
             when(s["started_at"]),
             seconds(s["duration"]),
             s["worker_id"] or "-",
-            s["skip_reason"] or "",
+            s["skip_reason"] or _made(s),
         ]
         for s in data["steps"]
     ]
@@ -389,6 +390,12 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
             click.echo(f"\n{step['step_key']} failed: {error['type']}: {error['message']}")
             if error["traceback"]:
                 click.echo(error["traceback"].rstrip())
+
+
+def _made(step: dict[str, Any]) -> str:
+    """A step's note: the assets it made, when they are not just the step's own key."""
+    assets = step["assets"]
+    return "" if assets in ([], [step["step_key"]]) else "made " + ", ".join(assets)
 
 
 @cli.command()

@@ -15,8 +15,7 @@ import anyio
 from upstream.coordinator.service import Coordinator
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
-from upstream.model.keys import AssetKey
-from upstream.planning.plan import Plan, build_plan, cut_plan
+from upstream.planning.plan import Plan, build_plan, cut_plan, step_assets
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.storage.snapshots import graph_from_snapshot
@@ -59,7 +58,7 @@ class ClusterCoordinator:
     async def resume(self, run: RunRecord) -> None:
         try:
             graph = await self._graph(run)
-            plan = cut_plan(graph, [AssetKey.from_user_string(s) for s in run.steps], run.selection)
+            plan = cut_plan(graph, step_assets(graph, run.steps, run.selection), run.selection)
         except UpstreamError as exc:
             await self._fail(run, f"cannot resume: {exc}")
             return

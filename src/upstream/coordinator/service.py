@@ -166,7 +166,11 @@ class Coordinator:
         handle.tracker.initial()
         final = {s.step_key: s.status for s in steps}
         for step in plan.steps:  # topological order: parents are replayed first
-            if final.get(step) is StepStatus.SUCCESS:
+            if final.get(step) is StepStatus.SUCCESS and step in plan.optional:
+                readers = {c for cs in plan.optional[step].values() for c in cs}
+                skipped = {c for c in readers if final.get(c) is StepStatus.SKIPPED}
+                handle.tracker.succeeded_without(step, skipped)
+            elif final.get(step) is StepStatus.SUCCESS:
                 handle.tracker.succeeded(step)
             elif final.get(step) is StepStatus.FAILURE:
                 handle.tracker.failed(step)
@@ -384,12 +388,40 @@ class Coordinator:
             handle.leases.pop(result.step_key, None)
         burst.outcomes.append(_outcome(result))
         handle.uncommitted += 1
+        if result.status == "success" and result.step_key in handle.plan.optional:
+            self._succeeded_partly(handle, result, burst)
+            return True
         if result.status == "success":
             for step in handle.tracker.succeeded(result.step_key):
                 burst.ready.append((handle.run_id, step))
             return True
         self._skip_below(handle, result.step_key, burst, time.time())
         return True
+
+    def _succeeded_partly(self, handle: RunHandle, result: ResultMessage, burst: _Burst) -> None:
+        """A success of a step that may leave optional assets unmaterialized: the steps
+        reading one it did not make are SKIPPED (with what follows them), as in Dagster."""
+        made = None if result.outputs is None else set(result.outputs)
+        skip = handle.plan.skips_after(result.step_key, made)
+        ready, skipped = handle.tracker.succeeded_without(result.step_key, skip)
+        burst.ready += [(handle.run_id, step) for step in ready]
+        missing = [
+            k for k in handle.plan.optional[result.step_key] if made is not None and k not in made
+        ]
+        now = time.time()
+        for item in skipped:
+            handle.uncommitted += 1
+            burst.outcomes.append(
+                StepOutcome(
+                    run_id=handle.run_id,
+                    step_key=item.step,
+                    attempt=1,
+                    status=StepStatus.SKIPPED,
+                    ended_at=now,
+                    skip_reason=f"upstream {item.because_of!r} did not materialize "
+                    f"{', '.join(map(repr, missing))}",
+                )
+            )
 
     def _skip_below(self, handle: RunHandle, failed: str, burst: _Burst, now: float) -> None:
         """Record `failed` as failed in the tracker; add its descendants, SKIPPED, to `burst`."""
@@ -562,7 +594,7 @@ class Coordinator:
         for queue, ready in by_queue.items():
             route = Route(handle.run.code_location, handle.run.definitions_hash, queue).name
             consumers = await self._transport.task_consumers(route)
-            accept = (lambda step, queue=queue: queues.get(step) == queue) if queues else None
+            accept = _accept(handle.plan, queue)
             for message in cut_messages(ready, consumers, handle.costs, tracker, accept):
                 tasks = [self._task(handle, step, queue, after) for step, after in message]
                 outgoing.append(OutgoingTask(encode_tasks(tasks), {}, route))
@@ -597,6 +629,7 @@ class Coordinator:
             run.definitions_hash,
             trace=trace,
             after=after,
+            assets=handle.plan.assets.get(step, ()),
         )
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
@@ -631,6 +664,16 @@ class _Burst:
     to_settle: list[Delivery] = field(default_factory=list)  # of another stream: acked alone
 
 
+def _accept(plan: Plan, queue: str | None) -> Callable[[str], bool] | None:
+    """Which steps may follow others in a task message: those of the same queue, never one
+    reading an optional asset (whether it runs depends on what its upstream made)."""
+    queues = plan.queues
+    readers = {c for found in plan.optional.values() for cs in found.values() for c in cs}
+    if not queues and not readers:
+        return None
+    return lambda step: queues.get(step) == queue and step not in readers
+
+
 def _waiting_routes(handle: RunHandle) -> set[Route]:
     """The routes of `handle`'s steps in flight."""
     run = handle.run
@@ -662,4 +705,5 @@ def _outcome(result: ResultMessage) -> StepOutcome:
         metadata=result.metadata,
         error=result.error,
         logs=result.logs,
+        outputs=result.outputs,
     )

@@ -37,3 +37,6 @@ class StepResult:
     error: ErrorInfo | None = None
     logs: list[LogLine] = field(default_factory=list)
     exception: BaseException | None = field(default=None, repr=False)  # in-process only
+    # Per asset key materialized, its metadata: for a multi-asset's step, or one that may
+    # leave its asset unmaterialized. None: the step's one asset, with `metadata`.
+    outputs: dict[str, dict[str, Any]] | None = None

@@ -7,9 +7,10 @@ escapes, so a service loop keeps serving whatever user code does.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +19,9 @@ from typing import Any
 import anyio
 from opentelemetry import trace
 
+from upstream.execution.outputs import Produced, collect_outputs
 from upstream.execution.records import ErrorInfo, LogLine, StepResult
+from upstream.execution.selected import output_names, selected_keys
 from upstream.execution.threads import StepThreads
 from upstream.model.asset import AssetsDefinition, MaterializeResult
 from upstream.model.context import AssetExecutionContext
@@ -34,7 +37,9 @@ from upstream.model.io_manager import (
 from upstream.model.keys import AssetKey
 from upstream.model.logs import step_log
 from upstream.model.metadata import normalize_metadata
+from upstream.model.multi_asset import MultiAssetsDefinition
 from upstream.model.nothing import returns_nothing
+from upstream.model.outputs import Output
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
 
@@ -102,15 +107,23 @@ class StepLogger:
 
 
 def io_manager_for(
-    definitions: Definitions, asset: AssetsDefinition | ExternalAsset, default: IOManager
+    definitions: Definitions,
+    asset: AssetsDefinition | ExternalAsset,
+    default: IOManager,
+    key: AssetKey | None = None,
 ) -> IOManager:
-    """The asset's IO manager: its `io_manager_key` resource, or the executor's default.
-    An external asset's is the one its downstreams load it with."""
-    manager = definitions.resources.get(asset.io_manager_key)
-    if manager is None and asset.io_manager_key == DEFAULT_IO_MANAGER_KEY:
+    """The IO manager of `key` (default: the asset's own key): its `io_manager_key`
+    resource, or the executor's default. A multi-asset's assets may each have their own;
+    an external asset's is the one its downstreams load it with."""
+    if key is None or not isinstance(asset, AssetsDefinition):
+        io_key = asset.io_manager_key
+    else:
+        io_key = asset.io_manager_key_for(key)
+    manager = definitions.resources.get(io_key)
+    if manager is None and io_key == DEFAULT_IO_MANAGER_KEY:
         return default
     if not isinstance(manager, IOManager):  # Definitions validated this; be explicit anyway
-        raise TypeError(f"resource {asset.io_manager_key!r} is not an IOManager")
+        raise TypeError(f"resource {io_key!r} is not an IOManager")
     return manager
 
 
@@ -129,6 +142,8 @@ async def _call_io(manager: IOManager, fn: Callable[..., Any], *args: Any) -> An
 
 
 _Input = tuple[str, AssetKey, IOManager, InputContext]  # parameter, upstream, manager, context
+# A step's metadata, and None for one plain asset; else ({}, metadata per asset key made).
+Outcome = tuple[dict[str, Any], dict[str, dict[str, Any]] | None]
 
 
 def _input_error(
@@ -161,17 +176,25 @@ class _Step:
     def __init__(
         self,
         definitions: Definitions,
-        key: AssetKey,
+        step: AssetKey | str,
         run_id: str,
         attempt: int,
         default_io: IOManager,
         logger: StepLogger,
         tracing: bool,
+        assets: Sequence[str] = (),
     ) -> None:
-        self.definitions, self.key, self.run_id = definitions, key, run_id
+        self.definitions, self.run_id = definitions, run_id
         self.attempt, self.default_io, self.logger = attempt, default_io, logger
         self.tracing = tracing
-        self.asset = definitions.get_asset(key)
+        if isinstance(step, AssetKey):
+            self.key, self.asset = step, definitions.get_asset(step)
+        else:  # a multi-asset's op name (or an asset key's string)
+            self.asset = definitions.get_step(step)
+            self.key = self.asset.key
+        self.selected = selected_keys(self.asset, assets)
+        # One plain asset that must materialize: a bare return value is the whole story.
+        self.simple = self.asset.op_name is None and self.asset.output_required
         self._in_metadata = {p.parameter: p.metadata for p in self.asset.inputs if p.metadata}
         self.context: AssetExecutionContext | None = None
 
@@ -197,7 +220,7 @@ class _Step:
                 (
                     parameter,
                     upstream,
-                    io_manager_for(self.definitions, source, self.default_io),
+                    io_manager_for(self.definitions, source, self.default_io, upstream),
                     context,
                 )
             )
@@ -215,15 +238,44 @@ class _Step:
             log=self.logger,
             resources=resources,
             attempt=self.attempt,
+            selected_asset_keys=frozenset(self.selected),
+            selected_output_names=output_names(self.asset, self.selected),
         )
         return (self.context,), kwargs
+
+    def outputs(self, handed: Any, yielded: bool) -> list[Produced]:
+        """What a function that is not `simple` produced, per asset (`collect_outputs`)."""
+        by_output = self.context.metadata_by_output if self.context else {}
+        return collect_outputs(self.asset, self.selected, handed, yielded, by_output)
+
+    def store(self, made: Produced) -> tuple[IOManager, OutputContext] | None:
+        """Where `made`'s value goes (None: nothing to store)."""
+        if not made.store:
+            return None
+        manager = io_manager_for(self.definitions, self.asset, self.default_io, made.key)
+        definition = (
+            self.asset.output(made.key).metadata
+            if isinstance(self.asset, MultiAssetsDefinition)
+            else self.asset.metadata
+        )
+        context = OutputContext(
+            asset_key=made.key,
+            run_id=self.run_id,
+            definition_metadata=definition,
+            log=self.logger,
+            step_key=self.asset.op_name or self.key.to_user_string(),
+        )
+        return manager, context
 
     def output(
         self, value: Any
     ) -> tuple[dict[str, Any], tuple[IOManager, OutputContext, Any] | None]:
         """The metadata so far, and what to store (None: a MaterializeResult without value)."""
         metadata: dict[str, Any] = dict(self.context.output_metadata) if self.context else {}
-        if isinstance(value, MaterializeResult):
+        if isinstance(value, Output):
+            metadata.update(value.metadata)
+            value = value.value
+        elif isinstance(value, MaterializeResult):
             metadata.update(value.metadata)
             if value.value is None:
                 return metadata, None
@@ -245,7 +297,7 @@ class _Step:
         )
         return metadata, (manager, output, value)
 
-    def run_sync(self) -> dict[str, Any]:
+    def run_sync(self) -> Outcome:
         """The step of a sync asset, in the calling thread; returns its metadata."""
         kwargs: dict[str, Any] = {}
         with _span("load inputs", self.tracing):
@@ -259,15 +311,45 @@ class _Step:
         args, kwargs = self.arguments(kwargs)
         with _span("compute", self.tracing), step_log(self.logger):
             value = self.asset.fn(*args, **kwargs)
+            yielded = inspect.isgenerator(value)
+            if yielded:
+                value = list(value)
+        if yielded or not self.simple:
+            return self.several_sync(value, yielded)
         metadata, store = self.output(value)
         if store is not None:
             manager, output, value = store
             with _span("store output", self.tracing):
                 manager.handle_output(output, value)
             metadata.update(output.output_metadata)
-        return metadata
+        return metadata, None
 
-    async def run_async(self) -> dict[str, Any]:
+    def several_sync(self, handed: Any, yielded: bool) -> Outcome:
+        """Store each asset a not-`simple` function produced; the metadata per asset."""
+        recorded: dict[str, dict[str, Any]] = {}
+        for made in self.outputs(handed, yielded):
+            target = self.store(made)
+            if target is not None:
+                manager, output = target
+                with _span("store output", self.tracing):
+                    manager.handle_output(output, made.value)
+                made.metadata.update(output.output_metadata)
+            recorded[made.key.to_user_string()] = made.metadata
+        return {}, recorded
+
+    async def several_async(self, handed: Any, yielded: bool) -> Outcome:
+        recorded: dict[str, dict[str, Any]] = {}
+        for made in self.outputs(handed, yielded):
+            target = self.store(made)
+            if target is not None:
+                manager, output = target
+                with _span("store output", self.tracing):
+                    await _call_io(manager, manager.handle_output, output, made.value)
+                made.metadata.update(output.output_metadata)
+            recorded[made.key.to_user_string()] = made.metadata
+        return {}, recorded
+
+    async def run_async(self) -> Outcome:
         """The step of an async asset, on the loop; IO managers that may block in threads."""
         kwargs: dict[str, Any] = {}
         with _span("load inputs", self.tracing):
@@ -280,46 +362,58 @@ class _Step:
                     ) from exc
         args, kwargs = self.arguments(kwargs)
         with _span("compute", self.tracing), step_log(self.logger):
-            value = await self.asset.fn(*args, **kwargs)
+            called = self.asset.fn(*args, **kwargs)
+            yielded = inspect.isasyncgen(called)
+            value = [item async for item in called] if yielded else await called
+        if yielded or not self.simple:
+            return await self.several_async(value, yielded)
         metadata, store = self.output(value)
         if store is not None:
             manager, output, value = store
             with _span("store output", self.tracing):
                 await _call_io(manager, manager.handle_output, output, value)
             metadata.update(output.output_metadata)
-        return metadata
+        return metadata, None
 
 
 async def execute_step(
     definitions: Definitions,
-    key: AssetKey,
+    key: AssetKey | str,
     *,
+    assets: Sequence[str] = (),
     run_id: str,
     attempt: int = 1,
     default_io_manager: IOManager,
     log_sink: Callable[[LogLine], None] | None = None,
     threads: StepThreads | None = None,
 ) -> StepResult:
-    """Materialize `key` once. Never raises for user errors; returns a failed result.
+    """Materialize `key` once: an asset key, or a step key (a multi-asset's op name, of
+    which `assets` may select some keys; empty: all). Never raises for user errors;
+    returns a failed result.
 
     A sync asset's step runs in one of `threads` (a worker's pool), else via
     `anyio.to_thread`."""
     started = time.time()
     logger = StepLogger(log_sink)
     try:
-        step = _Step(definitions, key, run_id, attempt, default_io_manager, logger, _tracing())
+        step = _Step(
+            definitions, key, run_id, attempt, default_io_manager, logger, _tracing(), assets
+        )
         if step.asset.is_async:
-            metadata = await step.run_async()
+            metadata, outputs = await step.run_async()
         elif threads is not None:
-            metadata = await threads.run(step.run_sync)
+            metadata, outputs = await threads.run(step.run_sync)
         else:
-            metadata = await anyio.to_thread.run_sync(step.run_sync)
+            metadata, outputs = await anyio.to_thread.run_sync(step.run_sync)
         return StepResult(
             success=True,
             started_at=started,
             ended_at=time.time(),
             metadata=normalize_metadata(metadata),
             logs=logger.lines,
+            outputs=None
+            if outputs is None
+            else {key: normalize_metadata(found) for key, found in outputs.items()},
         )
     except Exception as exc:
         return StepResult(

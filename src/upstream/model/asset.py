@@ -50,6 +50,7 @@ class MaterializeResult:
 
     value: Any = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    asset_key: CoercibleToAssetKey | None = None  # which asset of a multi-asset, as Dagster's
 
 
 class AssetIn:
@@ -116,6 +117,8 @@ class AssetsDefinition:
         tags: Mapping[str, str],
         queue: str | None = None,
         code_version: str | None = None,
+        output_required: bool = True,
+        op_tags: Mapping[str, Any] | None = None,
     ) -> None:
         self.fn = fn
         self.key = key
@@ -131,7 +134,24 @@ class AssetsDefinition:
         self.tags = dict(tags)
         self.queue = queue
         self.code_version = code_version or code_fingerprint(fn)
-        self.is_async = inspect.iscoroutinefunction(fn)
+        self.is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
+        self.output_required = output_required
+        self.op_tags = dict(op_tags or {})
+
+    @property
+    def keys(self) -> tuple[AssetKey, ...]:
+        """Every asset this definition produces: one here, several for a multi-asset."""
+        return (self.key,)
+
+    @property
+    def op_name(self) -> str | None:
+        """The step key of a multi-asset (its op's name); None for a plain asset, whose step
+        key is its asset key."""
+        return None
+
+    def io_manager_key_for(self, key: AssetKey) -> str:
+        """The IO manager resource key that stores `key`'s value."""
+        return self.io_manager_key
 
     @property
     def origin(self) -> str:
@@ -186,47 +206,11 @@ def _is_context_param(param: inspect.Parameter, annotation: Any) -> bool:
     return name == "AssetExecutionContext"
 
 
-def _build(
-    fn: Callable[..., Any],
-    *,
-    name: str | None,
-    key: CoercibleToAssetKey | None,
-    key_prefix: CoercibleToKeyPrefix,
-    ins: Mapping[str, AssetIn] | None,
-    deps: Iterable[CoercibleToDep] | None,
-    group_name: str | None,
-    description: str | None,
-    metadata: Mapping[str, Any] | None,
-    io_manager_key: str | None,
-    required_resource_keys: Iterable[str] | None,
-    tags: Mapping[str, str] | None,
-    queue: str | None,
-    code_version: str | None,
-) -> AssetsDefinition:
-    fn_name = getattr(fn, "__name__", repr(fn))
-    if key is not None and (name is not None or key_prefix is not None):
-        raise DefinitionsError(f"asset {fn_name!r}: pass key=, or name=/key_prefix=, not both")
-    asset_key = (
-        AssetKey.from_coercible(key)
-        if key is not None
-        else AssetKey([*coerce_prefix(key_prefix), name or fn_name])
-    )
-    label = asset_key.to_user_string()
-    group = DEFAULT_GROUP if group_name is None else group_name
-    if not _GROUP_NAME.match(group):
-        raise DefinitionsError(
-            f"asset {label!r}: group_name {group!r} may use only letters, digits and '_'"
-        )
-    if isinstance(required_resource_keys, str):
-        raise DefinitionsError(
-            f"asset {label!r}: required_resource_keys takes a collection of keys, "
-            f"e.g. {{{required_resource_keys!r}}}, not a string"
-        )
-    if queue is not None and not _QUEUE_NAME.match(queue):
-        raise DefinitionsError(
-            f"asset {label!r}: queue {queue!r} may use only letters, digits, '_', '-' and '.'"
-        )
-
+def parse_parameters(
+    fn: Callable[..., Any], label: str, ins: Mapping[str, AssetIn] | None
+) -> tuple[bool, list[InputParam], list[str]]:
+    """Whether `fn` takes a context first, its value inputs, and its resource parameters;
+    `label` names the asset (or multi-asset) in errors."""
     hints = _type_hints(fn)
     params = list(inspect.signature(fn).parameters.values())
     takes_context = bool(params) and _is_context_param(
@@ -263,6 +247,54 @@ def _build(
             "add the parameter or use deps=[...] for an ordering-only dependency"
         )
 
+    return takes_context, inputs, resource_params
+
+
+def _build(
+    fn: Callable[..., Any],
+    *,
+    name: str | None,
+    key: CoercibleToAssetKey | None,
+    key_prefix: CoercibleToKeyPrefix,
+    ins: Mapping[str, AssetIn] | None,
+    deps: Iterable[CoercibleToDep] | None,
+    group_name: str | None,
+    description: str | None,
+    metadata: Mapping[str, Any] | None,
+    io_manager_key: str | None,
+    required_resource_keys: Iterable[str] | None,
+    tags: Mapping[str, str] | None,
+    queue: str | None,
+    code_version: str | None,
+    output_required: bool = True,
+    op_tags: Mapping[str, Any] | None = None,
+) -> AssetsDefinition:
+    fn_name = getattr(fn, "__name__", repr(fn))
+    if key is not None and (name is not None or key_prefix is not None):
+        raise DefinitionsError(f"asset {fn_name!r}: pass key=, or name=/key_prefix=, not both")
+    asset_key = (
+        AssetKey.from_coercible(key)
+        if key is not None
+        else AssetKey([*coerce_prefix(key_prefix), name or fn_name])
+    )
+    label = asset_key.to_user_string()
+    group = DEFAULT_GROUP if group_name is None else group_name
+    if not _GROUP_NAME.match(group):
+        raise DefinitionsError(
+            f"asset {label!r}: group_name {group!r} may use only letters, digits and '_'"
+        )
+    if isinstance(required_resource_keys, str):
+        raise DefinitionsError(
+            f"asset {label!r}: required_resource_keys takes a collection of keys, "
+            f"e.g. {{{required_resource_keys!r}}}, not a string"
+        )
+    if queue is not None and not _QUEUE_NAME.match(queue):
+        raise DefinitionsError(
+            f"asset {label!r}: queue {queue!r} may use only letters, digits, '_', '-' and '.'"
+        )
+
+    takes_context, inputs, resource_params = parse_parameters(fn, label, ins)
+
     dep_keys = []
     for dep in deps or ():
         dep_key: Any = getattr(dep, "key", dep)  # an @asset, AssetSpec or SourceAsset: its key
@@ -285,6 +317,8 @@ def _build(
         tags=tags or {},
         queue=queue,
         code_version=code_version,
+        output_required=output_required,
+        op_tags=op_tags,
     )
 
 
@@ -308,6 +342,8 @@ def asset(
     tags: Mapping[str, str] | None = None,
     queue: str | None = None,
     code_version: str | None = None,
+    output_required: bool = True,
+    op_tags: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -328,6 +364,8 @@ def asset(
     tags: Mapping[str, str] | None = None,
     queue: str | None = None,
     code_version: str | None = None,
+    output_required: bool = True,
+    op_tags: Mapping[str, Any] | None = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Define an asset. Parameters name upstream assets (or resources); `context` may come first.
 
@@ -336,6 +374,8 @@ def asset(
     (upstream's addition; Dagster has no equivalent). `code_version` marks the code's
     version, as in Dagster; left out, it is a fingerprint of the function's source, so a
     worker running other code than the run was planned against refuses the task.
+    `output_required=False` (a generator that may yield nothing) lets a run leave the asset
+    unmaterialized; its downstreams are then skipped, as in Dagster. `op_tags` are recorded.
     """
 
     def decorate(f: Callable[..., Any]) -> AssetsDefinition:
@@ -354,6 +394,8 @@ def asset(
             tags=tags,
             queue=queue,
             code_version=code_version,
+            output_required=output_required,
+            op_tags=op_tags,
         )
 
     if fn is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
 from upstream.model.keys import AssetKey
@@ -54,21 +55,34 @@ class AssetExecutionContext:
         log: StepLog,
         resources: Mapping[str, Any],
         attempt: int = 1,
+        selected_asset_keys: AbstractSet[AssetKey] | None = None,
+        selected_output_names: AbstractSet[str] | None = None,
     ) -> None:
         self.run_id = run_id
         self.asset_key = asset_key
         self.log = log
         self.resources = Resources(resources)
         self.attempt = attempt
-        self._metadata: dict[str, Any] = {}
+        self.selected_asset_keys = frozenset(selected_asset_keys or {asset_key})
+        self.selected_output_names = frozenset(selected_output_names or {"result"})
+        self._metadata: dict[str | None, dict[str, Any]] = {}
 
-    def add_output_metadata(self, metadata: Mapping[str, Any]) -> None:
-        """Attach metadata to this materialization, as `MaterializeResult(metadata=...)` does."""
-        self._metadata.update(metadata)
+    def add_output_metadata(
+        self, metadata: Mapping[str, Any], output_name: str | None = None
+    ) -> None:
+        """Attach metadata to this materialization, as `MaterializeResult(metadata=...)` does;
+        a multi-asset names the output (`output_name=`), as in Dagster."""
+        self._metadata.setdefault(output_name, {}).update(metadata)
 
     @property
     def output_metadata(self) -> dict[str, Any]:
-        return dict(self._metadata)
+        """What `add_output_metadata` attached without an output name."""
+        return dict(self._metadata.get(None, {}))
+
+    @property
+    def metadata_by_output(self) -> dict[str | None, dict[str, Any]]:
+        """Everything `add_output_metadata` attached, by output name (None: unnamed)."""
+        return {name: dict(found) for name, found in self._metadata.items()}
 
     def __repr__(self) -> str:
         return f"AssetExecutionContext(run_id={self.run_id!r}, asset_key={self.asset_key})"

@@ -18,6 +18,7 @@ from upstream.model.graph import AssetGraph, AssetNode
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import normalize_metadata
+from upstream.model.multi_asset import MultiAssetsDefinition
 from upstream.model.spec import AssetSpec
 
 __all__ = ["Definitions"]
@@ -41,14 +42,17 @@ class Definitions:
         self._externals: dict[AssetKey, ExternalAsset] = {}
         # every key: the name rule below finds @assets and external assets alike
         self._known: dict[AssetKey, AssetsDefinition | ExternalAsset] = {}
+        self._ops: dict[str, AssetsDefinition] = {}  # multi-assets by op name (step key)
         for item in assets:
             self._add(item)
         self._by_group_name: dict[tuple[str, str], list[AssetKey]] = {}
         for key, known in self._known.items():
-            self._by_group_name.setdefault((known.group_name, key.name), []).append(key)
+            self._by_group_name.setdefault((_group(known, key), key.name), []).append(key)
         self._inputs: dict[AssetKey, dict[str, AssetKey]] = {}
         self._resource_params: dict[AssetKey, tuple[str, ...]] = {}
-        nodes = [self._resolve(a) for a in self._assets.values()]
+        self._keys = {key: key for key in self._known}  # each key's one shared object
+        unique = list({id(a): a for a in self._assets.values()}.values())
+        nodes = [node for a in unique for node in self._resolve(a)]
         nodes += [self._resolve_external(e) for e in self._externals.values()]
         self.graph = AssetGraph(nodes)
         self.hash = self.graph.snapshot_hash()
@@ -63,21 +67,30 @@ class Definitions:
                 f"Definitions(assets=...) takes @asset functions, AssetSpec and SourceAsset; "
                 f"got {item!r}"
             )
-        other = self._known.get(added.key)
-        if other is not None:
-            if isinstance(added, AssetsDefinition) and other is added:
-                return  # the same @asset listed twice
-            raise DuplicateAssetKey(added.key.to_user_string(), other.origin, added.origin)
-        self._known[added.key] = added
-        if isinstance(added, ExternalAsset):
-            self._externals[added.key] = added
-        else:
-            self._assets[added.key] = added
+        for key in _keys_of(added):
+            other = self._known.get(key)
+            if other is not None:
+                if other is added:
+                    return  # the same @asset listed twice
+                raise DuplicateAssetKey(key.to_user_string(), other.origin, added.origin)
+        for key in _keys_of(added):
+            self._known[key] = added
+            if isinstance(added, ExternalAsset):
+                self._externals[key] = added
+            else:
+                self._assets[key] = added
+        if isinstance(added, AssetsDefinition) and added.op_name is not None:
+            same = self._ops.setdefault(added.op_name, added)
+            if same is not added:
+                raise DefinitionsError(
+                    f"multi_asset {added.op_name!r} is defined twice ({same.origin} and "
+                    f"{added.origin}); its name is its step key: pass name= to one"
+                )
 
     # -- resolution ---------------------------------------------------------------------
 
-    def _resolve(self, item: AssetsDefinition) -> AssetNode:
-        label = item.key.to_user_string()
+    def _resolve(self, item: AssetsDefinition) -> list[AssetNode]:
+        label = item.op_name or item.key.to_user_string()
         inputs: dict[str, AssetKey] = {}
         resource_params = list(item.resource_params)
         for param in item.inputs:
@@ -90,7 +103,7 @@ class Definitions:
                         self.resources,
                         key=param.key.to_user_string(),
                     )
-                inputs[param.parameter] = self._known[param.key].key
+                inputs[param.parameter] = self._keys[param.key]
                 continue
             found = self._by_name(item, param.parameter)
             if found is not None:
@@ -104,22 +117,59 @@ class Definitions:
         for name in [*resource_params, *item.required_resource_keys]:
             if name not in self.resources:
                 raise MissingResource(label, name, self.resources, what="resource")
-        self._check_io_manager(label, item.io_manager_key)
-        deps = self._resolve_deps(item)
-        self._inputs[item.key] = inputs
-        self._resource_params[item.key] = tuple(resource_params)
-        known = [self._known[d].key for d in deps if d in self._known]
+        for io_key in dict.fromkeys(item.io_manager_key_for(k) for k in item.keys):
+            self._check_io_manager(label, io_key)
+        # deps follow the same name rule as parameters; what resolves nowhere is external
+        resolved = {d: self._dep(item, d) for k in item.keys for d in (*item.deps, *_own(item, k))}
+        shared = [resolved[d] for d in item.deps]
+        for key in item.keys:
+            self._inputs[key] = inputs
+            self._resource_params[key] = tuple(resource_params)
+        return [self._node(item, key, inputs, shared, resolved) for key in item.keys]
+
+    def _dep(self, item: AssetsDefinition | ExternalAsset, dep: AssetKey) -> AssetKey:
+        return (self._by_name(item, dep.name) or dep) if len(dep.path) == 1 else dep
+
+    def _node(
+        self,
+        item: AssetsDefinition,
+        key: AssetKey,
+        inputs: Mapping[str, AssetKey],
+        shared: list[AssetKey],
+        resolved: Mapping[AssetKey, AssetKey],
+    ) -> AssetNode:
+        own = _own(item, key)  # an AssetSpec's deps replace the multi-asset's deps=
+        deps = [resolved[d] for d in own] if own else shared
+        deps = [d for d in dict.fromkeys(deps) if d != key]
+        known = [self._keys[d] for d in deps if d in self._known]
         parents = list(dict.fromkeys([*inputs.values(), *known]))
+        if isinstance(item, MultiAssetsDefinition):
+            out = item.output(key)
+            return AssetNode(
+                key=key,
+                parents=tuple(parents),
+                group=out.group_name,
+                description=out.description,
+                metadata=_definition_metadata(key.to_user_string(), out.metadata),
+                tags=out.tags,
+                external_deps=tuple(d for d in deps if d not in self._known),
+                queue=item.queue,
+                code_version=out.code_version,
+                op=item.op_name,
+                can_subset=item.can_subset,
+                required=out.is_required,
+            )
         return AssetNode(
-            key=item.key,
+            key=key,
             parents=tuple(parents),
             group=item.group_name,
             description=item.description,
-            metadata=_definition_metadata(label, item.metadata),
+            metadata=_definition_metadata(key.to_user_string(), item.metadata),
             tags=item.tags,
             external_deps=tuple(d for d in deps if d not in self._known),
             queue=item.queue,
             code_version=item.code_version,
+            required=item.output_required,
         )
 
     def _check_io_manager(self, label: str, key: str) -> None:
@@ -136,7 +186,7 @@ class Definitions:
     def _resolve_deps(self, item: AssetsDefinition | ExternalAsset) -> list[AssetKey]:
         """deps follow the same name rule as parameters; what resolves nowhere stays an
         external dep (a key nothing here declares)."""
-        return [(self._by_name(item, d.name) or d) if len(d.path) == 1 else d for d in item.deps]
+        return [self._dep(item, d) for d in item.deps]
 
     def _resolve_external(self, item: ExternalAsset) -> AssetNode:
         """An AssetSpec or SourceAsset: a node that is never a step. Its observe function's
@@ -150,7 +200,7 @@ class Definitions:
         deps = self._resolve_deps(item)
         return AssetNode(
             key=item.key,
-            parents=tuple(dict.fromkeys(self._known[d].key for d in deps if d in self._known)),
+            parents=tuple(dict.fromkeys(self._keys[d] for d in deps if d in self._known)),
             group=item.group_name,
             description=item.description,
             metadata=_definition_metadata(label, item.metadata),
@@ -165,21 +215,22 @@ class Definitions:
         it (one part, or the same group), else its full key. Built only for an error."""
         out: dict[str, str] = {}
         for key, other in self._known.items():
-            if key == item.key:
+            if other is item:
                 continue
             full = key.to_user_string()
-            reachable = len(key.path) == 1 or other.group_name == item.group_name
+            reachable = len(key.path) == 1 or _group(other, key) == item.group_name
             out[key.name if reachable else full] = full
         return out
 
     def _by_name(self, item: AssetsDefinition | ExternalAsset, parameter: str) -> AssetKey | None:
         """Exact key first; else the one asset of that name in the same group (Dagster's rule).
         Returns the asset's own key object: lookups by an identical object skip `__eq__`."""
-        exact = self._known.get(AssetKey([parameter]))
-        if exact is not None:
-            return exact.key
+        exact_key = AssetKey([parameter])
+        if exact_key in self._known:
+            return self._keys[exact_key]
+        mine = set(_keys_of(item))
         same = sorted(
-            k for k in self._by_group_name.get((item.group_name, parameter), ()) if k != item.key
+            k for k in self._by_group_name.get((item.group_name, parameter), ()) if k not in mine
         )  # never itself, as in Dagster
         if len(same) > 1:
             raise AmbiguousUpstream(
@@ -191,8 +242,10 @@ class Definitions:
 
     @property
     def assets(self) -> list[AssetsDefinition]:
-        """The @assets (materializable), in topological order."""
-        return [self._assets[key] for key in self.graph.keys if key in self._assets]
+        """The @assets (materializable), each once (a multi-asset at its first asset), in
+        topological order."""
+        found = {id(a): a for key in self.graph.keys if (a := self._assets.get(key)) is not None}
+        return list(found.values())
 
     @property
     def external_assets(self) -> list[AssetSpec | SourceAsset]:
@@ -214,7 +267,30 @@ class Definitions:
 
     def io_manager_key_of(self, key: AssetKey) -> str:
         """The resource key of the IO manager that stores (or, external, loads) `key`."""
-        return self._known[key].io_manager_key
+        known = self._known[key]
+        if isinstance(known, AssetsDefinition):
+            return known.io_manager_key_for(key)
+        return known.io_manager_key
+
+    def get_step(self, step: str) -> AssetsDefinition:
+        """The definition a step key names: a multi-asset's op name, or a plain asset's key
+        (KeyError for anything else, a multi-asset's asset key included)."""
+        item = self._ops.get(step)
+        if item is None:
+            item = self.get_asset(step)
+            if item.op_name is not None:
+                raise KeyError(f"{step!r} is an asset of multi_asset {item.op_name!r}")
+        return item
+
+    def has_step(self, step: str) -> bool:
+        """True for a key `get_step` finds."""
+        if step in self._ops:
+            return True
+        try:
+            item = self._assets.get(AssetKey.from_user_string(step))
+        except ValueError:
+            return False
+        return item is not None and item.op_name is None
 
     def get_asset(self, key: AssetKey | str) -> AssetsDefinition:
         key = AssetKey.from_user_string(key) if isinstance(key, str) else key
@@ -275,6 +351,21 @@ class Definitions:
 
     def __repr__(self) -> str:
         return f"Definitions({len(self._assets)} assets, resources={sorted(self.resources)})"
+
+
+def _keys_of(item: AssetsDefinition | ExternalAsset) -> tuple[AssetKey, ...]:
+    return item.keys if isinstance(item, AssetsDefinition) else (item.key,)
+
+
+def _group(item: AssetsDefinition | ExternalAsset, key: AssetKey) -> str:
+    if isinstance(item, MultiAssetsDefinition):
+        return item.output(key).group_name
+    return item.group_name
+
+
+def _own(item: AssetsDefinition, key: AssetKey) -> tuple[AssetKey, ...]:
+    """`key`'s own deps beyond the function's: an AssetSpec's, or internal_asset_deps."""
+    return item.output(key).deps if isinstance(item, MultiAssetsDefinition) else ()
 
 
 def _definition_metadata(label: str, metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from upstream.model.errors import AssetCycle, DefinitionsError
 from upstream.model.keys import AssetKey
+from upstream.model.steps import check_steps
 
 __all__ = ["MATERIALIZATION", "AssetGraph", "AssetNode"]
 
@@ -37,13 +38,21 @@ class AssetNode:
     # Dagster's AssetExecutionType: "materialization" (an @asset), or an external asset,
     # never a step: "observation" (observable) or "unexecutable" (an AssetSpec)
     execution_type: str = MATERIALIZATION
+    op: str | None = None  # a multi-asset's op name: its step key (None: the key's string)
+    can_subset: bool = False  # a multi-asset's: may a run select some of its assets
+    required: bool = True  # False: a run's step may leave this asset unmaterialized
 
     @property
     def is_external(self) -> bool:
         return self.execution_type != MATERIALIZATION
 
+    @property
+    def step_key(self) -> str:
+        """The key of the step that materializes this asset."""
+        return self.op if self.op is not None else self.key.to_user_string()
+
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {  # optional fields only when set: plain graphs keep hashes
             "key": self.key.to_user_string(),
             "parents": [p.to_user_string() for p in self.parents],
             "group": self.group,
@@ -54,8 +63,13 @@ class AssetNode:
             "queue": self.queue,
             "code_version": self.code_version,
         }
-        if self.is_external:  # only then: plain graphs keep their snapshots and hashes
+        if self.is_external:
             data["execution_type"] = self.execution_type
+        if self.op is not None:
+            data["op"] = self.op
+            data["can_subset"] = self.can_subset
+        if not self.required:
+            data["required"] = False
         return data
 
     @staticmethod
@@ -76,6 +90,9 @@ class AssetNode:
             queue=data.get("queue"),
             code_version=data.get("code_version", ""),
             execution_type=data.get("execution_type", MATERIALIZATION),
+            op=data.get("op"),
+            can_subset=bool(data.get("can_subset", False)),
+            required=bool(data.get("required", True)),
         )
 
 
@@ -100,6 +117,15 @@ class AssetGraph:
                     )
                 children.append(node.key)
         self._order = self._toposort()
+        self._ops: dict[str, list[AssetKey]] = {}
+        self._optional = False
+        for key in self._order:
+            node = self._nodes[key]
+            if node.op is not None:
+                self._ops.setdefault(node.op, []).append(key)
+            self._optional = self._optional or not node.required
+        if self._ops:
+            check_steps(self)
 
     def _toposort(self) -> list[AssetKey]:
         waiting = {key: len(node.parents) for key, node in self._nodes.items()}
@@ -157,6 +183,31 @@ class AssetGraph:
 
     def children(self, key: AssetKey) -> Sequence[AssetKey]:
         return self._children[key]
+
+    @property
+    def ops(self) -> Mapping[str, Sequence[AssetKey]]:
+        """Each multi-asset's op name -> its asset keys, in topological order."""
+        return self._ops
+
+    @property
+    def has_optional(self) -> bool:
+        """Whether some asset may be left unmaterialized by its step (an optional output)."""
+        return self._optional
+
+    def siblings(self, key: AssetKey) -> tuple[AssetKey, ...]:
+        """Every asset materialized by `key`'s step (`key` itself included): the query
+        behind `AssetSelection.required_multi_asset_neighbors`."""
+        op = self._nodes[key].op
+        return (key,) if op is None else tuple(self._ops[op])
+
+    def required_neighbors(self, key: AssetKey) -> tuple[AssetKey, ...]:
+        """What a selection of `key` must also select: its siblings unless its multi-asset
+        can be subset (Dagster's `required_multi_asset_neighbors`)."""
+        node = self._nodes[key]
+        return self.siblings(key) if node.op is not None and not node.can_subset else (key,)
+
+    def step_key(self, key: AssetKey) -> str:
+        return self._nodes[key].step_key
 
     def groups(self) -> dict[str, list[AssetKey]]:
         out: dict[str, list[AssetKey]] = {}

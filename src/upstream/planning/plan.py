@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from upstream.model.errors import SelectionError
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
+from upstream.model.steps import step_parents
 from upstream.planning.selection import select
 
-__all__ = ["Plan", "build_plan", "cut_plan", "materializable"]
+__all__ = ["Plan", "build_plan", "check_subsets", "cut_plan", "materializable", "step_assets"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,23 @@ class Plan:
     parents: dict[str, tuple[str, ...]]
     selection: str
     queues: dict[str, str] = field(default_factory=dict)  # steps routed off the default queue
+    # A multi-asset's step (its op name) -> the asset keys it materializes in this run.
+    assets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A step that may leave assets unmaterialized -> {such asset: the steps that read it}:
+    # those are skipped when it does (`skips_after`).
+    optional: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def asset_keys(self, step: str) -> tuple[str, ...]:
+        """The asset keys `step` materializes in this run."""
+        return self.assets.get(step, (step,))
+
+    def skips_after(self, step: str, materialized: Collection[str] | None) -> frozenset[str]:
+        """The steps to skip because `step` succeeded without materializing an optional
+        asset they read (`materialized` None: all of its assets)."""
+        optional = self.optional.get(step)
+        if not optional or materialized is None:
+            return frozenset()
+        return frozenset(c for key, cs in optional.items() if key not in materialized for c in cs)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -59,6 +77,8 @@ def materializable(graph: AssetGraph, keys: Sequence[AssetKey], text: str) -> li
 
 def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
     """The plan for exactly `keys` (e.g. a stored run's steps, to resume it)."""
+    if graph.ops or graph.has_optional:
+        return _cut_steps(graph, keys, selection)
     names = {key: key.to_user_string() for key in keys}  # also the set of chosen keys
     get = names.get  # one lookup per edge: an AssetKey's hash is a Python call
     parents = {
@@ -68,3 +88,74 @@ def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Pla
     }
     queues = {names[k]: q for k in keys if (q := graph.node(k).queue) is not None}
     return Plan(steps=tuple(parents), parents=parents, selection=selection, queues=queues)
+
+
+def _cut_steps(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
+    """`cut_plan` where steps are not simply assets: multi-assets, optional outputs."""
+    check_subsets(graph, keys)
+    parents = step_parents(graph, keys)
+    chosen = set(keys)
+    assets: dict[str, list[str]] = {}
+    queues: dict[str, str] = {}
+    optional: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key in keys:
+        node = graph.node(key)
+        step = node.step_key
+        if node.op is not None:
+            assets.setdefault(step, []).append(key.to_user_string())
+        if node.queue is not None:
+            queues[step] = node.queue
+        if not node.required:
+            readers = {graph.step_key(c) for c in graph.children(key) if c in chosen}
+            readers.discard(step)
+            optional.setdefault(step, {})[key.to_user_string()] = tuple(sorted(readers))
+    return Plan(
+        steps=tuple(parents),
+        parents=parents,
+        selection=selection,
+        queues=queues,
+        assets={step: tuple(found) for step, found in assets.items()},
+        optional=optional,
+    )
+
+
+def check_subsets(graph: AssetGraph, keys: Collection[AssetKey]) -> None:
+    """A selection holding some but not all assets of a multi-asset that cannot be subset is
+    a `SelectionError` naming the multi-asset and every key (Dagster's rule)."""
+    chosen = set(keys)
+    for op, members in graph.ops.items():
+        picked = [k for k in members if k in chosen]
+        if not picked or len(picked) == len(members) or graph.node(members[0]).can_subset:
+            continue
+        every = ", ".join(repr(k.to_user_string()) for k in members)
+        some = ", ".join(repr(k.to_user_string()) for k in picked)
+        rest = ", ".join(repr(k.to_user_string()) for k in members if k not in chosen)
+        raise SelectionError(
+            f"multi_asset {op!r} produces {every}, but the selection holds only {some}; it "
+            "cannot be subset (can_subset=False): select all asset keys produced by this "
+            f"asset, e.g. add {rest}"
+        )
+
+
+def step_assets(graph: AssetGraph, steps: Sequence[str], selection: str) -> list[AssetKey]:
+    """The asset keys of a stored run's `steps`: a multi-asset's op name gives its keys
+    (those `selection` picks, when it can be subset); a step key that is neither an asset
+    nor an op of `graph` is left out."""
+    keys: list[AssetKey] = []
+    picked: set[AssetKey] | None = None
+    for step in steps:
+        members = graph.ops.get(step)
+        if members is not None:
+            if graph.node(members[0]).can_subset:
+                if picked is None:
+                    picked = set(select(graph, selection or None))
+                members = [k for k in members if k in picked]
+            keys.extend(members)
+            continue
+        try:
+            key = AssetKey.from_user_string(step)
+        except ValueError:
+            continue
+        if key in graph:
+            keys.append(key)
+    return keys

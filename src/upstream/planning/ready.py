@@ -56,6 +56,26 @@ class ReadySet:
                 ready.append(child)
         return ready
 
+    def succeeded_without(
+        self, step: str, skip: Collection[str]
+    ) -> tuple[list[str], list[Skipped]]:
+        """Record success of a step that left some optional assets unmaterialized: its
+        children in `skip` (those reading them) and their descendants are skipped, as
+        Dagster skips what follows an output that was not yielded; the rest as `succeeded`."""
+        if step not in self._waiting or step in self._finished:
+            return [], []
+        skipped: list[Skipped] = []
+        stack = [c for c in self._children[step] if c in skip]
+        while stack:
+            child = stack.pop()
+            if child in self._finished:
+                continue
+            self._finished.add(child)
+            self._skipped.add(child)
+            skipped.append(Skipped(child, step))
+            stack.extend(self._children[child])
+        return self.succeeded(step), skipped
+
     def follow(
         self, steps: Sequence[str], limit: int, accept: Callable[[str], bool] | None = None
     ) -> list[tuple[str, tuple[str, ...]]]:

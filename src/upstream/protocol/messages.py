@@ -36,7 +36,9 @@ __all__ = [
 # 2: a message holds a list of records; a task carries its trace. 3: a task may wait for
 # earlier tasks of its message (`after`). 4: a task drops what nothing read (`asset_key`,
 # the same as its step key; `partition`; `run_config`). 5: a result may say "running" (a
-# lease, see `LEASE_SECONDS`).
+# lease, see `LEASE_SECONDS`). Optional fields, sent only when set so that other messages
+# stay as they were: a task's `assets` (the keys a multi-asset's step makes) and a result's
+# `outputs` (metadata per asset key made).
 PROTOCOL_VERSION = 5
 
 # A worker that has held a task message this long takes it under lease: it says its steps
@@ -68,6 +70,7 @@ class TaskMessage:
     definitions_hash: str
     trace: dict[str, str] = field(default_factory=dict)
     after: tuple[str, ...] = ()
+    assets: tuple[str, ...] = ()  # a multi-asset's step: the keys to make (empty: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,12 @@ class ResultMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
     error: ErrorInfo | None = None
     logs: tuple[LogLine, ...] = ()
+    # Asset key -> metadata, per asset the step materialized: a multi-asset's step, or one
+    # that may make nothing. None: the step's one asset, with `metadata`.
+    outputs: dict[str, dict[str, Any]] | None = None
 
+
+_OPTIONAL = ("assets", "outputs")  # left out of a record when unset
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "run_id": (str,),
@@ -103,6 +111,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "metadata": (dict,),
     "error": (list, type(None)),
     "logs": (list,),
+    "assets": (list,),
+    "outputs": (dict, type(None)),
 }
 
 Message = TaskMessage | ResultMessage
@@ -126,6 +136,9 @@ _CHECKS: dict[type[Message], tuple[tuple[str, tuple[type, ...], bool], ...]] = {
 
 def _record(message: Message) -> dict[str, Any]:
     body = {name: getattr(message, name) for name in _NAMES[type(message)]}
+    for name in _OPTIONAL:
+        if name in body and not body[name] and body[name] != {}:
+            del body[name]  # () or None: as messages were before the field
     if isinstance(message, ResultMessage):  # the two fields msgpack cannot pack as they are
         if message.error is not None:
             body["error"] = [message.error.type, message.error.message, message.error.traceback]
@@ -221,6 +234,10 @@ def decode_tasks(body: bytes) -> list[TaskMessage]:
                     f"tasks item {number}: field 'after' names {stray[0]!r}, which is not "
                     "an earlier task of the same run in this message"
                 )
+        if "assets" in data:
+            assets = data["assets"] = tuple(data["assets"])
+            if not all(type(key) is str for key in assets):
+                raise ProtocolError(f"tasks item {number}: field 'assets' must be a list of str")
         earlier.add((data["run_id"], data["step_key"]))
         tasks.append(TaskMessage(**data))
     return tasks
@@ -254,4 +271,9 @@ def _result(number: int, data: dict[str, Any]) -> ResultMessage:
             raise ProtocolError(f"{where}: field 'logs' must hold [time, level, message] entries")
         logs.append(LogLine(float(line[0]), line[1], line[2]))
     data["logs"] = tuple(logs)
+    outputs = data.get("outputs")
+    if outputs is not None and not all(
+        isinstance(key, str) and isinstance(found, dict) for key, found in outputs.items()
+    ):
+        raise ProtocolError(f"{where}: field 'outputs' must map asset keys to metadata maps")
     return ResultMessage(**data)

@@ -21,6 +21,7 @@ from upstream.locations.home import default_io_manager
 from upstream.locations.loading import CodeLocation
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
+from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import IOManager
 from upstream.planning.plan import Plan, build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
@@ -170,9 +171,16 @@ class _Reporter:
         self.status.started(value)
 
 
-async def reexecute_selection(storage: RunStorage, run: RunRecord, *, from_failure: bool) -> str:
-    """The selection that runs `run` again: all of it, or only the steps that did not succeed.
-    Raises `NothingToReexecute` when from failure leaves nothing to run."""
+async def reexecute_selection(
+    storage: RunStorage,
+    run: RunRecord,
+    *,
+    from_failure: bool,
+    graph: AssetGraph | None = None,
+) -> str:
+    """The selection that runs `run` again: all of it, or only the steps that did not succeed
+    (a multi-asset's step, its op name, stands for the keys `graph` gives it). Raises
+    `NothingToReexecute` when from failure leaves nothing to run."""
     if not from_failure:
         return run.selection
     steps = await storage.get_steps(run.run_id)
@@ -180,4 +188,6 @@ async def reexecute_selection(storage: RunStorage, run: RunRecord, *, from_failu
     again = [step for step in run.steps if step not in succeeded]
     if not again:
         raise NothingToReexecute(f"run {run.run_id} has no failed or skipped steps to re-run")
-    return ",".join(again)
+    ops = graph.ops if graph is not None else {}
+    keys = [k.to_user_string() for step in again for k in ops.get(step, ())]
+    return ",".join([*(step for step in again if step not in ops), *keys])

@@ -13,6 +13,7 @@ from upstream.model.errors import UpstreamError
 from upstream.model.io_manager import InputContext, IOManager
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import MetadataValue
+from upstream.model.multi_asset import MultiAssetsDefinition
 from upstream.storage.base import EventType
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
 
@@ -68,9 +69,17 @@ class RunEvent:
 
     @property
     def asset_key(self) -> AssetKey | None:
+        """The asset a materialization made (a multi-asset's step makes several), else the
+        asset of the step; None for run events."""
+        made = self.data.get("asset_key") if self.is_step_materialization else None
+        if isinstance(made, str):
+            return AssetKey.from_user_string(made)
         if self.step_key is None or not self.event_type_value.startswith(("STEP_", "ASSET_")):
             return None
-        return AssetKey.from_user_string(self.step_key)
+        try:
+            return AssetKey.from_user_string(self.step_key)
+        except ValueError:
+            return None
 
     @property
     def is_step_success(self) -> bool:
@@ -100,11 +109,12 @@ class RunEvent:
     @property
     def materialization(self) -> RecordedMaterialization | None:
         """The materialization an ASSET_MATERIALIZATION event records (else None)."""
-        if not self.is_step_materialization or self.step_key is None:
+        key = self.asset_key
+        if not self.is_step_materialization or key is None:
             return None
         entries = self.data.get("metadata") or {}
         metadata = {k: MetadataValue(e["type"], e["value"]) for k, e in entries.items()}
-        return RecordedMaterialization(AssetKey.from_user_string(self.step_key), metadata)
+        return RecordedMaterialization(key, metadata)
 
     @property
     def step_materialization_data(self) -> StepMaterializationData | None:
@@ -145,7 +155,8 @@ class ExecuteInProcessResult:
     def _step(self, key: CoercibleToAssetKey) -> tuple[AssetKey, StepRecord]:
         asset_key = AssetKey.from_coercible(key)
         name = asset_key.to_user_string()
-        step = self.steps.get(name)
+        graph = self.definitions.graph
+        step = self.steps.get(graph.step_key(asset_key) if asset_key in graph else name)
         if step is None:
             raise UpstreamError(
                 f"asset {name!r} was not part of this run; selected: {', '.join(self.run.steps)}"
@@ -168,8 +179,13 @@ class ExecuteInProcessResult:
             raise UpstreamError(
                 f"asset {asset_key.to_user_string()!r} produced no value: step {step.status}"
             )
+        if asset_key.to_user_string() not in self._materialized:
+            raise UpstreamError(
+                f"asset {asset_key.to_user_string()!r} was not materialized in this run "
+                "(an optional output its step did not yield)"
+            )
         asset = self.definitions.get_asset(asset_key)
-        manager = io_manager_for(self.definitions, asset, self._io)
+        manager = io_manager_for(self.definitions, asset, self._io, asset_key)
         return manager.load_input(
             InputContext(
                 asset_key=asset_key,
@@ -185,8 +201,15 @@ class ExecuteInProcessResult:
 
     def output_for_node(self, node_str: str, output_name: str = DEFAULT_OUTPUT) -> Any:
         """The value of node `node_str` (Dagster's op name `prefix__name`, or the key
-        `prefix/name`); an asset has the one output `result`."""
+        `prefix/name`); an asset has the one output `result`, a multi-asset one per asset."""
         step = self._node(node_str)
+        item = self.definitions.get_step(step) if self.definitions.has_step(step) else None
+        if isinstance(item, MultiAssetsDefinition):
+            out = item.output_named(output_name)
+            if out is None:
+                names = ", ".join(repr(item.output(k).output_name) for k in item.keys)
+                raise UpstreamError(f"node {node_str!r} has outputs {names}; not {output_name!r}")
+            return self.output_for(out.key)
         if output_name != DEFAULT_OUTPUT:
             raise UpstreamError(
                 f"node {node_str!r} has one output, {DEFAULT_OUTPUT!r}; not {output_name!r}"
@@ -195,8 +218,19 @@ class ExecuteInProcessResult:
 
     def metadata_for(self, key: CoercibleToAssetKey) -> dict[str, Any]:
         """The metadata recorded with the asset's materialization, as plain values."""
-        _, step = self._step(key)
-        return {name: entry["value"] for name, entry in step.metadata.items()}
+        asset_key, _ = self._step(key)
+        found = self._materialized.get(asset_key.to_user_string(), {})
+        return {name: entry["value"] for name, entry in found.items()}
+
+    @property
+    def _materialized(self) -> dict[str, dict[str, Any]]:
+        """Asset key -> the metadata of its materialization in this run (from the events:
+        a multi-asset's step makes several)."""
+        return {
+            e.data["asset_key"]: e.data["metadata"]
+            for e in self.events
+            if e.type == EventType.ASSET_MATERIALIZATION
+        }
 
     # -- events --------------------------------------------------------------------------
 

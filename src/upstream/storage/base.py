@@ -323,10 +323,11 @@ def error_dict(error: ErrorInfo) -> dict[str, str]:
 
 def outcome_rows(
     o: StepOutcome, metadata: str, dumps: Dumps, now: float
-) -> tuple[list[EventRow], CatalogRow | None]:
+) -> tuple[list[EventRow], list[CatalogRow]]:
     """What one newly recorded outcome appends: its LOG events, then ASSET_MATERIALIZATION
-    and STEP_SUCCESS for a success (or STEP_FAILURE / STEP_SKIPPED), and a catalog row for
-    a success. `metadata` is the outcome's metadata already encoded with `dumps`."""
+    (one per asset made: `outputs`, else the step key's asset) and STEP_SUCCESS for a
+    success (or STEP_FAILURE / STEP_SKIPPED), and a catalog row per asset made. `metadata`
+    is the outcome's metadata already encoded with `dumps`."""
     events: list[EventRow] = []
     when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
     for line in o.logs:
@@ -336,11 +337,17 @@ def outcome_rows(
         duration: float | None = None
         if o.started_at is not None and o.ended_at is not None:
             duration = o.ended_at - o.started_at
-        data = f'{{"asset_key":{dumps(o.step_key)},"metadata":{metadata}}}'
-        events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
+        made = (
+            [(o.step_key, metadata)]
+            if o.outputs is None
+            else [(key, dumps(found)) for key, found in o.outputs.items()]
+        )
+        for key, encoded in made:
+            data = f'{{"asset_key":{dumps(key)},"metadata":{encoded}}}'
+            events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
         data = f'{{"attempt":{o.attempt},"duration":{dumps(duration)},"metadata":{metadata}}}'
         events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
-        return events, (o.step_key, o.run_id, when, duration, metadata)
+        return events, [(key, o.run_id, when, duration, encoded) for key, encoded in made]
     if o.status is StepStatus.FAILURE:
         info = None if o.error is None else error_dict(o.error)
         data = dumps({"attempt": o.attempt, "error": info})
@@ -348,7 +355,7 @@ def outcome_rows(
     else:
         data = dumps({"attempt": o.attempt, "reason": o.skip_reason})
         events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
-    return events, None
+    return events, []
 
 
 def prefix_bounds(prefix: str) -> tuple[str, str]:

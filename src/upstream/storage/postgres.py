@@ -371,22 +371,21 @@ def _outcome_row(o: StepOutcome, metadata: str) -> tuple[Any, ...]:
 
 def _appended(batch: list[tuple[StepOutcome, str]]) -> list[list[Any]]:
     """The events and catalog rows each outcome appends if it is newly recorded, as
-    `_RECORD_OUTCOMES`'s twelve arrays: each row keyed by its outcome's attempt too.
+    `_RECORD_OUTCOMES`'s thirteen arrays: each row keyed by its outcome's attempt too.
 
     What each outcome appends, and in which order, is `base.outcome_rows`, shared with SQLite.
     """
     events: list[tuple[str, str, int, float, str, str]] = []
-    catalog: list[tuple[str, str, int, float, float | None, str]] = []
+    catalog: list[tuple[str, str, int, float, float | None, str, str]] = []
     now = time.time()
     for o, metadata in batch:
         appended, materialized = base.outcome_rows(o, metadata, dumps, now)
         events.extend(
             (run, step, o.attempt, t, kind, data) for run, step, t, kind, data in appended
         )
-        if materialized is not None:
-            asset, run, when, duration, meta = materialized
-            catalog.append((asset, run, o.attempt, when, duration, meta))
-    return _columns(events, 6) + _columns(catalog, 6)
+        for asset, run, when, duration, meta in materialized:
+            catalog.append((asset, run, o.attempt, when, duration, meta, o.step_key))
+    return _columns(events, 6) + _columns(catalog, 7)
 
 
 async def open_postgres_storage(

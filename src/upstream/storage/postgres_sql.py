@@ -135,8 +135,8 @@ RECORD_OUTCOMES = """WITH locked AS (
     INSERT INTO materializations (asset_key, run_id, timestamp, duration, metadata)
     SELECT k, r, t, d, m::jsonb FROM (
         SELECT u.* FROM unnest($21::text[], $22::text[], $23::int4[], $24::float8[],
-            $25::float8[], $26::text[]) WITH ORDINALITY AS u (k, r, a, t, d, m, n)
-        JOIN up ON (up.run_id, up.step_key, up.attempt) = (u.r, u.k, u.a) ORDER BY u.n
+            $25::float8[], $26::text[], $27::text[]) WITH ORDINALITY AS u (k, r, a, t, d, m, s, n)
+        JOIN up ON (up.run_id, up.step_key, up.attempt) = (u.r, u.s, u.a) ORDER BY u.n
     ) AS chosen
     RETURNING id, asset_key
 ), latest AS (
@@ -146,8 +146,8 @@ RECORD_OUTCOMES = """WITH locked AS (
     WHERE excluded.materialization_id > asset_latest.materialization_id
 ), queued AS (
     INSERT INTO steps (run_id, step_key, attempt, status, queued_at)
-    SELECT r, k, a, 'QUEUED', $30
-    FROM unnest($27::text[], $28::text[], $29::int4[]) AS u (r, k, a), locked
+    SELECT r, k, a, 'QUEUED', $31
+    FROM unnest($28::text[], $29::text[], $30::int4[]) AS u (r, k, a), locked
     ON CONFLICT (run_id, step_key, attempt) DO NOTHING
 )
 SELECT run_id, step_key, attempt FROM up"""

@@ -121,6 +121,10 @@ class StepOutcome:
     error: ErrorInfo | None = None
     skip_reason: str | None = None
     logs: tuple[LogLine, ...] = ()
+    # A success that made other assets than its step key's one: asset key -> metadata, one
+    # materialization each (a multi-asset's step; {} when it made none). None: the step
+    # key is the asset, materialized with `metadata`.
+    outputs: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

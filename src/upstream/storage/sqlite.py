@@ -378,8 +378,7 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
             continue
         appended, materialized = base.outcome_rows(o, metadata, _dumps, now)
         events.extend(appended)
-        if materialized is not None:
-            catalog.append(materialized)
+        catalog.extend(materialized)
     if events:
         cursor.executemany(sql.INSERT_EVENT, events)
     if catalog:

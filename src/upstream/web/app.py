@@ -34,6 +34,7 @@ from upstream.web.schema import (
     asset_dict,
     coordinator_dict,
     materialization_dict,
+    materialized_by_step,
     observation_dict,
     run_dict,
 )
@@ -174,12 +175,13 @@ class _Api:
         storage = self.workspace.storage
         wanted = request.query_params.getlist("key")
         keys = [k for k in wanted if k in view.location_of] if wanted else list(view.location_of)
-        states = await storage.asset_states(keys if wanted else None)
+        steps = list(dict.fromkeys(view.step(k) for k in keys))
+        states = await storage.asset_states(steps if wanted else None)
         latest = await storage.latest_materializations(keys if wanted else None)
         active = sum((await storage.count_runs(ACTIVE_RUN_STATUSES)).values())
         body = {
             "definitions_hash": view.definitions_hash,
-            "assets": statuses(keys, states, latest),
+            "assets": statuses(keys, states, latest, view.step),
             "active_runs": active,
         }
         return _cached(request, json.dumps(body, separators=(",", ":")).encode())
@@ -202,7 +204,7 @@ class _Api:
         latest = await storage.latest_materializations()
         observed = await storage.latest_observations()
         keys = list(view.location_of)
-        live = statuses(keys, states, latest)
+        live = statuses(keys, states, latest, view.step)
         items = []
         for node in view.graph.nodes:
             key = node.key.to_user_string()
@@ -219,6 +221,7 @@ class _Api:
         item["downstreams"] = [c.to_user_string() for c in view.graph.children(node.key)]
         item["status"] = live["status"]
         item["last_run_id"] = live["run_id"]
+        item["step_key"] = view.step(key)  # a multi-asset's assets share their op's step
         return item
 
     async def asset(self, request: Request) -> Response:
@@ -228,9 +231,9 @@ class _Api:
         if node is None:
             return error(404, f"no asset {key!r}; see /api/assets")
         storage = self.workspace.storage
-        states = await storage.asset_states([key])
+        states = await storage.asset_states([view.step(key)])
         latest = (await storage.latest_materializations([key])).get(key)
-        live = statuses([key], states, {key: latest} if latest else {})[key]
+        live = statuses([key], states, {key: latest} if latest else {}, view.step)[key]
         observed = (await storage.latest_observations([key])).get(key)
         item = self._asset(view, key, live, latest, observed)
         item["definition_metadata"] = dict(node.metadata)
@@ -266,7 +269,8 @@ class _Api:
     async def run(self, request: Request) -> Response:
         record = await self._run(request)
         steps = await self.workspace.storage.get_steps(record.run_id)
-        body = run_dict(record, steps)
+        events = await self.workspace.storage.get_events(record.run_id)
+        body = run_dict(record, steps, materialized_by_step(events))
         body["trace_url"] = self._trace_url(record.run_id)
         return JSONResponse(body)
 
@@ -330,7 +334,10 @@ class _Api:
             return error(400, 'give {"from_failure": true} or false')
         try:
             selection = await reexecute_selection(
-                self.workspace.storage, record, from_failure=from_failure
+                self.workspace.storage,
+                record,
+                from_failure=from_failure,
+                graph=(await self.view()).graph,
             )
         except NothingToReexecute as exc:
             return error(409, str(exc))

@@ -58,6 +58,7 @@ _SCHEMAS: dict[str, Schema] = {
         execution_type={"enum": ["materialization", "observation", "unexecutable"]},
         is_external={"type": "boolean"},
         last_observation=_maybe(_ref("Observation")),
+        step_key=_STR,
     ),
     "Run": _object(
         run_id=_STR,
@@ -82,6 +83,7 @@ _SCHEMAS: dict[str, Schema] = {
         error=_maybe(_object(type=_STR, message=_STR, traceback=_STR)),
         skip_reason=_maybe(_STR),
         metadata=_OBJ,
+        assets=_list(_STR),
     ),
     "Info": _object(
         mode={"enum": ["dev", "web"]},

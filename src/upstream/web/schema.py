@@ -5,12 +5,14 @@ These field names are a documented contract: add fields, never rename or remove 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from upstream.model.graph import AssetNode
+from upstream.storage.base import EventType
 from upstream.storage.records import (
     CoordinatorRecord,
+    EventRecord,
     Materialization,
     Observation,
     RunRecord,
@@ -21,6 +23,7 @@ __all__ = [
     "asset_dict",
     "coordinator_dict",
     "materialization_dict",
+    "materialized_by_step",
     "observation_dict",
     "run_dict",
     "step_dict",
@@ -67,7 +70,17 @@ def asset_dict(
     }
 
 
-def step_dict(step: StepRecord) -> dict[str, Any]:
+def materialized_by_step(events: Sequence[EventRecord]) -> dict[str, list[str]]:
+    """Step key -> the asset keys it materialized, from a run's events (a multi-asset's
+    step makes several; a step that made none, or did not succeed, is absent)."""
+    out: dict[str, list[str]] = {}
+    for e in events:
+        if e.type == EventType.ASSET_MATERIALIZATION and e.step_key is not None:
+            out.setdefault(e.step_key, []).append(str(e.data.get("asset_key")))
+    return out
+
+
+def step_dict(step: StepRecord, assets: Sequence[str] = ()) -> dict[str, Any]:
     duration = (
         step.ended_at - step.started_at
         if step.ended_at is not None and step.started_at is not None
@@ -88,10 +101,16 @@ def step_dict(step: StepRecord) -> dict[str, Any]:
         else {"type": error.type, "message": error.message, "traceback": error.traceback},
         "skip_reason": step.skip_reason,
         "metadata": step.metadata,
+        "assets": list(assets),
     }
 
 
-def run_dict(run: RunRecord, steps: Sequence[StepRecord] | None = None) -> dict[str, Any]:
+def run_dict(
+    run: RunRecord,
+    steps: Sequence[StepRecord] | None = None,
+    materialized: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """A run; with `steps`, each with the asset keys it materialized (`materialized`)."""
     out: dict[str, Any] = {
         "run_id": run.run_id,
         "status": str(run.status),
@@ -104,7 +123,8 @@ def run_dict(run: RunRecord, steps: Sequence[StepRecord] | None = None) -> dict[
         "duration": run.duration,
     }
     if steps is not None:
-        out["steps"] = [step_dict(s) for s in steps]
+        made = materialized or {}
+        out["steps"] = [step_dict(s, made.get(s.step_key, ())) for s in steps]
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ class GraphView:
     location_of: dict[str, str]
     definitions_hash: str
     _layout: bytes | None = field(default=None, repr=False)
+    _steps: dict[str, str] | None = field(default=None, repr=False)  # multi-assets' keys
 
     def layout_json(self) -> bytes:
         """The /api/graph body, encoded; computed once per view (once per definitions hash)."""
@@ -53,6 +54,14 @@ class GraphView:
             body = {"definitions_hash": self.definitions_hash, **layout_graph(inputs)}
             self._layout = json.dumps(body, separators=(",", ":")).encode()
         return self._layout
+
+    def step(self, key: str) -> str:
+        """The step key of asset `key`: its multi-asset's op name, or the key itself."""
+        if self._steps is None:
+            self._steps = {
+                k.to_user_string(): op for op, keys in self.graph.ops.items() for k in keys
+            }
+        return self._steps.get(key, key)
 
     def node(self, key: str) -> AssetNode | None:
         if key not in self.location_of:
@@ -117,5 +126,8 @@ def statuses(
     keys: Sequence[str],
     states: Mapping[str, AssetState],
     latest: Mapping[str, Materialization],
+    step: Callable[[str], str] = str,
 ) -> dict[str, dict[str, Any]]:
-    return {key: asset_status(states.get(key), latest.get(key)) for key in keys}
+    """Each asset's status: its step's newest state (`states` is keyed by step key; `step`
+    maps an asset key to it) and its own newest materialization."""
+    return {key: asset_status(states.get(step(key)), latest.get(key)) for key in keys}

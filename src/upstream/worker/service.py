@@ -333,7 +333,8 @@ class Worker:
 
         step = await execute_step(
             self._definitions,
-            self._key(task.step_key),
+            self._step(task.step_key),
+            assets=task.assets,
             run_id=task.run_id,
             attempt=task.attempt,
             default_io_manager=self._io,
@@ -350,6 +351,7 @@ class Worker:
             error=step.error,
             metadata=step.metadata,
             logs=tuple(step.logs),
+            outputs=step.outputs,
         )
         return result, step.exception
 
@@ -371,10 +373,7 @@ class Worker:
                 "or launch the run again",
                 "",
             )
-        try:
-            known = self._definitions.has_asset(self._key(task.step_key))
-        except ValueError:
-            known = False
+        known = self._definitions.has_step(task.step_key)
         if not known:
             return ErrorInfo(
                 "UnknownAsset",
@@ -382,6 +381,11 @@ class Worker:
                 "",
             )
         return None
+
+    def _step(self, text: str) -> AssetKey | str:
+        """What `execute_step` takes for a step key: a multi-asset's op name as it is, an
+        asset key parsed (`_key`)."""
+        return text if text in self._definitions.graph.ops else self._key(text)
 
     def _key(self, text: str) -> AssetKey:
         """`text` parsed as an asset key (ValueError if malformed). Every task names its
@@ -403,6 +407,7 @@ class Worker:
         error: ErrorInfo | None = None,
         metadata: dict[str, Any] | None = None,
         logs: tuple[LogLine, ...] = (),
+        outputs: dict[str, dict[str, Any]] | None = None,
     ) -> ResultMessage:
         return ResultMessage(
             run_id=task.run_id,
@@ -415,6 +420,7 @@ class Worker:
             metadata=dict(metadata or {}),
             error=error,
             logs=logs,
+            outputs=outputs,
         )
 
 

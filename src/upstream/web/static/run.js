@@ -412,7 +412,17 @@
 
     box.innerHTML = `<div class="card-head"><h2 class="mono" title="${esc(s.step_key)}">${esc(s.step_key)}</h2>` +
       `${stepBadge(s)}<span class="count">attempt ${s.attempt}</span><span class="grow"></span>` +
-      `<a href="${assetHref(s.step_key)}">Asset</a></div><div class="detail-scroll" style="padding:12px 16px">${body}</div>`;
+      `${assetLinks(s)}</div><div class="detail-scroll" style="padding:12px 16px">${body}</div>`;
+  }
+
+  // A step's asset pages: the assets it made (a multi-asset's step, keyed by its op name,
+  // makes several), else the asset its key names.
+  function assetLinks(s) {
+    const made = s.assets || [];
+    if (!made.length || (made.length === 1 && made[0] === s.step_key)) {
+      return `<a href="${assetHref(s.step_key)}">Asset</a>`;
+    }
+    return made.map((k) => `<a href="${assetHref(k)}">${esc(k)}</a>`).join(" ");
   }
 
   // ---- Event log ----
