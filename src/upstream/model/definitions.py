@@ -14,9 +14,10 @@ from upstream.model.errors import (
     MissingUpstream,
 )
 from upstream.model.graph import AssetGraph, AssetNode
-from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey
 from upstream.model.metadata import normalize_metadata
+from upstream.model.resources import provides_io_manager
 
 __all__ = ["Definitions"]
 
@@ -88,10 +89,11 @@ class Definitions:
             manager = self.resources.get(item.io_manager_key)
             if manager is None:
                 raise MissingResource(label, item.io_manager_key, self.resources, what="IO manager")
-            if not isinstance(manager, IOManager):
+            if not provides_io_manager(manager):
                 raise DefinitionsError(
                     f"resource {item.io_manager_key!r} is used as an IO manager by {label!r} "
-                    f"but is a {type(manager).__name__}; subclass upstream.IOManager"
+                    f"but is a {type(manager).__name__}; subclass upstream.IOManager "
+                    "(or ConfigurableIOManager, or use @io_manager)"
                 )
         # deps follow the same name rule as parameters; what resolves nowhere is external
         deps = [(self._by_name(item, d.name) or d) if len(d.path) == 1 else d for d in item.deps]
