@@ -63,7 +63,7 @@ def test_fields_defaults_and_keyword_construction() -> None:
 
 def test_a_resource_is_frozen_but_private_attributes_may_be_set() -> None:
     db = Db(url="u")
-    with pytest.raises(ConfigurationError, match="frozen.*'url'.*PrivateAttr"):
+    with pytest.raises(ConfigurationError, match=r"frozen.*'url'.*PrivateAttr"):
         db.url = "v"  # type: ignore[misc]
     db._connection = "open"
     assert db._connection == "open"
@@ -102,7 +102,7 @@ def test_env_var_is_its_name_never_its_value(monkeypatch: pytest.MonkeyPatch) ->
 def test_env_var_int_is_for_int_fields() -> None:
     db = Db(url="u", pool=EnvVar.int("POOL"))
     assert db.pool.env_var_name == "POOL"  # type: ignore[attr-defined]
-    with pytest.raises(ConfigurationError, match="EnvVar.int"):
+    with pytest.raises(ConfigurationError, match=r"EnvVar\.int"):
         Db(url="u", pool=EnvVar("POOL"))
 
 

@@ -99,10 +99,14 @@ class StepLogger:
 
 
 def io_manager_for(
-    definitions: Definitions, asset: AssetsDefinition, default: IOManager
+    definitions: Definitions,
+    asset: AssetsDefinition,
+    default: IOManager,
+    resources: Mapping[str, Any] | None = None,
 ) -> IOManager:
-    """The asset's IO manager: its `io_manager_key` resource, or the executor's default."""
-    manager = definitions.resources.get(asset.io_manager_key)
+    """The asset's IO manager: its `io_manager_key` resource (from the run's set-up
+    `resources` if given), or the executor's default."""
+    manager = (definitions.resources if resources is None else resources).get(asset.io_manager_key)
     if manager is None and asset.io_manager_key == DEFAULT_IO_MANAGER_KEY:
         return default
     if not isinstance(manager, IOManager):  # Definitions validated this; be explicit anyway
@@ -144,12 +148,14 @@ class _Step:
         default_io: IOManager,
         logger: StepLogger,
         tracing: bool,
+        resources: Mapping[str, Any] | None = None,
     ) -> None:
         self.definitions, self.key, self.run_id = definitions, key, run_id
         self.attempt, self.default_io, self.logger = attempt, default_io, logger
         self.tracing = tracing
         self.asset = definitions.get_asset(key)
         self.context: AssetExecutionContext | None = None
+        self.resources = definitions.resources if resources is None else resources
 
     def inputs(self) -> list[_Input]:
         return [
@@ -157,7 +163,10 @@ class _Step:
                 parameter,
                 upstream,
                 io_manager_for(
-                    self.definitions, self.definitions.get_asset(upstream), self.default_io
+                    self.definitions,
+                    self.definitions.get_asset(upstream),
+                    self.default_io,
+                    self.resources,
                 ),
                 InputContext(
                     asset_key=upstream,
@@ -170,7 +179,7 @@ class _Step:
         ]
 
     def arguments(self, kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        resources: Mapping[str, Any] = self.definitions.resources
+        resources = self.resources
         for name in self.definitions.resource_params(self.key):
             kwargs[name] = resources[name]
         if not self.asset.takes_context:
@@ -194,7 +203,7 @@ class _Step:
             if value.value is None:
                 return metadata, None
             value = value.value
-        manager = io_manager_for(self.definitions, self.asset, self.default_io)
+        manager = io_manager_for(self.definitions, self.asset, self.default_io, self.resources)
         output = OutputContext(
             asset_key=self.key, run_id=self.run_id, definition_metadata=self.asset.metadata
         )
@@ -250,15 +259,19 @@ async def execute_step(
     default_io_manager: IOManager,
     log_sink: Callable[[LogLine], None] | None = None,
     threads: StepThreads | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> StepResult:
     """Materialize `key` once. Never raises for user errors; returns a failed result.
 
     A sync asset's step runs in one of `threads` (a worker's pool), else via
-    `anyio.to_thread`."""
+    `anyio.to_thread`. `resources` are the run's set-up resources (by default the
+    definitions' objects as they are)."""
     started = time.time()
     logger = StepLogger(log_sink)
     try:
-        step = _Step(definitions, key, run_id, attempt, default_io_manager, logger, _tracing())
+        step = _Step(
+            definitions, key, run_id, attempt, default_io_manager, logger, _tracing(), resources
+        )
         if step.asset.is_async:
             metadata = await step.run_async()
         elif threads is not None:

@@ -21,6 +21,7 @@ from pydantic import (
     SkipValidation,
     ValidationError,
 )
+from pydantic._internal._model_construction import ModelMetaclass  # the public one's type
 from pydantic_core import CoreSchema, core_schema
 
 from upstream.model.env import is_env_var
@@ -54,25 +55,31 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-class ConfigurableResourceFactory(BaseModel):
+class _ResourceMeta(ModelMetaclass):
+    """`Db(url=...)` raises `ConfigurationError` naming the class and field, and keeps an
+    `EnvVar` value as given. Here, not in `__init__`: pydantic calls an overridden `__init__`
+    from `model_validate` too, where a run's resolved values are validated."""
+
+    def __call__(cls, *args: Any, **data: Any) -> Any:
+        try:
+            instance = super().__call__(*args, **data)
+        except ValidationError as exc:
+            raise ConfigurationError(
+                f"{cls.__name__}(...): {describe_validation_error(exc)}" + _env_hint(data, exc)
+            ) from None
+        for name, value in data.items():
+            if is_env_var(value):  # pydantic kept a plain str/int; keep the EnvVar itself
+                instance.__dict__[name] = value
+        return instance
+
+
+class ConfigurableResourceFactory(BaseModel, metaclass=_ResourceMeta):
     """A configured recipe for a resource value: `create_resource(context)` makes it."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", arbitrary_types_allowed=True, ignored_types=(cached_property,)
     )
     _upstream_env: dict[str, Any] = PrivateAttr(default_factory=dict)  # field -> its EnvVar
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise ConfigurationError(
-                f"{type(self).__name__}(...): {describe_validation_error(exc)}"
-                + _env_hint(type(self), data, exc)
-            ) from None
-        for name, value in data.items():
-            if is_env_var(value):  # pydantic kept a plain str/int; keep the EnvVar itself
-                self.__dict__[name] = value
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -170,7 +177,7 @@ class PartialResource:
         return f"{self.resource_cls.__name__}.configure_at_launch()"
 
 
-def _env_hint(cls: type[BaseModel], data: Mapping[str, Any], exc: ValidationError) -> str:
+def _env_hint(data: Mapping[str, Any], exc: ValidationError) -> str:
     """Why an `EnvVar` failed validation: an `int` field needs `EnvVar.int`."""
     failed = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
     names = [name for name in failed if isinstance(data.get(name), str) and is_env_var(data[name])]
