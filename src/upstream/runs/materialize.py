@@ -41,8 +41,10 @@ class ExecuteInProcessResult:
         steps: Sequence[StepRecord],
         events: Sequence[EventRecord],
         default_io: IOManager,
+        resources: Mapping[str, Any] | None = None,
     ) -> None:
         self.definitions = definitions
+        self._resources = resources  # the run's set-up values (an IO manager's, say)
         self.run = run
         self.steps: dict[str, StepRecord] = {s.step_key: s for s in steps}
         self.events = list(events)
@@ -76,7 +78,7 @@ class ExecuteInProcessResult:
         from upstream.model.io_manager import InputContext
 
         asset = self.definitions.get_asset(asset_key)
-        manager = io_manager_for(self.definitions, asset, self._io)
+        manager = io_manager_for(self.definitions, asset, self._io, self._resources)
         return manager.load_input(
             InputContext(
                 asset_key=asset_key,
@@ -145,8 +147,10 @@ def materialize(
     else:
         definitions = Definitions(assets, resources)
     plan = build_plan(definitions.graph, selection)  # SelectionError before anything runs
-    io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or InMemoryIOManager()
+    own_io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY)
+    io = own_io if isinstance(own_io, IOManager) else InMemoryIOManager()
     exceptions: dict[str, BaseException] = {}
+    released: dict[str, Any] = {}  # the run's resources, once torn down
 
     def keep(_run_id: str, step: str, exc: BaseException) -> None:
         exceptions.setdefault(step, exc)
@@ -162,12 +166,15 @@ def materialize(
                 code_location="<in-process>",
                 concurrency=concurrency,
                 on_exception=keep,
+                on_resources_released=lambda _run_id, values: released.update(values),
             )
             steps = await storage.get_steps(record.run_id)
             events = await storage.get_events(record.run_id)
         finally:
             await storage.close()
-        return ExecuteInProcessResult(definitions, record, steps, events, io)
+        return ExecuteInProcessResult(
+            definitions, record, steps, events, io, {**definitions.resources, **released}
+        )
 
     with _heap_frozen():
         try:
