@@ -14,6 +14,7 @@ from tests.services import LOCATION, serving
 
 from upstream import (
     ConfigurableResource,
+    ConfigurationError,
     Definitions,
     EnvVar,
     InitResourceContext,
@@ -144,3 +145,8 @@ async def test_a_missing_env_var_fails_the_step_before_it_runs_naming_variable_a
     assert second_result.error.type == "ConfigurationError"
     assert "'token'" in second_result.error.message
     assert "'REPORTER_TOKEN'" in second_result.error.message
+
+
+def test_a_non_positive_idle_timeout_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="resource_idle_timeout must be positive"):
+        WorkerSettings(LOCATION, "w1", resource_idle_timeout=0)

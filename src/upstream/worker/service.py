@@ -29,6 +29,7 @@ from upstream.execution.resources import step_resource_keys
 from upstream.execution.step import user_traceback
 from upstream.execution.threads import StepThreads
 from upstream.model.definitions import Definitions
+from upstream.model.errors import ConfigurationError
 from upstream.model.io_manager import IOManager
 from upstream.model.keys import AssetKey
 from upstream.protocol import (
@@ -77,6 +78,12 @@ class WorkerSettings:
     concurrency: int = 8
     # A run's resources are torn down once none of its steps has run here for this long.
     resource_idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if not self.resource_idle_timeout > 0:
+            raise ConfigurationError(
+                f"resource_idle_timeout must be positive seconds, got {self.resource_idle_timeout}"
+            )
 
 
 @dataclass(eq=False)
