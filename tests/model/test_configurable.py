@@ -167,3 +167,29 @@ def test_legacy_resource_functions_and_direct_invocation() -> None:
     assert bare() == 7
     assert db.configured({"url": "y"}).configured_config == {"url": "y"}
     assert not db.is_configured
+
+
+def test_a_custom_init_calling_super_works_as_in_dagster() -> None:
+    """Dagster allows an `__init__` that passes the fields on to `super().__init__`."""
+
+    class Warehouse(ConfigurableResource):
+        name: str
+
+        def __init__(self, name: str, **kwargs: Any) -> None:
+            super().__init__(name=name, **kwargs)
+
+    assert Warehouse("wh").name == "wh"
+    assert Warehouse.model_validate({"name": "copy"}).name == "copy"
+
+
+def test_a_factory_is_subscripted_with_its_value_type_and_builds_it() -> None:
+    from upstream import ConfigurableResourceFactory
+
+    class ClientFactory(ConfigurableResourceFactory[Client]):
+        region: str
+
+        def create_resource(self, context: Any) -> Client:
+            return Client()
+
+    factory = ClientFactory(region="eu")
+    assert isinstance(factory.create_resource(build_init_resource_context()), Client)

@@ -108,6 +108,10 @@ class ConfigurableResourceFactory(BaseModel, metaclass=_ResourceMeta):
         for name, value in super().__repr_args__():
             yield name, env.get(name, value) if name is not None else value
 
+    def __class_getitem__(cls, item: Any) -> Any:
+        """`ConfigurableResourceFactory[Client]`, as Dagster's is generic in its value."""
+        return cls
+
     @classmethod
     def configure_at_launch(cls, **kwargs: Any) -> PartialResource:
         """This resource, its fields (those not in `kwargs`) given by the run config."""
