@@ -136,13 +136,6 @@ class ConfigurableResourceFactory(BaseModel, metaclass=_ResourceMeta):
         finally:
             self.teardown_after_execution(context)
 
-    @property
-    def env_vars(self) -> Mapping[str, Any]:
-        """The fields read from the environment: field name -> `EnvVar`."""
-        return dict(self._upstream_env) or {
-            name: value for name, value in self.__dict__.items() if is_env_var(value)
-        }
-
 
 class ConfigurableResource(ConfigurableResourceFactory):
     """Dagster's `ConfigurableResource`: declare fields, `Db(url="...")`; an asset parameter
