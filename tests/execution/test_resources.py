@@ -281,3 +281,14 @@ async def test_execute_step_injects_the_run_resources() -> None:
     assert result.success, result.error
     assert io.values[key] == "session in us"
     assert seen["context"] is made["credentials"]
+
+
+def test_get_resource_context_on_the_run_copy_only() -> None:
+    credentials = Credentials(user="ann")
+    with pytest.raises(ConfigurationError, match="no resource context"):
+        credentials.get_resource_context()
+    with open_run_resources({"credentials": credentials}, run_id="r9") as run:
+        made = run.setup(["credentials"])["credentials"]
+        assert made.get_resource_context().run_id == "r9"
+        assert run.ready(["credentials"]) == {"credentials": made}
+        assert run.ready(["credentials", "other"]) is None

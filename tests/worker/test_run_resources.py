@@ -150,3 +150,29 @@ async def test_a_missing_env_var_fails_the_step_before_it_runs_naming_variable_a
 def test_a_non_positive_idle_timeout_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="resource_idle_timeout must be positive"):
         WorkerSettings(LOCATION, "w1", resource_idle_timeout=0)
+
+
+async def test_the_resources_config_configures_a_resource_at_launch(backend: Backend) -> None:
+    """The run config's `resources` part reaches the worker's setup (one named place)."""
+
+    @asset
+    def named(warehouse: Warehouse) -> str:
+        return warehouse.name
+
+    defs = Definitions([named], resources={"warehouse": Warehouse.configure_at_launch()})
+    settings = WorkerSettings(LOCATION, "w1", concurrency=1)
+    worker = Worker(
+        defs,
+        backend.transport,
+        settings,
+        default_io_manager=(io := InMemoryIOManager()),
+        resources_config={"warehouse": {"config": {"name": "launched"}}},
+    )
+    task = TaskMessage(
+        run_id="r1", step_key="named", attempt=1, code_location=LOCATION, definitions_hash=defs.hash
+    )
+    async with serving(worker):
+        await backend.transport.publish_task(encode_tasks([task]), headers={})
+        await backend.transport.until(lambda: backend.transport.settled("task") == 1)
+    assert [r.status for r in _results(backend)] == ["success"]
+    assert list(io.values.values()) == ["launched"]

@@ -186,6 +186,7 @@ class _Resolver:
         instance._upstream_env = env  # the repr shows these fields' EnvVar, not the value
         config = {n: v for n, v in resolved.items() if n not in dependencies}
         context = self._context(config, dependencies, instance)
+        instance._upstream_context = context
         return self.stack.enter_context(instance.yield_for_execution(context))
 
     def _legacy(self, definition: ResourceDefinition, key: str | None, label: str) -> Any:
@@ -314,6 +315,14 @@ class RunResources:
         """Every value set up so far, by key (kept after `close`, e.g. for an IO manager's
         values)."""
         return dict(self._resolver.instances)
+
+    def ready(self, keys: Iterable[str]) -> dict[str, Any] | None:
+        """The values of `keys` if all are set up already, else None (no setup here)."""
+        made = self._resolver.instances
+        try:
+            return {key: made[key] for key in keys}
+        except KeyError:
+            return None
 
     def setup(self, keys: Iterable[str]) -> dict[str, Any]:
         if self.closed:

@@ -80,6 +80,7 @@ class ConfigurableResourceFactory(BaseModel, metaclass=_ResourceMeta):
         frozen=True, extra="forbid", arbitrary_types_allowed=True, ignored_types=(cached_property,)
     )
     _upstream_env: dict[str, Any] = PrivateAttr(default_factory=dict)  # field -> its EnvVar
+    _upstream_context: InitResourceContext | None = PrivateAttr(default=None)  # once set up
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -120,6 +121,15 @@ class ConfigurableResourceFactory(BaseModel, metaclass=_ResourceMeta):
     def create_resource(self, context: InitResourceContext) -> Any:
         """The value assets receive."""
         raise NotImplementedError(f"{type(self).__name__} must define create_resource")
+
+    def get_resource_context(self) -> InitResourceContext:
+        """The context this (per-run) resource was set up with."""
+        if self._upstream_context is None:
+            raise ConfigurationError(
+                f"{type(self).__name__} has no resource context: it is available on the "
+                "object an asset receives during a run, not on the one in Definitions"
+            )
+        return self._upstream_context
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Called once per run per process, before the first step that uses the resource."""

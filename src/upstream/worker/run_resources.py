@@ -62,9 +62,9 @@ class RunResourceCache:
             run = self._runs[run_id] = _Run(fresh)
         run.active += 1
         try:
-            made = run.resources.instances
-            if all(key in made for key in keys):
-                yield {key: made[key] for key in keys}
+            ready = run.resources.ready(keys)
+            if ready is not None:  # the usual case: no lock, no thread
+                yield ready
             else:
                 async with run.lock:
                     values = await anyio.to_thread.run_sync(run.resources.setup, keys)
