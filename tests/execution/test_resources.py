@@ -292,3 +292,33 @@ def test_get_resource_context_on_the_run_copy_only() -> None:
         assert made.get_resource_context().run_id == "r9"
         assert run.ready(["credentials"]) == {"credentials": made}
         assert run.ready(["credentials", "other"]) is None
+
+
+def test_an_async_yield_for_execution_runs_on_the_run_loop() -> None:
+    """As Dagster allows: the resource is entered on the loop async assets run on."""
+    import asyncio
+    from contextlib import asynccontextmanager
+
+    from upstream import materialize
+
+    class Looped(ConfigurableResource):
+        _loop: Any = PrivateAttr(default=None)
+
+        @asynccontextmanager
+        async def yield_for_execution(self, context: InitResourceContext) -> Any:  # type: ignore[override]
+            self._loop = asyncio.get_running_loop()
+            EVENTS.append("enter")
+            yield self
+            EVENTS.append("exit")
+
+    @asset
+    async def on_loop(looped: Looped) -> bool:
+        return looped._loop is asyncio.get_running_loop()
+
+    assert materialize([on_loop], resources={"looped": Looped()}).output_for("on_loop") is True
+    assert EVENTS == ["enter", "exit"]
+    with (
+        pytest.raises(ConfigurationError, match="async yield_for_execution"),
+        build_resources({"looped": Looped()}),
+    ):
+        pass

@@ -15,6 +15,7 @@ from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import anyio.from_thread
 from pydantic import TypeAdapter, ValidationError, create_model
 
 from upstream.model.configurable import (
@@ -187,7 +188,25 @@ class _Resolver:
         config = {n: v for n, v in resolved.items() if n not in dependencies}
         context = self._context(config, dependencies, instance)
         instance._upstream_context = context
-        return self.stack.enter_context(instance.yield_for_execution(context))
+        return self._enter(instance.yield_for_execution(context), label)
+
+    def _enter(self, manager: Any, label: str) -> Any:
+        """Enter `manager` on the stack; an async one (`@asynccontextmanager`) on the
+        event loop this thread was started from, as async assets run there too."""
+        assert self.stack is not None
+        if hasattr(manager, "__enter__") or not hasattr(manager, "__aenter__"):
+            return self.stack.enter_context(manager)
+        try:
+            value = anyio.from_thread.run(manager.__aenter__)
+        except RuntimeError as exc:
+            if "event loop" not in str(exc) and "worker thread" not in str(exc):
+                raise
+            raise ConfigurationError(
+                f"resource {label!r} has an async yield_for_execution, which needs a run "
+                "(materialize or a worker); it cannot be set up here"
+            ) from None
+        self.stack.callback(anyio.from_thread.run, manager.__aexit__, None, None, None)
+        return value
 
     def _legacy(self, definition: ResourceDefinition, key: str | None, label: str) -> Any:
         if definition.is_configured:
