@@ -193,3 +193,11 @@ def test_a_factory_is_subscripted_with_its_value_type_and_builds_it() -> None:
 
     factory = ClientFactory(region="eu")
     assert isinstance(factory.create_resource(build_init_resource_context()), Client)
+
+
+def test_with_init_resource_context_binds_a_context_to_a_copy() -> None:
+    db = Db(url="u")
+    context = build_init_resource_context(config={"url": "u"})
+    bound = db.with_init_resource_context(context)
+    assert bound.get_resource_context() is context
+    assert bound.url == "u" and bound is not db

@@ -131,6 +131,12 @@ class ConfigurableResourceFactory(BaseModel, metaclass=_ResourceMeta):
             )
         return self._upstream_context
 
+    def with_init_resource_context(self, context: InitResourceContext) -> Self:
+        """A copy bound to `context` (for tests: `get_resource_context()` returns it)."""
+        copy = self.model_copy()
+        copy._upstream_context = context
+        return copy
+
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Called once per run per process, before the first step that uses the resource."""
 
