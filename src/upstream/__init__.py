@@ -4,7 +4,8 @@ The public API; everything a code location or a test needs is importable from he
 """
 
 from upstream.execution import FilesystemIOManager, InMemoryIOManager
-from upstream.execution.io_managers import MissingValue
+from upstream.execution.io_managers import MissingValue, fs_io_manager, mem_io_manager
+from upstream.execution.resources import build_resources, check_resources_config
 from upstream.execution.step import InputLoadError
 from upstream.locations import CodeLocationError
 from upstream.locations.defs_folder import load_from_defs_folder
@@ -38,12 +39,27 @@ from upstream.model import (
     asset,
     observable_source_asset,
 )
+from upstream.model.configurable import (
+    ConfigurableIOManager,
+    ConfigurableIOManagerFactory,
+    ConfigurableResourceFactory,
+    ResourceDependency,
+)
+from upstream.model.env import EnvVar
 from upstream.model.errors import ConfigurationError
 from upstream.model.invocation import InvocationError, build_asset_context
 from upstream.model.lazy import definitions
 from upstream.model.logs import get_dagster_logger, get_upstream_logger
 from upstream.model.multi_asset import multi_asset
 from upstream.model.outputs import AssetOut, Output
+from upstream.model.resource_definition import (
+    InitResourceContext,
+    IOManagerDefinition,
+    ResourceDefinition,
+    build_init_resource_context,
+    io_manager,
+    resource,
+)
 from upstream.runs import (
     ExecuteInProcessResult,
     ObserveExecutionResult,
@@ -64,15 +80,21 @@ __all__ = [
     "AssetSpec",
     "AssetsDefinition",
     "CodeLocationError",
+    "ConfigurableIOManager",
+    "ConfigurableIOManagerFactory",
     "ConfigurableResource",
+    "ConfigurableResourceFactory",
     "ConfigurationError",
     "DataVersion",
     "Definitions",
     "DefinitionsError",
+    "EnvVar",
     "ExecuteInProcessResult",
     "FilesystemIOManager",
     "IOManager",
+    "IOManagerDefinition",
     "InMemoryIOManager",
+    "InitResourceContext",
     "InputContext",
     "InputLoadError",
     "InvocationError",
@@ -84,6 +106,8 @@ __all__ = [
     "OpExecutionContext",
     "Output",
     "OutputContext",
+    "ResourceDefinition",
+    "ResourceDependency",
     "ResourceParam",
     "SelectionError",
     "SourceAsset",
@@ -93,9 +117,14 @@ __all__ = [
     "__version__",
     "asset",
     "build_asset_context",
+    "build_init_resource_context",
+    "build_resources",
+    "check_resources_config",
     "definitions",
+    "fs_io_manager",
     "get_dagster_logger",
     "get_upstream_logger",
+    "io_manager",
     "load_assets_from_current_module",
     "load_assets_from_modules",
     "load_assets_from_package_module",
@@ -103,7 +132,9 @@ __all__ = [
     "load_from_defs_folder",
     "materialize",
     "materialize_to_memory",
+    "mem_io_manager",
     "multi_asset",
     "observable_source_asset",
     "observe",
+    "resource",
 ]

@@ -232,8 +232,7 @@ def test_context_gives_run_id_key_log_and_resources() -> None:
 
 
 class Warehouse(ConfigurableResource):
-    def __init__(self, name: str) -> None:
-        self.name = name
+    name: str
 
 
 def test_resources_are_injected_by_parameter_and_never_mistaken_for_assets() -> None:
@@ -249,7 +248,7 @@ def test_resources_are_injected_by_parameter_and_never_mistaken_for_assets() -> 
 
     defs = Definitions(
         assets=[warehouse, report],
-        resources={"warehouse": Warehouse("wh"), "client": {"id": "c1"}},
+        resources={"warehouse": Warehouse(name="wh"), "client": {"id": "c1"}},
     )
     assert defs.graph.parents(report.key) == ()
     assert materialize(defs).output_for("report") == "wh/c1"

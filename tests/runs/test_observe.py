@@ -21,8 +21,7 @@ from upstream import (
 
 
 class Folder(ConfigurableResource):
-    def __init__(self, files: list[str]) -> None:
-        self.files = files
+    files: list[str]
 
 
 @observable_source_asset
@@ -39,7 +38,7 @@ def daily_dump() -> DataVersion:
 
 
 def test_observe_records_each_data_version_and_metadata() -> None:
-    result = observe([drop_folder, daily_dump], resources={"folder": Folder(["a", "b"])})
+    result = observe([drop_folder, daily_dump], resources={"folder": Folder(files=["a", "b"])})
     assert result.success
     assert result.data_version_for("drop_folder") == "2"
     assert result.data_version_for("daily_dump") == "2026-12-03"
@@ -50,7 +49,7 @@ def test_observe_records_each_data_version_and_metadata() -> None:
 
 def test_observe_takes_a_selection_and_definitions() -> None:
     defs = Definitions(
-        assets=[drop_folder, daily_dump, AssetSpec("raw")], resources={"folder": Folder([])}
+        assets=[drop_folder, daily_dump, AssetSpec("raw")], resources={"folder": Folder(files=[])}
     )
     result = observe(defs, selection="group:lake")
     assert list(result.observations) == ["daily_dump"]

@@ -33,6 +33,7 @@ from upstream.transport.rabbitmq import (
 )
 from upstream.worker import Worker, WorkerSettings
 from upstream.worker.recorded import recorded_in
+from upstream.worker.run_resources import DEFAULT_IDLE_TIMEOUT
 
 __all__ = ["run_coordinator", "run_worker"]
 
@@ -56,7 +57,12 @@ async def _until_signalled(stop: Callable[[], None]) -> None:
 
 
 async def run_worker(
-    settings: ClusterSettings, location: CodeLocation, *, concurrency: int, queue: str
+    settings: ClusterSettings,
+    location: CodeLocation,
+    *,
+    concurrency: int,
+    queue: str,
+    resource_idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
 ) -> None:
     """Register the code location, then take tasks until SIGTERM drains us. The store stays
     open: a redelivered task message's steps already recorded are not run again."""
@@ -73,7 +79,7 @@ async def run_worker(
                 worker = Worker(
                     definitions,
                     transport,
-                    WorkerSettings(location.name, worker_id, concurrency),
+                    WorkerSettings(location.name, worker_id, concurrency, resource_idle_timeout),
                     default_io_manager=io,
                     recorded=recorded_in(storage),
                 )

@@ -41,6 +41,7 @@ from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
 from upstream.tracing import configure_logging, traced
 from upstream.web.schema import asset_dict, materialized_by_step, run_dict
+from upstream.worker.run_resources import DEFAULT_IDLE_TIMEOUT
 
 __all__ = ["main"]
 
@@ -198,6 +199,15 @@ def _summarize(record: RunRecord, finished: list[FinishedStep], reason: str | No
     show_default=True,
     help="Take tasks of assets with @asset(queue=NAME).",
 )
+@click.option(
+    "--resource-idle-timeout",
+    envvar="UPSTREAM_RESOURCE_IDLE_TIMEOUT",
+    default=DEFAULT_IDLE_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds a run's resources stay set up here after its last step; then they are "
+    "torn down [env UPSTREAM_RESOURCE_IDLE_TIMEOUT].",
+)
 @broker_option
 @state_options
 @log_level_option
@@ -207,6 +217,7 @@ def worker(
     file: str | None,
     concurrency: int,
     queue: str,
+    resource_idle_timeout: float,
     broker_url: str,
     database_url: str | None,
     namespace: str,
@@ -219,7 +230,14 @@ def worker(
     location = load_code_location(module, file)
     configure_logging(log_level)  # services log JSON lines to stderr (INFO: one a step)
     anyio.run(
-        functools.partial(run_worker, cluster, location, concurrency=concurrency, queue=queue)
+        functools.partial(
+            run_worker,
+            cluster,
+            location,
+            concurrency=concurrency,
+            queue=queue,
+            resource_idle_timeout=resource_idle_timeout,
+        )
     )
 
 

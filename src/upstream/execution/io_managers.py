@@ -12,8 +12,16 @@ from typing import Any
 from upstream.model.errors import UpstreamError
 from upstream.model.io_manager import InputContext, IOManager, OutputContext
 from upstream.model.keys import AssetKey
+from upstream.model.resource_definition import InitResourceContext, io_manager
 
-__all__ = ["FilesystemIOManager", "InMemoryIOManager", "MissingValue"]
+__all__ = [
+    "FilesystemIOManager",
+    "InMemoryIOManager",
+    "MissingValue",
+    "default_storage_dir",
+    "fs_io_manager",
+    "mem_io_manager",
+]
 
 # What tempfile.mkstemp uses: a new file only (never an existing one or a symlink), private.
 _TEMP_FLAGS = (
@@ -44,8 +52,8 @@ class FilesystemIOManager(IOManager):
     replaces the previous value.
     """
 
-    def __init__(self, base_dir: str | os.PathLike[str]) -> None:
-        self.base_dir = Path(base_dir)
+    def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
+        self.base_dir = Path(default_storage_dir() if base_dir is None else base_dir)
         self._base = str(self.base_dir)
 
     def path_for(self, key: AssetKey) -> str:
@@ -76,6 +84,12 @@ class FilesystemIOManager(IOManager):
                 return pickle.load(handle)
         except FileNotFoundError:
             raise MissingValue(context.asset_key, f"no file {path}") from None
+
+
+def default_storage_dir() -> str:
+    """Where values go without a `base_dir`: `storage/` under `$UPSTREAM_HOME` (else
+    `.upstream/`), as Dagster's default is its instance's storage directory."""
+    return os.path.join(os.environ.get("UPSTREAM_HOME") or ".upstream", "storage")
 
 
 def _create_temp_beside(path: str) -> tuple[int, str]:
@@ -112,3 +126,16 @@ class InMemoryIOManager(IOManager):
             if context.asset_key not in self.values:
                 raise MissingValue(context.asset_key, "not in this process's memory")
             return self.values[context.asset_key]
+
+
+@io_manager
+def fs_io_manager(init_context: InitResourceContext) -> IOManager:
+    """Dagster's `fs_io_manager`: a `FilesystemIOManager`; config `{"base_dir": ...}`."""
+    config = init_context.resource_config or {}
+    return FilesystemIOManager(base_dir=config.get("base_dir"))
+
+
+@io_manager
+def mem_io_manager(init_context: InitResourceContext) -> IOManager:
+    """Dagster's `mem_io_manager`: values in this process's memory, one store per run."""
+    return InMemoryIOManager()

@@ -111,15 +111,17 @@ def io_manager_for(
     asset: AssetsDefinition | ExternalAsset,
     default: IOManager,
     key: AssetKey | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> IOManager:
     """The IO manager of `key` (default: the asset's own key): its `io_manager_key`
     resource, or the executor's default. A multi-asset's assets may each have their own;
-    an external asset's is the one its downstreams load it with."""
+    an external asset's is the one its downstreams load it with. `resources`: the run's
+    set-up resources, if given."""
     if key is None or not isinstance(asset, AssetsDefinition):
         io_key = asset.io_manager_key
     else:
         io_key = asset.io_manager_key_for(key)
-    manager = definitions.resources.get(io_key)
+    manager = (definitions.resources if resources is None else resources).get(io_key)
     if manager is None and io_key == DEFAULT_IO_MANAGER_KEY:
         return default
     if not isinstance(manager, IOManager):  # Definitions validated this; be explicit anyway
@@ -183,6 +185,7 @@ class _Step:
         logger: StepLogger,
         tracing: bool,
         assets: Sequence[str] = (),
+        resources: Mapping[str, Any] | None = None,
     ) -> None:
         self.definitions, self.run_id = definitions, run_id
         self.attempt, self.default_io, self.logger = attempt, default_io, logger
@@ -197,6 +200,7 @@ class _Step:
         self.simple = self.asset.op_name is None and self.asset.output_required
         self._in_metadata = {p.parameter: p.metadata for p in self.asset.inputs if p.metadata}
         self.context: AssetExecutionContext | None = None
+        self.resources = definitions.resources if resources is None else resources
 
     def inputs(self) -> list[_Input]:
         out: list[_Input] = []
@@ -220,14 +224,16 @@ class _Step:
                 (
                     parameter,
                     upstream,
-                    io_manager_for(self.definitions, source, self.default_io, upstream),
+                    io_manager_for(
+                        self.definitions, source, self.default_io, upstream, self.resources
+                    ),
                     context,
                 )
             )
         return out
 
     def arguments(self, kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        resources: Mapping[str, Any] = self.definitions.resources
+        resources = self.resources
         for name in self.definitions.resource_params(self.key):
             kwargs[name] = resources[name]
         if not self.asset.takes_context:
@@ -252,7 +258,9 @@ class _Step:
         """Where `made`'s value goes (None: nothing to store)."""
         if not made.store:
             return None
-        manager = io_manager_for(self.definitions, self.asset, self.default_io, made.key)
+        manager = io_manager_for(
+            self.definitions, self.asset, self.default_io, made.key, self.resources
+        )
         definition = (
             self.asset.output(made.key).metadata
             if isinstance(self.asset, MultiAssetsDefinition)
@@ -287,7 +295,9 @@ class _Step:
                     f"a {type(value).__name__}; drop the annotation to store the value"
                 )
             return metadata, None
-        manager = io_manager_for(self.definitions, self.asset, self.default_io)
+        manager = io_manager_for(
+            self.definitions, self.asset, self.default_io, resources=self.resources
+        )
         output = OutputContext(
             asset_key=self.key,
             run_id=self.run_id,
@@ -386,18 +396,28 @@ async def execute_step(
     default_io_manager: IOManager,
     log_sink: Callable[[LogLine], None] | None = None,
     threads: StepThreads | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> StepResult:
     """Materialize `key` once: an asset key, or a step key (a multi-asset's op name, of
     which `assets` may select some keys; empty: all). Never raises for user errors;
     returns a failed result.
 
     A sync asset's step runs in one of `threads` (a worker's pool), else via
-    `anyio.to_thread`."""
+    `anyio.to_thread`. `resources` are the run's set-up resources (by default the
+    definitions' objects as they are)."""
     started = time.time()
     logger = StepLogger(log_sink)
     try:
         step = _Step(
-            definitions, key, run_id, attempt, default_io_manager, logger, _tracing(), assets
+            definitions,
+            key,
+            run_id,
+            attempt,
+            default_io_manager,
+            logger,
+            _tracing(),
+            assets,
+            resources,
         )
         if step.asset.is_async:
             metadata, outputs = await step.run_async()

@@ -15,10 +15,11 @@ from upstream.model.errors import (
 )
 from upstream.model.external import ExternalAsset, SourceAsset, to_external
 from upstream.model.graph import AssetGraph, AssetNode
-from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import normalize_metadata
 from upstream.model.multi_asset import MultiAssetsDefinition
+from upstream.model.resources import provides_io_manager
 from upstream.model.spec import AssetSpec
 
 __all__ = ["Definitions"]
@@ -177,10 +178,11 @@ class Definitions:
             manager = self.resources.get(key)
             if manager is None:
                 raise MissingResource(label, key, self.resources, what="IO manager")
-            if not isinstance(manager, IOManager):
+            if not provides_io_manager(manager):
                 raise DefinitionsError(
                     f"resource {key!r} is used as an IO manager by {label!r} "
-                    f"but is a {type(manager).__name__}; subclass upstream.IOManager"
+                    f"but is a {type(manager).__name__}; subclass upstream.IOManager "
+                    "(or ConfigurableIOManager, or use @io_manager)"
                 )
 
     def _resolve_deps(self, item: AssetsDefinition | ExternalAsset) -> list[AssetKey]:

@@ -6,17 +6,23 @@ import inspect
 import typing
 from typing import Annotated, Any, TypeVar
 
-__all__ = ["ConfigurableResource", "ResourceParam", "is_resource_annotation"]
+from upstream.model.configurable import (
+    ConfigurableIOManagerFactory,
+    ConfigurableResource,
+    ConfigurableResourceFactory,
+    PartialResource,
+)
+from upstream.model.io_manager import IOManager
+from upstream.model.resource_definition import IOManagerDefinition
+
+__all__ = [
+    "ConfigurableResource",
+    "ResourceParam",
+    "is_resource_annotation",
+    "provides_io_manager",
+]
 
 T = TypeVar("T")
-
-
-class ConfigurableResource:
-    """Base class for resources. A parameter annotated with a subclass is injected, never loaded.
-
-    Subclasses are plain classes (dataclasses welcome); upstream only needs the type to tell a
-    resource parameter from an upstream asset.
-    """
 
 
 class _ResourceMarker:
@@ -37,7 +43,13 @@ def is_resource_annotation(annotation: Any) -> bool:
     if typing.get_origin(annotation) is Annotated:
         return any(meta is _MARKER for meta in getattr(annotation, "__metadata__", ()))
     if isinstance(annotation, type):
-        from upstream.model.io_manager import IOManager
-
-        return issubclass(annotation, ConfigurableResource | IOManager)
+        return issubclass(annotation, ConfigurableResourceFactory | IOManager)
     return False
+
+
+def provides_io_manager(value: Any) -> bool:
+    """True for what may stand under an IO manager key: an `IOManager`, an `@io_manager`,
+    a `ConfigurableIOManagerFactory`, or one of those classes `.configure_at_launch()`."""
+    if isinstance(value, PartialResource):
+        return issubclass(value.resource_cls, ConfigurableIOManagerFactory | IOManager)
+    return isinstance(value, IOManager | IOManagerDefinition | ConfigurableIOManagerFactory)

@@ -23,6 +23,7 @@ from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.transport.memory import MemoryTransport
 from upstream.worker import Worker, WorkerSettings
+from upstream.worker.run_resources import ReleaseSink
 from upstream.worker.service import ExceptionSink
 
 __all__ = ["DEFAULT_CONCURRENCY", "run_embedded"]
@@ -41,10 +42,12 @@ async def run_embedded(
     observer: OutcomeObserver | None = None,
     on_exception: ExceptionSink | None = None,
     run_id: str | None = None,
+    on_resources_released: ReleaseSink | None = None,
     task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
 ) -> RunRecord:
     """Run `plan` to the end and return the final run record. Started with
-    `TaskGroup.start`, it reports the run id once the run is recorded."""
+    `TaskGroup.start`, it reports the run id once the run is recorded. The run's resources
+    are torn down when it ends (`on_resources_released` then gets their values)."""
     if concurrency < 1:
         raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
     transport = MemoryTransport()
@@ -59,6 +62,7 @@ async def run_embedded(
         ),
         default_io_manager=io_manager,
         on_exception=on_exception,
+        on_resources_released=on_resources_released,
     )
     run_id = run_id or str(uuid.uuid4())  # known before `submit` returns: see below
     handle: RunHandle | None = None

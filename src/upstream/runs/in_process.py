@@ -13,8 +13,9 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import ConfigurationError, SelectionError
 from upstream.model.external import SourceAsset
 from upstream.model.graph import AssetGraph
-from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey
+from upstream.model.resources import provides_io_manager
 from upstream.model.spec import AssetSpec
 from upstream.planning.plan import Plan, build_plan, cut_plan
 
@@ -84,7 +85,7 @@ def in_memory(definitions: Definitions) -> Definitions:
     that is an IO manager) replaced by one `InMemoryIOManager`."""
     memory = InMemoryIOManager()
     keys = {a.io_manager_key for a in definitions.assets} | {DEFAULT_IO_MANAGER_KEY}
-    keys |= {k for k, v in definitions.resources.items() if isinstance(v, IOManager)}
+    keys |= {k for k, v in definitions.resources.items() if provides_io_manager(v)}
     return Definitions(
         definitions.all_assets, {**definitions.resources, **dict.fromkeys(keys, memory)}
     )

@@ -22,6 +22,7 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import ConfigurationError, UpstreamError
 from upstream.model.external import SourceAsset
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.resources import provides_io_manager
 from upstream.model.spec import AssetSpec
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.runs.in_process import (
@@ -97,7 +98,7 @@ def materialize_to_memory(
     """`materialize` with every IO manager replaced by one in-memory IO manager, as Dagster's
     `materialize_to_memory`; passing an IO manager in `resources` is an error there, and here."""
     unsupported(run_config=run_config, instance=instance, partition_key=partition_key, tags=tags)
-    given = [k for k, v in (resources or {}).items() if isinstance(v, IOManager)]
+    given = [k for k, v in (resources or {}).items() if provides_io_manager(v)]
     if given:
         raise ConfigurationError(
             f"materialize_to_memory replaces every IO manager with an in-memory one; "
@@ -115,8 +116,10 @@ def _run(
     concurrency: int,
 ) -> ExecuteInProcessResult:
     plan = plan_for(definitions, selection)  # SelectionError before anything runs
-    io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or InMemoryIOManager()
+    own_io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY)
+    io = own_io if isinstance(own_io, IOManager) else InMemoryIOManager()
     exceptions: dict[str, BaseException] = {}
+    released: dict[str, Any] = {}  # the run's resources, once torn down
 
     def keep(_run_id: str, step: str, exc: BaseException) -> None:
         exceptions.setdefault(step, exc)
@@ -132,12 +135,15 @@ def _run(
                 code_location="<in-process>",
                 concurrency=concurrency,
                 on_exception=keep,
+                on_resources_released=lambda _run_id, values: released.update(values),
             )
             steps = await storage.get_steps(record.run_id)
             events = await storage.get_events(record.run_id)
         finally:
             await storage.close()
-        return ExecuteInProcessResult(definitions, record, steps, events, io)
+        return ExecuteInProcessResult(
+            definitions, record, steps, events, io, {**definitions.resources, **released}
+        )
 
     with _heap_frozen():
         try:

@@ -134,8 +134,10 @@ class ExecuteInProcessResult:
         steps: Sequence[StepRecord],
         events: Sequence[EventRecord],
         default_io: IOManager,
+        resources: Mapping[str, Any] | None = None,
     ) -> None:
         self.definitions = definitions
+        self._resources = resources  # the run's set-up values (an IO manager's, say)
         self.run = run
         self.steps: dict[str, StepRecord] = {s.step_key: s for s in steps}
         self.events = list(events)
@@ -185,7 +187,7 @@ class ExecuteInProcessResult:
                 "(an optional output its step did not yield)"
             )
         asset = self.definitions.get_asset(asset_key)
-        manager = io_manager_for(self.definitions, asset, self._io, asset_key)
+        manager = io_manager_for(self.definitions, asset, self._io, asset_key, self._resources)
         return manager.load_input(
             InputContext(
                 asset_key=asset_key,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +24,12 @@ import anyio
 import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from upstream.execution import ErrorInfo, LogLine, execute_step
+from upstream.execution import ErrorInfo, LogLine, StepResult, execute_step
+from upstream.execution.resources import step_resource_keys
+from upstream.execution.step import user_traceback
 from upstream.execution.threads import StepThreads
 from upstream.model.definitions import Definitions
+from upstream.model.errors import ConfigurationError
 from upstream.model.io_manager import IOManager
 from upstream.model.keys import AssetKey
 from upstream.protocol import (
@@ -42,6 +45,7 @@ from upstream.transport.base import Delivery, TransportError, WorkerTransport
 from upstream.transport.outbox import Outbox
 from upstream.transport.receive import decode_or_reject
 from upstream.worker.recorded import Recorded, still_to_run
+from upstream.worker.run_resources import DEFAULT_IDLE_TIMEOUT, ReleaseSink, RunResourceCache
 
 __all__ = ["Worker", "WorkerSettings"]
 
@@ -72,6 +76,14 @@ class WorkerSettings:
     code_location: str
     worker_id: str
     concurrency: int = 8
+    # A run's resources are torn down once none of its steps has run here for this long.
+    resource_idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if not self.resource_idle_timeout > 0:
+            raise ConfigurationError(
+                f"resource_idle_timeout must be positive seconds, got {self.resource_idle_timeout}"
+            )
 
 
 @dataclass(eq=False)
@@ -138,8 +150,18 @@ class Worker:
         default_io_manager: IOManager,
         on_exception: ExceptionSink | None = None,
         recorded: Recorded | None = None,
+        resources_config: Mapping[str, Any] | None = None,
+        on_resources_released: ReleaseSink | None = None,
     ) -> None:
         self._definitions = definitions
+        # The run config's `resources` part, for every run (at merge: each task's own).
+        self._resources_config = dict(resources_config or {})
+        self._run_resources = RunResourceCache(
+            definitions.resources,
+            idle_timeout=settings.resource_idle_timeout,
+            on_release=on_resources_released,
+        )
+        self._resource_keys: dict[AssetKey, list[str]] = {}  # per asset, once
         self._recorded = recorded  # asked only about redelivered messages
         self._transport = transport
         self._settings = settings
@@ -150,6 +172,7 @@ class Worker:
         self._running = 0  # steps executing now
         self._held: set[_Received] = set()  # task messages whose results are not all out
         self._leasing = anyio.CancelScope()  # `_lease`, canceled once `_report` returns
+        self._reaping = anyio.CancelScope()  # idle runs' teardown, likewise
         self._keys: dict[str, AssetKey] = {}  # task.step_key -> parsed, once per asset
 
     async def serve(self) -> None:
@@ -167,6 +190,7 @@ class Worker:
             async with anyio.create_task_group() as reporting:
                 reporting.start_soon(self._report, outbox)
                 reporting.start_soon(self._lease)
+                reporting.start_soon(self._reap)
                 try:
                     async with anyio.create_task_group() as running:
                         async with taken:
@@ -181,6 +205,8 @@ class Worker:
                 finally:
                     outbox.close()  # the reporter publishes what is left, then returns
         finally:
+            with anyio.CancelScope(shield=True):
+                await self._run_resources.aclose()  # the last steps' runs: teardown now
             self._threads.close()
 
     async def _take(
@@ -255,6 +281,7 @@ class Worker:
                         received.acked = True
                         await self._ack(received.delivery)  # only now are its results safe
         self._leasing.cancel()
+        self._reaping.cancel()
 
     async def _lease(self) -> None:
         """Every `LEASE_SECONDS`, say "running" for the tasks not yet run of each message
@@ -285,6 +312,10 @@ class Worker:
                         received.acked = True
                         log.info("task.leased", tasks=len(received.tasks))
                         await self._ack(received.delivery)
+
+    async def _reap(self) -> None:
+        with self._reaping:
+            await self._run_resources.reap()
 
     async def _ack(self, delivery: Delivery) -> None:
         try:
@@ -331,16 +362,25 @@ class Worker:
             bound = log.bind(run_id=task.run_id, asset_key=task.step_key)
             _USER_LOG[line.level](bound, "asset.log", message=line.message)
 
-        step = await execute_step(
-            self._definitions,
-            self._step(task.step_key),
-            assets=task.assets,
-            run_id=task.run_id,
-            attempt=task.attempt,
-            default_io_manager=self._io,
-            threads=self._threads,
-            log_sink=log_line,
-        )
+        target = self._step(task.step_key)
+        key = target if isinstance(target, AssetKey) else self._definitions.get_step(target).key
+        keys = self._resource_keys.get(key)
+        if keys is None:
+            keys = self._resource_keys[key] = step_resource_keys(self._definitions, key)
+        if keys:
+            step = await self._execute_with_resources(task, target, keys, log_line)
+        else:
+            step = await execute_step(
+                self._definitions,
+                target,
+                assets=task.assets,
+                run_id=task.run_id,
+                attempt=task.attempt,
+                default_io_manager=self._io,
+                threads=self._threads,
+                log_sink=log_line,
+                resources={},
+            )
         if step.exception is not None and self._on_exception is not None:
             self._on_exception(task.run_id, task.step_key, step.exception)
         result = self._result(
@@ -354,6 +394,34 @@ class Worker:
             outputs=step.outputs,
         )
         return result, step.exception
+
+    async def _execute_with_resources(
+        self,
+        task: TaskMessage,
+        target: AssetKey | str,
+        keys: Sequence[str],
+        log_line: Callable[[LogLine], None],
+    ) -> StepResult:
+        """The step with its run's set-up resources; a failed setup fails the step."""
+        started = time.time()
+        try:
+            async with self._run_resources.step(
+                task.run_id, keys, self._resources_config
+            ) as resources:
+                return await execute_step(
+                    self._definitions,
+                    target,
+                    assets=task.assets,
+                    run_id=task.run_id,
+                    attempt=task.attempt,
+                    default_io_manager=self._io,
+                    threads=self._threads,
+                    log_sink=log_line,
+                    resources=resources,
+                )
+        except Exception as exc:  # raised by a resource's setup, before the step ran
+            error = ErrorInfo(type(exc).__name__, str(exc), user_traceback(exc))
+            return StepResult(False, started, time.time(), error=error, exception=exc)
 
     def _refuse(self, task: TaskMessage) -> ErrorInfo | None:
         mine = self._settings.code_location
