@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, TypeAlias, overload
 
+from upstream.model.asset_attributes import check_owners, check_tags, resolve_kinds
 from upstream.model.errors import DefinitionsError
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import (
@@ -110,6 +111,8 @@ class AssetsDefinition:
         tags: Mapping[str, str],
         queue: str | None = None,
         code_version: str | None = None,
+        kinds: Iterable[str] = (),
+        owners: Sequence[str] = (),
     ) -> None:
         self.fn = fn
         self.key = key
@@ -126,6 +129,8 @@ class AssetsDefinition:
         self.queue = queue
         self.code_version = code_version or code_fingerprint(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
+        self.kinds = frozenset(kinds)  # `compute_kind` and `dagster/kind/*` tags included
+        self.owners = tuple(owners)
 
     @property
     def origin(self) -> str:
@@ -195,6 +200,9 @@ def _build(
     tags: Mapping[str, str] | None,
     queue: str | None,
     code_version: str | None,
+    compute_kind: str | None = None,
+    kinds: Iterable[str] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> AssetsDefinition:
     fn_name = getattr(fn, "__name__", repr(fn))
     if key is not None and (name is not None or key_prefix is not None):
@@ -219,6 +227,10 @@ def _build(
         raise DefinitionsError(
             f"asset {label!r}: queue {queue!r} may use only letters, digits, '_', '-' and '.'"
         )
+
+    user_tags = check_tags(label, tags)
+    all_kinds = resolve_kinds(label, kinds, compute_kind, user_tags)
+    all_owners = check_owners(label, owners)
 
     hints = _type_hints(fn)
     params = list(inspect.signature(fn).parameters.values())
@@ -273,9 +285,11 @@ def _build(
         metadata=metadata or {},
         io_manager_key=io_manager_key or DEFAULT_IO_MANAGER_KEY,
         required_resource_keys=required_resource_keys or (),
-        tags=tags or {},
+        tags=user_tags,
         queue=queue,
         code_version=code_version,
+        kinds=all_kinds,
+        owners=all_owners,
     )
 
 
@@ -299,6 +313,9 @@ def asset(
     tags: Mapping[str, str] | None = None,
     queue: str | None = None,
     code_version: str | None = None,
+    compute_kind: str | None = None,
+    kinds: Iterable[str] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -319,6 +336,9 @@ def asset(
     tags: Mapping[str, str] | None = None,
     queue: str | None = None,
     code_version: str | None = None,
+    compute_kind: str | None = None,
+    kinds: Iterable[str] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Define an asset. Parameters name upstream assets (or resources); `context` may come first.
 
@@ -327,6 +347,8 @@ def asset(
     (upstream's addition; Dagster has no equivalent). `code_version` marks the code's
     version, as in Dagster; left out, it is a fingerprint of the function's source, so a
     worker running other code than the run was planned against refuses the task.
+    `kinds` (at most three), `compute_kind` (one kind, Dagster's older keyword), `owners`
+    (emails or `team:name`) and `tags` are validated as Dagster does and shown in the UI.
     """
 
     def decorate(f: Callable[..., Any]) -> AssetsDefinition:
@@ -345,6 +367,9 @@ def asset(
             tags=tags,
             queue=queue,
             code_version=code_version,
+            compute_kind=compute_kind,
+            kinds=kinds,
+            owners=owners,
         )
 
     if fn is not None:

@@ -109,6 +109,8 @@ class Definitions:
             external_deps=tuple(d for d in deps if d not in self._assets),
             queue=item.queue,
             code_version=item.code_version,
+            kinds=tuple(sorted(item.kinds)),
+            owners=item.owners,
         )
 
     def _candidates(self, item: AssetsDefinition) -> dict[str, str]:

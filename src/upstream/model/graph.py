@@ -32,9 +32,11 @@ class AssetNode:
     external_deps: tuple[AssetKey, ...] = ()  # deps on keys no asset here produces
     queue: str | None = None  # None: the default task queue
     code_version: str = ""  # explicit, or the fingerprint of the asset's source
+    kinds: tuple[str, ...] = ()  # sorted; `compute_kind` included
+    owners: tuple[str, ...] = ()  # emails or `team:name`, in the order given
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "key": self.key.to_user_string(),
             "parents": [p.to_user_string() for p in self.parents],
             "group": self.group,
@@ -45,6 +47,12 @@ class AssetNode:
             "queue": self.queue,
             "code_version": self.code_version,
         }
+        # Written only when set, so a graph without them hashes as it did before.
+        if self.kinds:
+            out["kinds"] = list(self.kinds)
+        if self.owners:
+            out["owners"] = list(self.owners)
+        return out
 
     @staticmethod
     def from_dict(
@@ -63,6 +71,8 @@ class AssetNode:
             external_deps=tuple(map(parse_key, data.get("external_deps", ()))),
             queue=data.get("queue"),
             code_version=data.get("code_version", ""),
+            kinds=tuple(data.get("kinds", ())),  # older snapshots have neither
+            owners=tuple(data.get("owners", ())),
         )
 
 
