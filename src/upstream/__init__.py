@@ -26,6 +26,7 @@ from upstream.model import (
     asset,
 )
 from upstream.model.errors import ConfigurationError
+from upstream.planning.asset_selection import AssetSelection
 from upstream.runs import ExecuteInProcessResult, materialize
 from upstream.storage.base import StorageError
 from upstream.transport.base import TransportError
@@ -36,6 +37,7 @@ __all__ = [
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
+    "AssetSelection",
     "AssetsDefinition",
     "CodeLocationError",
     "ConfigurableResource",

@@ -1,13 +1,15 @@
-"""Dagster-style selection strings (`*sales/orders+`, `group:x`, `key:sales/*`) to asset keys.
+"""One clause of a selection string (`*sales/orders+`, `group:x`, `key:sales/*`, `tag:k=v`,
+`kind:python`, `owner:team:x`) and the keys it matches; `selection_syntax` joins clauses.
 
-One pure parser over the AssetGraph, so the CLI and jobs agree, and every error says the fix.
+A clause that matches nothing is an error naming the fix, so a typo never selects nothing.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,21 +17,33 @@ from upstream.model.errors import SelectionError, did_you_mean
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
 
-__all__ = ["select"]
+__all__ = ["FORMS", "Clause", "match_clause", "parse_clause", "resolve_clause"]
 
-_FORMS = (
-    "accepted forms: 'a' or 'prefix/a'; '+a', '++a' (parents, one '+' per level); '*a' (all "
-    "ancestors); 'a+', 'a*' (the same downstream); '*a+' and other pairs; 'group:<name>'; "
-    "'key:<glob>' or 'key:\"<glob>\"'; '*' for everything; join clauses with ','"
+FORMS = (
+    "accepted forms: 'a' or 'prefix/a'; '+a', '++a' or '2+a' (parents, one '+' per level); "
+    "'*a' (all ancestors); 'a+', 'a+2', 'a*' (the same downstream); '*a+' and other pairs; "
+    "'group:<name>'; 'key:<glob>' or 'key:\"<glob>\"'; 'tag:<key>' or 'tag:<key>=<value>'; "
+    "'kind:<kind>'; 'owner:<email or team:name>'; '*' for everything; combine with 'and', "
+    "'or', 'not', parentheses ('(a or b)+'), 'roots(...)', 'sinks(...)'; ',' is 'or'"
 )
+_FORMS = FORMS
 _MODIFIERS = "+*"
 
-Kind = Literal["key", "group", "pattern"]
-_PREFIXES: tuple[tuple[Kind, str], ...] = (("group", "group:"), ("pattern", "key:"))
+Kind = Literal["key", "group", "pattern", "tag", "kind", "owner"]
+_PREFIXES: tuple[tuple[Kind, str], ...] = (
+    ("group", "group:"),
+    ("pattern", "key:"),
+    ("tag", "tag:"),
+    ("kind", "kind:"),
+    ("owner", "owner:"),
+)
+_UP_DIGITS = re.compile(r"^(\d+)\+(?=[^+*\d])")
+_DOWN_DIGITS = re.compile(r"(?<=[^+*])\+(\d+)$")
+_TRAIL_DIGITS = re.compile(r"\+(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
-class _Clause:
+class Clause:
     """One parsed clause: what it names, and how far up/down to extend (None: all levels)."""
 
     text: str
@@ -39,60 +53,34 @@ class _Clause:
     down: int | None
 
 
-def select(graph: AssetGraph, selection: str | Sequence[str] | None) -> list[AssetKey]:
-    """Keys matched by a Dagster-style selection, in the graph's topological order.
-
-    None or "*" -> all. A list is the union of its elements, each parsed as a selection.
-    Raises `SelectionError` for an empty or malformed selection, or a clause matching nothing.
-    """
-    if selection is None:
-        return graph.keys
-    texts = [selection] if isinstance(selection, str) else list(selection)
-    if not texts:
-        raise SelectionError(f"selection is empty; {_FORMS}")
-    chosen: set[AssetKey] = set()
-    for text in texts:
-        chosen |= _select_text(graph, text)
-    return [key for key in graph.keys if key in chosen]
+def resolve_clause(graph: AssetGraph, clause: Clause) -> set[AssetKey]:
+    """The clause's matches plus the levels up and down its modifiers ask for."""
+    hits = match_clause(graph, clause)
+    return hits | graph.ancestors(hits, clause.up) | graph.descendants(hits, clause.down)
 
 
-def _select_text(graph: AssetGraph, text: str) -> set[AssetKey]:
-    if not text.strip():
-        raise SelectionError(f"selection is empty; {_FORMS}")
-    clauses = [raw.strip() for raw in text.split(",")]
-    if not all(clauses):
-        raise SelectionError(
-            f"selection {text!r} has an empty clause; remove the stray ',' "
-            "(clauses are joined by single commas)"
-        )
-    parsed_all = [None if c == "*" else _parse(c) for c in clauses]  # syntax errors first
-    chosen: set[AssetKey] = set()
-    for parsed in parsed_all:
-        if parsed is None:
-            chosen.update(graph.keys)
-            continue
-        hits = _match(graph, parsed)
-        chosen |= hits
-        chosen |= graph.ancestors(hits, parsed.up)  # depth 0 walks nothing
-        chosen |= graph.descendants(hits, parsed.down)
-    return chosen
-
-
-def _parse(clause: str) -> _Clause:
-    rest = clause.lstrip(_MODIFIERS)
-    up = _depth(clause, clause[: len(clause) - len(rest)], "upstream")
+def parse_clause(clause: str) -> Clause:
+    """Parse one clause; raises `SelectionError` naming what is wrong and the forms."""
+    digits = _UP_DIGITS.match(clause)
+    if digits:
+        rest = clause[digits.end() :]
+        up: int | None = int(digits.group(1))
+    else:
+        rest = clause.lstrip(_MODIFIERS)
+        up = _depth(clause, clause[: len(clause) - len(rest)], "upstream")
     kind: Kind = "key"
     for candidate, prefix in _PREFIXES:
         if rest.startswith(prefix):
             kind = candidate
             rest = rest[len(prefix) :]
             break
-    if rest.startswith('"'):
-        end = rest.find('"', 1)
-        if end < 0:
-            raise SelectionError(f"selection {clause!r} has an unclosed '\"'; close the quote")
-        body, trail = rest[1:end], rest[end + 1 :]
-        if trail.strip(_MODIFIERS):
+    quoted = rest.startswith('"')
+    if quoted:
+        body, trail = _parse_value(clause, rest)
+        if kind == "tag" and trail.startswith("="):  # tag:"k"="v"
+            value, trail = _parse_value(clause, trail[1:])
+            body = f"{body}={value}"
+        if trail.strip(_MODIFIERS) and not _TRAIL_DIGITS.fullmatch(trail):
             raise SelectionError(
                 f"selection {clause!r} has {trail!r} after the closing quote; only '+' or '*' "
                 f"may follow it; {_FORMS}"
@@ -101,9 +89,32 @@ def _parse(clause: str) -> _Clause:
         # Unquoted `key:` globs keep a trailing '*' as a wildcard: `key:sales/*` is a glob.
         body = rest.rstrip("+" if kind == "pattern" else _MODIFIERS)
         trail = rest[len(body) :]
-    down = _depth(clause, trail, "downstream")
+        if kind == "tag" and '="' in body:  # tag:k="v"
+            name = body.partition("=")[0]
+            value, trail = _parse_value(clause, rest[len(name) + 1 :])
+            body = f"{name}={value}"
+    by_digits = _TRAIL_DIGITS.fullmatch(trail) or (
+        None if trail or quoted else _DOWN_DIGITS.search(body)
+    )
+    if by_digits:
+        if not trail:
+            body = body[: by_digits.start()]
+        down: int | None = int(by_digits.group(1))
+    else:
+        down = _depth(clause, trail, "downstream")
     _check_body(clause, kind, body)
-    return _Clause(clause, kind, body, up, down)
+    return Clause(clause, kind, body, up, down)
+
+
+def _parse_value(clause: str, text: str) -> tuple[str, str]:
+    """A tag value after '=': quoted or bare; returns (value, what follows it)."""
+    if text.startswith('"'):
+        end = text.find('"', 1)
+        if end < 0:
+            raise SelectionError(f"selection {clause!r} has an unclosed '\"'; close the quote")
+        return text[1:end], text[end + 1 :]
+    value = text.rstrip(_MODIFIERS)
+    return value, text[len(value) :]
 
 
 def _depth(clause: str, modifier: str, side: str) -> int | None:
@@ -119,9 +130,18 @@ def _depth(clause: str, modifier: str, side: str) -> int | None:
 
 
 def _check_body(clause: str, kind: Kind, body: str) -> None:
-    what = {"key": "asset key", "group": "group name", "pattern": "key pattern"}[kind]
-    if not body:
+    what = {
+        "key": "asset key",
+        "group": "group name",
+        "pattern": "key pattern",
+        "tag": "tag key",
+        "kind": "kind",
+        "owner": "owner",
+    }[kind]
+    if not body or body.startswith("="):
         raise SelectionError(f"selection {clause!r} names no {what}; {_FORMS}")
+    if kind in ("tag", "kind", "owner"):
+        return
     if kind == "pattern":
         if "+" in body:
             raise SelectionError(
@@ -147,7 +167,10 @@ def _check_body(clause: str, kind: Kind, body: str) -> None:
             ) from None
 
 
-def _match(graph: AssetGraph, clause: _Clause) -> set[AssetKey]:
+def match_clause(graph: AssetGraph, clause: Clause) -> set[AssetKey]:
+    """The keys the clause names (no modifiers applied); nothing matched is an error."""
+    if clause.kind in ("tag", "kind", "owner"):
+        return _match_label(graph, clause)
     if clause.kind == "group":
         groups = graph.groups()
         if clause.body not in groups:
@@ -162,13 +185,34 @@ def _match(graph: AssetGraph, clause: _Clause) -> set[AssetKey]:
         hits = {key} if key in graph else set()
         is_glob = False
     if not hits:
-        hint = "" if is_glob else _suggest_key(graph, clause.body)
+        hint = "" if is_glob else suggest_key(graph, clause.body)
         hint = hint or f"known asset keys: {_listing(k.to_user_string() for k in graph.keys)}"
         raise SelectionError(f"selection {clause.text!r} matches no asset; {hint}")
     return hits
 
 
-def _suggest_key(graph: AssetGraph, text: str) -> str:
+def _match_label(graph: AssetGraph, clause: Clause) -> set[AssetKey]:
+    """`tag:k`, `tag:k=v`, `kind:x`, `owner:x`: an error naming close labels if none match."""
+    known: dict[str, set[AssetKey]] = {}
+    for node in graph.nodes:
+        if clause.kind == "tag":
+            labels = [*node.tags, *(f"{k}={v}" for k, v in node.tags.items())]
+        else:
+            labels = list(node.kinds if clause.kind == "kind" else node.owners)
+        for label in labels:
+            known.setdefault(label, set()).add(node.key)
+    hits = known.get(clause.body)
+    if clause.kind == "tag" and "=" not in clause.body:
+        # Dagster: `tag:k` matches a tag k whose value is empty (a label), not any value.
+        hits = {k for k in hits or () if graph.node(k).tags.get(clause.body) == ""}
+    if hits:
+        return set(hits)
+    what = {"tag": "tag", "kind": "kind", "owner": "owner"}[clause.kind]
+    hint = did_you_mean(clause.body, known) or f"known {what}s: {_listing(known)}"
+    raise SelectionError(f"selection {clause.text!r} matches no asset; {hint}")
+
+
+def suggest_key(graph: AssetGraph, text: str) -> str:
     """Close full keys first; else keys whose last part is close to the text's last part."""
     users = {k.to_user_string(): k for k in graph.keys}
     hint = did_you_mean(text, users)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
-from upstream.planning.selection import select
+from upstream.planning.selection import Selection, select, selection_text
 
 __all__ = ["Plan", "build_plan", "cut_plan"]
 
@@ -28,15 +28,10 @@ class Plan:
         return len(self.steps)
 
 
-def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) -> Plan:
-    """Resolve `selection` against `graph` (raises SelectionError) and cut the plan."""
-    if selection is None:
-        text = "*"
-    elif isinstance(selection, str):
-        text = selection
-    else:
-        text = ",".join(selection)
-    return cut_plan(graph, select(graph, selection), text)
+def build_plan(graph: AssetGraph, selection: Selection = None) -> Plan:
+    """Resolve `selection` (a string, a list of strings or an AssetSelection) against
+    `graph` (raises SelectionError) and cut the plan."""
+    return cut_plan(graph, select(graph, selection), selection_text(selection))
 
 
 def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
