@@ -26,6 +26,13 @@ from upstream.model import (
     asset,
 )
 from upstream.model.errors import ConfigurationError
+from upstream.model.metadata_tables import (
+    TableColumn,
+    TableColumnConstraints,
+    TableConstraints,
+    TableRecord,
+    TableSchema,
+)
 from upstream.planning.asset_selection import AssetSelection
 from upstream.runs import ExecuteInProcessResult, materialize
 from upstream.storage.base import StorageError
@@ -57,6 +64,11 @@ __all__ = [
     "ResourceParam",
     "SelectionError",
     "StorageError",
+    "TableColumn",
+    "TableColumnConstraints",
+    "TableConstraints",
+    "TableRecord",
+    "TableSchema",
     "TransportError",
     "UpstreamError",
     "__version__",
