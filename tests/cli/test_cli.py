@@ -275,6 +275,9 @@ def test_assets_list_json_shows_last_materialization(tmp_path: Path, home: Path)
         "upstreams": [],
         "external_deps": [],
         "description": "Where it all starts.",
+        "kinds": [],
+        "owners": [],
+        "tags": {},
         "last_materialization": None,
     }
     assert {item["key"]: item["upstreams"] for item in before}["after"] == ["broken"]

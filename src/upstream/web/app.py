@@ -224,7 +224,6 @@ class _Api:
         live = statuses([key], states, {key: latest} if latest else {})[key]
         item = self._asset(view, key, live, latest)
         item["definition_metadata"] = dict(node.metadata)
-        item["tags"] = dict(node.tags)
         item["code_version"] = node.code_version
         return JSONResponse(item)
 

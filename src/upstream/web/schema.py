@@ -32,6 +32,9 @@ def asset_dict(node: AssetNode, latest: Materialization | None) -> dict[str, Any
         "upstreams": [p.to_user_string() for p in node.parents],
         "external_deps": [d.to_user_string() for d in node.external_deps],
         "description": node.description,
+        "kinds": list(node.kinds),
+        "owners": list(node.owners),
+        "tags": dict(node.tags),
         "last_materialization": materialization_dict(latest),
     }
 
