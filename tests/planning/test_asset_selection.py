@@ -183,3 +183,14 @@ def test_a_selection_matching_nothing_cannot_plan() -> None:
 def test_a_bad_depth_is_refused(depth: object) -> None:
     with pytest.raises(SelectionError, match="depth"):
         AssetSelection.all().upstream(depth)  # type: ignore[arg-type]
+
+
+def test_a_recorded_selection_chooses_the_same_assets_again() -> None:
+    """A run records its selection as a string that is parsed again to re-execute it; a
+    leaf that matched nothing (fine in Python, an error as a string) records the keys."""
+    lenient = AssetSelection.groups("sales", "nope")
+    plan = build_plan(GRAPH, lenient)
+    assert plan.selection == "sales/raw,sales/orders"
+    assert set(build_plan(GRAPH, plan.selection).steps) == set(plan.steps)
+    prefixed = build_plan(GRAPH, AssetSelection.key_prefixes("finance"))
+    assert set(build_plan(GRAPH, prefixed.selection).steps) == set(prefixed.steps)

@@ -62,7 +62,7 @@ class AssetSelection(ABC):
     @staticmethod
     def key_substring(key_substring: str) -> AssetSelection:
         """Assets whose user string ('a/b') contains the substring."""
-        return _Where("key_substring", key_substring, lambda n: key_substring in n.user_key)
+        return _Where("key_substring", (key_substring,), lambda n: key_substring in n.user_key)
 
     @staticmethod
     def groups(*group_strs: str) -> AssetSelection:
@@ -71,12 +71,12 @@ class AssetSelection(ABC):
             if not isinstance(name, str):
                 raise SelectionError(f"AssetSelection.groups takes group names, got {name!r}")
         names = frozenset(group_strs)
-        return _Where("groups", ", ".join(group_strs), lambda n: n.node.group in names)
+        return _Where("groups", tuple(group_strs), lambda n: n.node.group in names)
 
     @staticmethod
     def tag(key: str, value: str) -> AssetSelection:
         """Assets whose tag `key` equals `value` (`""` for a label-style tag)."""
-        return _Where("tag", f"{key}={value}", lambda n: n.node.tags.get(key) == value)
+        return _Where("tag", (key, value), lambda n: n.node.tags.get(key) == value)
 
     @staticmethod
     def tag_string(string: str) -> AssetSelection:
@@ -91,12 +91,12 @@ class AssetSelection(ABC):
     @staticmethod
     def kind(kind: str) -> AssetSelection:
         """Assets with the kind (from `kinds=`, `compute_kind=` or a `dagster/kind/` tag)."""
-        return _Where("kind", kind, lambda n: kind in n.node.kinds)
+        return _Where("kind", (kind,), lambda n: kind in n.node.kinds)
 
     @staticmethod
     def owner(owner: str) -> AssetSelection:
         """Assets with the owner (an email or `team:name`)."""
-        return _Where("owner", owner, lambda n: owner in n.node.owners)
+        return _Where("owner", (owner,), lambda n: owner in n.node.owners)
 
     @staticmethod
     def from_string(string: str) -> AssetSelection:
@@ -293,8 +293,8 @@ class _Prefixes(AssetSelection):
 class _Where(AssetSelection):
     """A leaf matching assets by a predicate on their node (group, tag, kind, owner...)."""
 
-    def __init__(self, what: str, text: str, test: Callable[[_Node], bool]) -> None:
-        self.what, self.text, self.test = what, text, test
+    def __init__(self, what: str, values: tuple[str, ...], test: Callable[[_Node], bool]) -> None:
+        self.what, self.values, self.test = what, values, test
 
     def _resolve(self, graph: AssetGraph, allow_missing: bool) -> set[AssetKey]:
         test = self.test
@@ -302,14 +302,13 @@ class _Where(AssetSelection):
 
     def to_selection_str(self) -> str:
         if self.what == "groups":
-            names = self.text.split(", ") if self.text else []
-            return " or ".join(f"group:{_quote(g)}" for g in names) or "not *"
+            return " or ".join(f"group:{_quote(g)}" for g in self.values) or "not *"
         if self.what == "tag":
-            key, _, value = self.text.partition("=")
+            key, value = self.values
             return f"tag:{_quote(key)}" + (f"={_quote(value)}" if value else "")
         if self.what == "key_substring":
-            return f"key:{_quote('*' + self.text + '*')}"
-        return f"{self.what}:{_quote(self.text)}"
+            return f"key:{_quote('*' + self.values[0] + '*')}"
+        return f"{self.what}:{_quote(self.values[0])}"
 
     def _operand_str(self) -> str:
         text = self.to_selection_str()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
-from upstream.planning.selection import Selection, select, selection_text
+from upstream.planning.selection import Selection, recorded_text, select
 
 __all__ = ["Plan", "build_plan", "cut_plan"]
 
@@ -31,7 +31,8 @@ class Plan:
 def build_plan(graph: AssetGraph, selection: Selection = None) -> Plan:
     """Resolve `selection` (a string, a list of strings or an AssetSelection) against
     `graph` (raises SelectionError) and cut the plan."""
-    return cut_plan(graph, select(graph, selection), selection_text(selection))
+    keys = select(graph, selection)
+    return cut_plan(graph, keys, recorded_text(graph, selection, keys))
 
 
 def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:

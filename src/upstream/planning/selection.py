@@ -12,7 +12,7 @@ from upstream.planning.asset_selection import AssetSelection
 from upstream.planning.clauses import FORMS
 from upstream.planning.selection_syntax import parse_selection
 
-__all__ = ["Selection", "select", "selection_text"]
+__all__ = ["Selection", "recorded_text", "select", "selection_text"]
 
 Selection = str | Sequence[str] | AssetSelection | None
 
@@ -51,3 +51,21 @@ def selection_text(selection: Selection) -> str:
     if isinstance(selection, str):
         return selection
     return ",".join(selection)
+
+
+def recorded_text(graph: AssetGraph, selection: Selection, keys: Sequence[AssetKey]) -> str:
+    """The string a run records for `selection`, which chose `keys`: re-parsed later (to
+    re-execute, or to plan a queued cluster run) it must choose the same keys. An
+    AssetSelection's string does unless one of its leaves matched nothing (a string clause
+    that matches nothing is an error); then the keys themselves are recorded, as Dagster
+    serializes a selection to its keys."""
+    text = selection_text(selection)
+    if not isinstance(selection, AssetSelection):
+        return text
+    try:
+        again = parse_selection(text).resolve(graph)
+    except SelectionError:
+        again = None
+    if again == set(keys):
+        return text
+    return ",".join(key.to_user_string() for key in keys)
