@@ -84,7 +84,11 @@ def cli() -> None:
 
 @cli.command()
 @code_location_options
-@click.option("--select", "selection", help="Assets to run, e.g. '+daily_summary' or 'group:x'.")
+@click.option(
+    "--select",
+    "selection",
+    help="Assets to run, e.g. '+daily_summary', 'group:x' or 'kind:python and not tag:pii'.",
+)
 @click.option(
     "--concurrency",
     default=DEFAULT_CONCURRENCY,
