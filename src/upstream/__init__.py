@@ -50,6 +50,13 @@ from upstream.model.errors import ConfigurationError
 from upstream.model.invocation import InvocationError, build_asset_context
 from upstream.model.lazy import definitions
 from upstream.model.logs import get_dagster_logger, get_upstream_logger
+from upstream.model.metadata_tables import (
+    TableColumn,
+    TableColumnConstraints,
+    TableConstraints,
+    TableRecord,
+    TableSchema,
+)
 from upstream.model.multi_asset import multi_asset
 from upstream.model.outputs import AssetOut, Output
 from upstream.model.resource_definition import (
@@ -60,6 +67,7 @@ from upstream.model.resource_definition import (
     io_manager,
     resource,
 )
+from upstream.planning.asset_selection import AssetSelection
 from upstream.runs import (
     ExecuteInProcessResult,
     ObserveExecutionResult,
@@ -77,6 +85,7 @@ __all__ = [
     "AssetIn",
     "AssetKey",
     "AssetOut",
+    "AssetSelection",
     "AssetSpec",
     "AssetsDefinition",
     "CodeLocationError",
@@ -112,6 +121,11 @@ __all__ = [
     "SelectionError",
     "SourceAsset",
     "StorageError",
+    "TableColumn",
+    "TableColumnConstraints",
+    "TableConstraints",
+    "TableRecord",
+    "TableSchema",
     "TransportError",
     "UpstreamError",
     "__version__",

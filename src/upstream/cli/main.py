@@ -32,7 +32,7 @@ from upstream.cli.ui import dev, web
 from upstream.cli.views import seconds, table, when
 from upstream.coordinator.routes import WORKER_GRACE
 from upstream.locations import default_io_manager, load_code_location, upstream_home
-from upstream.model.errors import UpstreamError
+from upstream.model.errors import UpstreamError, did_you_mean
 from upstream.planning.plan import build_plan
 from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
 from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator, watching
@@ -86,7 +86,11 @@ def cli() -> None:
 
 @cli.command()
 @code_location_options
-@click.option("--select", "selection", help="Assets to run, e.g. '+daily_summary' or 'group:x'.")
+@click.option(
+    "--select",
+    "selection",
+    help="Assets to run, e.g. '+daily_summary', 'group:x' or 'kind:python and not tag:pii'.",
+)
 @click.option(
     "--concurrency",
     default=DEFAULT_CONCURRENCY,
@@ -319,6 +323,50 @@ def _last(item: dict[str, Any]) -> str:
     if seen is None:
         return "external, never observed" if item["execution_type"] == "observation" else "external"
     return f"external, observed {when(seen['timestamp'])} ({seen['data_version'] or '-'})"
+
+
+@assets.command("show")
+@click.argument("key")
+@code_location_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@state_options
+@handles_errors
+def assets_show(
+    key: str,
+    module: str | None,
+    file: str | None,
+    as_json: bool,
+    database_url: str | None,
+    namespace: str,
+) -> None:
+    """One asset: group, kinds, owners, tags, upstreams, metadata, last materialization."""
+    graph = load_code_location(module, file).definitions.graph
+    node = next((n for n in graph.nodes if n.key.to_user_string() == key.strip("/")), None)
+    if node is None:
+        known = [k.to_user_string() for k in graph.keys]
+        hint = did_you_mean(key, known) or "see `upstream assets list`"
+        raise click.UsageError(f"no asset {key!r}; {hint}")
+    cluster = cluster_settings(database_url, namespace)
+    name = node.key.to_user_string()
+    latest = (_read_storage(cluster, lambda s: s.latest_materializations([name])) or {}).get(name)
+    item = asset_dict(node, latest)
+    item["definition_metadata"] = dict(node.metadata)
+    item["code_version"] = node.code_version
+    if as_json:
+        _echo_json(item)
+        return
+    last = item["last_materialization"]
+    facts = [
+        ["key", name],
+        ["group", node.group],
+        ["description", node.description or "-"],
+        ["kinds", ", ".join(node.kinds) or "-"],
+        ["owners", ", ".join(node.owners) or "-"],
+        ["tags", ", ".join(f"{k}={v}" if v else k for k, v in node.tags.items()) or "-"],
+        ["upstreams", ", ".join(item["upstreams"]) or "-"],
+        ["last materialized", when(last["timestamp"]) if last else "never"],
+    ]
+    click.echo(table(["FIELD", "VALUE"], facts))
 
 
 @cli.group()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
+from upstream.model.asset_attributes import check_owners, check_tags, resolve_kinds
 from upstream.model.errors import DefinitionsError
 from upstream.model.invocation import invoke
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
@@ -119,6 +120,8 @@ class AssetsDefinition:
         code_version: str | None = None,
         output_required: bool = True,
         op_tags: Mapping[str, Any] | None = None,
+        kinds: Iterable[str] = (),
+        owners: Sequence[str] = (),
     ) -> None:
         self.fn = fn
         self.key = key
@@ -137,6 +140,8 @@ class AssetsDefinition:
         self.is_async = inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
         self.output_required = output_required
         self.op_tags = dict(op_tags or {})
+        self.kinds = frozenset(kinds)  # `compute_kind` and `dagster/kind/*` tags included
+        self.owners = tuple(owners)
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -268,6 +273,9 @@ def _build(
     code_version: str | None,
     output_required: bool = True,
     op_tags: Mapping[str, Any] | None = None,
+    compute_kind: str | None = None,
+    kinds: Iterable[str] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> AssetsDefinition:
     fn_name = getattr(fn, "__name__", repr(fn))
     if key is not None and (name is not None or key_prefix is not None):
@@ -293,6 +301,9 @@ def _build(
             f"asset {label!r}: queue {queue!r} may use only letters, digits, '_', '-' and '.'"
         )
 
+    user_tags = check_tags(label, tags)
+    all_kinds = resolve_kinds(label, kinds, compute_kind, user_tags)
+    all_owners = check_owners(label, owners)
     takes_context, inputs, resource_params = parse_parameters(fn, label, ins)
 
     dep_keys = []
@@ -314,11 +325,13 @@ def _build(
         metadata=metadata or {},
         io_manager_key=io_manager_key or DEFAULT_IO_MANAGER_KEY,
         required_resource_keys=required_resource_keys or (),
-        tags=tags or {},
+        tags=user_tags,
         queue=queue,
         code_version=code_version,
         output_required=output_required,
         op_tags=op_tags,
+        kinds=all_kinds,
+        owners=all_owners,
     )
 
 
@@ -344,6 +357,9 @@ def asset(
     code_version: str | None = None,
     output_required: bool = True,
     op_tags: Mapping[str, Any] | None = None,
+    compute_kind: str | None = None,
+    kinds: Iterable[str] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -366,6 +382,9 @@ def asset(
     code_version: str | None = None,
     output_required: bool = True,
     op_tags: Mapping[str, Any] | None = None,
+    compute_kind: str | None = None,
+    kinds: Iterable[str] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Define an asset. Parameters name upstream assets (or resources); `context` may come first.
 
@@ -376,6 +395,8 @@ def asset(
     worker running other code than the run was planned against refuses the task.
     `output_required=False` (a generator that may yield nothing) lets a run leave the asset
     unmaterialized; its downstreams are then skipped, as in Dagster. `op_tags` are recorded.
+    `kinds` (at most three), `compute_kind` (one kind, Dagster's older keyword), `owners`
+    (emails or `team:name`) and `tags` are validated as Dagster does and shown in the UI.
     """
 
     def decorate(f: Callable[..., Any]) -> AssetsDefinition:
@@ -396,6 +417,9 @@ def asset(
             code_version=code_version,
             output_required=output_required,
             op_tags=op_tags,
+            compute_kind=compute_kind,
+            kinds=kinds,
+            owners=owners,
         )
 
     if fn is not None:

@@ -159,6 +159,8 @@ class Definitions:
                 op=item.op_name,
                 can_subset=item.can_subset,
                 required=out.is_required,
+                kinds=tuple(sorted(out.kinds)),
+                owners=out.owners,
             )
         return AssetNode(
             key=key,
@@ -171,6 +173,8 @@ class Definitions:
             queue=item.queue,
             code_version=item.code_version,
             required=item.output_required,
+            kinds=tuple(sorted(item.kinds)),
+            owners=item.owners,
         )
 
     def _check_io_manager(self, label: str, key: str) -> None:
@@ -210,6 +214,8 @@ class Definitions:
             external_deps=tuple(d for d in deps if d not in self._known),
             code_version=item.code_version or "",
             execution_type=item.execution_type,
+            kinds=tuple(sorted(item.kinds)),
+            owners=item.owners,
         )
 
     def _candidates(self, item: AssetsDefinition | ExternalAsset) -> dict[str, str]:

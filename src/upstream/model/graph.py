@@ -41,6 +41,8 @@ class AssetNode:
     op: str | None = None  # a multi-asset's op name: its step key (None: the key's string)
     can_subset: bool = False  # a multi-asset's: may a run select some of its assets
     required: bool = True  # False: a run's step may leave this asset unmaterialized
+    kinds: tuple[str, ...] = ()  # sorted; `compute_kind` included
+    owners: tuple[str, ...] = ()  # emails or `team:name`, in the order given
 
     @property
     def is_external(self) -> bool:
@@ -70,6 +72,10 @@ class AssetNode:
             data["can_subset"] = self.can_subset
         if not self.required:
             data["required"] = False
+        if self.kinds:
+            data["kinds"] = list(self.kinds)
+        if self.owners:
+            data["owners"] = list(self.owners)
         return data
 
     @staticmethod
@@ -93,6 +99,8 @@ class AssetNode:
             op=data.get("op"),
             can_subset=bool(data.get("can_subset", False)),
             required=bool(data.get("required", True)),
+            kinds=tuple(data.get("kinds", ())),  # older snapshots have neither
+            owners=tuple(data.get("owners", ())),
         )
 
 

@@ -9,7 +9,7 @@ from upstream.model.errors import SelectionError
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
 from upstream.model.steps import step_parents
-from upstream.planning.selection import select
+from upstream.planning.selection import Selection, recorded_text, select
 
 __all__ = ["Plan", "build_plan", "check_subsets", "cut_plan", "materializable", "step_assets"]
 
@@ -47,16 +47,12 @@ class Plan:
         return len(self.steps)
 
 
-def build_plan(graph: AssetGraph, selection: str | Sequence[str] | None = None) -> Plan:
-    """Resolve `selection` against `graph` (raises SelectionError) and cut the plan."""
-    if selection is None:
-        text = "*"
-    elif isinstance(selection, str):
-        text = selection
-    else:
-        text = ",".join(selection)
-    chosen = select(graph, selection)
-    return cut_plan(graph, materializable(graph, chosen, text), text)
+def build_plan(graph: AssetGraph, selection: Selection = None) -> Plan:
+    """Resolve `selection` (a string, a list of strings or an AssetSelection) against
+    `graph` (raises SelectionError) and cut the plan."""
+    keys = select(graph, selection)
+    text = recorded_text(graph, selection, keys)
+    return cut_plan(graph, materializable(graph, keys, text), text)
 
 
 def materializable(graph: AssetGraph, keys: Sequence[AssetKey], text: str) -> list[AssetKey]:

@@ -17,6 +17,7 @@ from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey
 from upstream.model.resources import provides_io_manager
 from upstream.model.spec import AssetSpec
+from upstream.planning.asset_selection import AssetSelection
 from upstream.planning.plan import Plan, build_plan, cut_plan
 
 __all__ = [
@@ -95,7 +96,7 @@ def plan_for(definitions: Definitions, selection: CoercibleToSelection) -> Plan:
     """The plan of a selection string (or clauses), of exact keys or assets, or of an
     `AssetSelection`-like object. Raises `SelectionError` before anything runs."""
     graph = definitions.graph
-    if selection is None or isinstance(selection, str):
+    if selection is None or isinstance(selection, str | AssetSelection):
         return build_plan(graph, selection)
     if isinstance(selection, ResolvableSelection):
         keys = list(selection.resolve(graph))

@@ -237,7 +237,6 @@ class _Api:
         observed = (await storage.latest_observations([key])).get(key)
         item = self._asset(view, key, live, latest, observed)
         item["definition_metadata"] = dict(node.metadata)
-        item["tags"] = dict(node.tags)
         item["code_version"] = node.code_version
         return JSONResponse(item)
 

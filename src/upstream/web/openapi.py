@@ -49,6 +49,9 @@ _SCHEMAS: dict[str, Schema] = {
         group=_STR,
         code_location=_STR,
         description=_maybe(_STR),
+        kinds=_list(_STR),
+        owners=_list(_STR),
+        tags=_OBJ,
         upstreams=_list(_STR),
         external_deps=_list(_STR),
         downstreams=_list(_STR),
@@ -129,7 +132,7 @@ _BODIES: dict[str, Schema] = {
     "asset": {
         "allOf": [
             _ref("Asset"),
-            _object(definition_metadata=_OBJ, tags=_OBJ, code_version=_STR),
+            _object(definition_metadata=_OBJ, code_version=_STR),
         ]
     },
     "materializations": _list(_ref("Materialization")),

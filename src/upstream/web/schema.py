@@ -62,6 +62,9 @@ def asset_dict(
         "upstreams": [p.to_user_string() for p in node.parents],
         "external_deps": [d.to_user_string() for d in node.external_deps],
         "description": node.description,
+        "kinds": list(node.kinds),
+        "owners": list(node.owners),
+        "tags": dict(node.tags),
         "last_materialization": materialization_dict(latest),
         # "materialization" (an @asset), "observation" or "unexecutable" (external assets)
         "execution_type": node.execution_type,

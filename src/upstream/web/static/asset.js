@@ -72,7 +72,12 @@
       ["Group", asset.group ? `<span class="pill">${esc(asset.group)}</span>` : "-"],
       ["Code location", esc(asset.code_location || "-")],
       ["Code version", asset.code_version ? `<code title="${esc(asset.code_version)}">${esc(asset.code_version)}</code>` : "-"],
-      ["Tags", tags.length ? tags.map(([k, v]) => `<span class="chip"><span class="chip-name">${esc(k)}</span> ${esc(v)}</span>`).join(" ") :
+      ["Kinds", (asset.kinds || []).length ? asset.kinds.map((k) => `<span class="chip kind">${esc(k)}</span>`).join(" ") :
+        '<span class="muted">none</span>'],
+      ["Owners", (asset.owners || []).length ? asset.owners.map((o) => (o.startsWith("team:") ?
+        `<span class="chip owner">${esc(o)}</span>` : `<a class="chip owner" href="mailto:${esc(o)}">${esc(o)}</a>`)).join(" ") :
+        '<span class="muted">none</span>'],
+      ["Tags", tags.length ? tags.map(([k, v]) => `<span class="chip tag"><span class="chip-name">${esc(k)}</span> ${esc(v)}</span>`).join(" ") :
         '<span class="muted">none</span>'],
     ]) + `<h3>Definition metadata</h3>${metadata(asset.definition_metadata)}`;
 

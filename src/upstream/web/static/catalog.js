@@ -34,8 +34,10 @@
       at: m ? m.timestamp : (o ? o.timestamp : null), runId: a.last_run_id || (m && m.run_id) || null,
       // an external asset never materialized here shows as such, not as "never"
       status: a.is_external && !m && (a.status || "never") === "never" ? "external" : a.status || "never",
-      rows: m ? rowCount(m.metadata) : null,
-      search: `${a.key}\n${a.group || ""}\n${a.description || ""}`.toLowerCase(),
+      rows: m ? rowCount(m.metadata) : null, kinds: a.kinds || [],
+      // kinds, owners and tags are searchable too: "python team:sales" narrows to both.
+      search: [a.key, a.group || "", a.description || "", ...(a.kinds || []), ...(a.owners || []),
+        ...Object.entries(a.tags || {}).map(([k, v]) => (v ? `${k}=${v}` : k))].join("\n").toLowerCase(),
     };
   }
 
@@ -47,7 +49,8 @@
       `<a href="${runHref(a.runId)}" title="Run ${esc(a.runId)}">${badge(a.status)}</a>` : badge(a.status);
     return `<tr data-key="${esc(a.key)}">` +
       `<td title="${esc(a.key)}"><a href="${assetHref(a.key)}">${name}</a></td>` +
-      `<td>${a.group ? `<span class="pill">${esc(a.group)}</span>` : ""}</td>` +
+      `<td>${a.group ? `<span class="pill">${esc(a.group)}</span>` : ""}` +
+      `${a.kinds.map((k) => ` <span class="chip kind" title="kind">${esc(k)}</span>`).join("")}</td>` +
       (a.description ? `<td title="${esc(a.description)}">${esc(a.description)}</td>` : '<td class="muted">-</td>') +
       (a.at == null ? '<td class="muted">never</td>' :
         `<td title="${esc(upstream.fmtAgo(a.at))}">${esc(fmtTime(a.at))}</td>`) +

@@ -59,21 +59,65 @@ const upstream = (() => {
     return `<span class="badge status-${esc(s)}">${esc(s)}</span>`;
   }
 
-  // Metadata {name: {type, value}} as a definition list; URLs become links.
+  // Metadata {name: {type, value}} as a definition list; each kind shown as Dagster's UI
+  // shows it: URLs and assets and runs as links, tables as tables, timestamps as dates.
   function renderMetadata(metadata) {
     const names = Object.keys(metadata || {});
     if (!names.length) return '<p class="muted">no metadata</p>';
     const rows = names.map((name) => {
-      const { type, value } = metadata[name];
-      let shown;
-      if (type === "url") shown = `<a href="${esc(value)}" rel="noopener noreferrer" target="_blank">${esc(value)}</a>`;
-      else if (type === "json") shown = `<code>${esc(JSON.stringify(value))}</code>`;
-      else if (type === "md") shown = `<pre class="md">${esc(value)}</pre>`;
-      else if (type === "path") shown = `<code>${esc(value)}</code>`;
-      else shown = esc(value);
-      return `<dt>${esc(name)}</dt><dd>${shown}</dd>`;
+      const { type, value } = metadata[name] || {};
+      return `<dt>${esc(name)}</dt><dd data-type="${esc(type)}">${metadataValue(type, value)}</dd>`;
     });
     return `<dl class="metadata">${rows.join("")}</dl>`;
+  }
+
+  const external = (href, text) => `<a href="${esc(href)}" rel="noopener noreferrer" target="_blank">${esc(text)}</a>`;
+  const timeTag = (ts) => (typeof ts === "number" ?
+    `<time datetime="${esc(new Date(ts * 1000).toISOString())}" title="${esc(fmtAgo(ts))}">${esc(fmtTime(ts))}</time>` : esc(ts));
+
+  // One metadata value as HTML, by its type (model/metadata.py writes these shapes).
+  function metadataValue(type, value) {
+    switch (type) {
+      case "url": return external(value, value);
+      case "json": return `<code>${esc(JSON.stringify(value))}</code>`;
+      case "md": return `<pre class="md">${esc(value)}</pre>`;
+      case "path": return `<code>${esc(value)}</code>`;
+      case "notebook": return `<code>${esc(value)}</code> <span class="pill">notebook</span>`;
+      case "int": case "float": return esc(fmtNumber(value));
+      case "bool": return esc(String(value));
+      case "null": return '<span class="muted">null</span>';
+      case "timestamp": return timeTag(value);
+      case "asset": return `<a class="meta-asset" href="${assetHref(String(value))}">${esc(value)}</a>`;
+      case "dagster_run": return `<a class="mono meta-run" href="${runHref(value)}" title="Run ${esc(value)}">${esc(shortId(value))}</a>`;
+      case "python_artifact": return `<code>${esc(`${(value || {}).module}.${(value || {}).name}`)}</code>`;
+      case "table": return metadataTable((value || {}).records || [], (value || {}).schema);
+      case "table_schema": return schemaTable(value || {});
+      default: return esc(typeof value === "object" ? JSON.stringify(value) : value);
+    }
+  }
+
+  // Rows as a table; columns from the schema when there is one, else from the rows.
+  function metadataTable(records, schema) {
+    const columns = schema && schema.columns ? schema.columns.map((c) => c.name) :
+      [...new Set(records.flatMap((r) => Object.keys(r)))];
+    const head = columns.map((c) => `<th>${esc(c)}</th>`).join("");
+    const body = records.map((r) => `<tr>${columns.map((c) => `<td>${r[c] == null ? '<span class="muted">null</span>' : esc(r[c])}</td>`).join("")}</tr>`).join("");
+    return `<table class="meta-table"><thead><tr>${head}</tr></thead><tbody>${body ||
+      `<tr><td colspan="${columns.length || 1}" class="muted">no rows</td></tr>`}</tbody></table>`;
+  }
+
+  // A schema: one row per column with its type, constraints and description.
+  function schemaTable(schema) {
+    const rows = (schema.columns || []).map((c) => {
+      const k = c.constraints || {};
+      const notes = [k.nullable === false ? "not null" : "", k.unique ? "unique" : "", ...(k.other || [])].filter(Boolean);
+      return `<tr><td>${esc(c.name)}</td><td><code>${esc(c.type)}</code></td><td>${esc(notes.join(", "))}</td>` +
+        `<td>${esc(c.description || "")}</td></tr>`;
+    }).join("");
+    const other = ((schema.constraints || {}).other || []);
+    return `<table class="meta-table meta-schema"><thead><tr><th>Column</th><th>Type</th><th>Constraints</th>` +
+      `<th>Description</th></tr></thead><tbody>${rows}</tbody></table>` +
+      (other.length ? `<p class="muted">Table constraints: ${esc(other.join("; "))}</p>` : "");
   }
 
   // Metadata as compact "name value" chips, for table cells where a <dl> is too tall.
@@ -82,14 +126,19 @@ const upstream = (() => {
     if (!names.length) return '<span class="muted">-</span>';
     return names.map((name) => {
       const { type, value } = metadata[name] || {};
-      let shown = type === "json" ? JSON.stringify(value) : String(value ?? "");
-      if ((type === "int" || type === "float") && typeof value === "number") shown = fmtNumber(value);
-      if (shown.length > 60) shown = shown.slice(0, 57) + "…";
-      const inner = type === "url"
-        ? `<a href="${esc(value)}" rel="noopener noreferrer" target="_blank">${esc(shown)}</a>` : esc(shown);
+      let inner;
+      if (type === "url") inner = external(value, clip(String(value)));
+      else if (type === "asset" || type === "dagster_run" || type === "timestamp") inner = metadataValue(type, value);
+      else if (type === "table") inner = esc(`${((value || {}).records || []).length} rows`);
+      else if (type === "table_schema") inner = esc(`${((value || {}).columns || []).length} columns`);
+      else if (type === "python_artifact") inner = esc(`${(value || {}).module}.${(value || {}).name}`);
+      else if ((type === "int" || type === "float") && typeof value === "number") inner = esc(fmtNumber(value));
+      else inner = esc(clip(type === "json" ? JSON.stringify(value) : String(value ?? "")));
       return `<span class="chip"><span class="chip-name">${esc(name)}</span> ${inner}</span>`;
     }).join(" ");
   }
+
+  const clip = (text) => (text.length > 60 ? text.slice(0, 57) + "…" : text);
 
   // 1234567 -> "1,234,567"; floats keep at most 3 decimals.
   const fmtNumber = (n) => (typeof n === "number"

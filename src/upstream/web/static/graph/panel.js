@@ -76,7 +76,9 @@ function renderPanel(i, detail, error) {
   if (error) body = `<p class="flash flash-error">${esc(error)}</p>`;
   else if (!detail) body = '<p class="loading">Loading…</p>';
   else {
+    const kinds = (detail.kinds || []).map((k) => `<span class="chip kind">${esc(k)}</span>`).join(" ");
     body = (detail.description ? `<p class="description">${esc(detail.description)}</p>` : "") +
+      (kinds ? `<p class="kinds">${kinds}</p>` : "") +
       "<h3>Latest materialization</h3>" +
       (last
         ? `<p class="muted">${esc(upstream.fmtTime(last.timestamp))} · ${esc(upstream.fmtDuration(last.duration))}` +
