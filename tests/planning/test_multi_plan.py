@@ -123,3 +123,28 @@ def test_ready_set_skips_the_readers_of_what_a_step_did_not_make() -> None:
     assert tracker.succeeded("r2") == []  # r4 was skipped with r1
     assert tracker.complete
     assert tracker.succeeded_without("m", {"r1"}) == ([], [])  # a repeat changes nothing
+
+
+def test_required_multi_asset_neighbors_adds_the_rest_of_a_non_subsettable_multi_asset() -> None:
+    from upstream import AssetOut, AssetSelection, Definitions, asset, multi_asset
+
+    @multi_asset(outs={"left": AssetOut(), "right": AssetOut()})
+    def pair() -> tuple[int, int]:
+        return 1, 2
+
+    @multi_asset(outs={"up": AssetOut(), "down": AssetOut()}, can_subset=True)
+    def loose(context):  # type: ignore[no-untyped-def]
+        yield from ()
+
+    @asset
+    def alone(left: int) -> int:
+        return left
+
+    graph = Definitions(assets=[pair, loose, alone]).graph
+    names = lambda sel: sorted(k.to_user_string() for k in sel.resolve(graph))  # noqa: E731
+    assert names(AssetSelection.keys("left").required_multi_asset_neighbors()) == [
+        "left",
+        "right",
+    ]
+    assert names(AssetSelection.keys("up").required_multi_asset_neighbors()) == ["up"]
+    assert names(AssetSelection.keys("alone").required_multi_asset_neighbors()) == ["alone"]

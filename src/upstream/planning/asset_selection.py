@@ -145,6 +145,11 @@ class AssetSelection(ABC):
         """The assets of this selection with no descendant inside it."""
         return _Ends(self, "sinks")
 
+    def required_multi_asset_neighbors(self) -> AssetSelection:
+        """This selection plus every asset of each multi-asset it touches that cannot be
+        subset (`can_subset=False`), so that a run of it may be planned."""
+        return _Neighbors(self)
+
     def __or__(self, other: AssetSelection) -> AssetSelection:
         return _Combine("or", (*_operands(self, "or"), *_operands(_check(other), "or")))
 
@@ -408,3 +413,21 @@ class _Ends(AssetSelection):
 
     def to_selection_str(self) -> str:
         return f"{self.which}({self.child.to_selection_str()})"
+
+
+class _Neighbors(AssetSelection):
+    """`required_multi_asset_neighbors()`. The string syntax has no form for it: its
+    string is its child's, and a run records the resolved keys instead (`recorded_text`)."""
+
+    def __init__(self, child: AssetSelection) -> None:
+        self.child = child
+
+    def _resolve(self, graph: AssetGraph, allow_missing: bool) -> set[AssetKey]:
+        chosen = self.child._resolve(graph, allow_missing)
+        return {n for key in chosen for n in graph.required_neighbors(key)}
+
+    def to_selection_str(self) -> str:
+        return self.child.to_selection_str()
+
+    def __repr__(self) -> str:
+        return f"AssetSelection({self.child.to_selection_str()!r}).required_multi_asset_neighbors()"
