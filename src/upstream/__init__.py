@@ -25,6 +25,7 @@ from upstream.model import (
     UpstreamError,
     asset,
 )
+from upstream.model.config import Config, PermissiveConfig, RunConfig, RunConfigError
 from upstream.model.errors import ConfigurationError
 from upstream.runs import ExecuteInProcessResult, materialize
 from upstream.storage.base import StorageError
@@ -38,6 +39,7 @@ __all__ = [
     "AssetKey",
     "AssetsDefinition",
     "CodeLocationError",
+    "Config",
     "ConfigurableResource",
     "ConfigurationError",
     "Definitions",
@@ -52,7 +54,10 @@ __all__ = [
     "MetadataValue",
     "MissingValue",
     "OutputContext",
+    "PermissiveConfig",
     "ResourceParam",
+    "RunConfig",
+    "RunConfigError",
     "SelectionError",
     "StorageError",
     "TransportError",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, TypeAlias, overload
 
+from upstream.model.config import CONFIG_PARAM, Config, config_annotation
 from upstream.model.errors import DefinitionsError
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import (
@@ -110,6 +111,7 @@ class AssetsDefinition:
         tags: Mapping[str, str],
         queue: str | None = None,
         code_version: str | None = None,
+        config: tuple[bool, type[Config] | None] = (False, None),
     ) -> None:
         self.fn = fn
         self.key = key
@@ -126,6 +128,8 @@ class AssetsDefinition:
         self.queue = queue
         self.code_version = code_version or code_fingerprint(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
+        # Whether the function takes `config`, and its Config class (None: the raw dict).
+        self.takes_config, self.config_type = config
 
     @property
     def origin(self) -> str:
@@ -170,6 +174,10 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
         return typing.get_type_hints(fn, include_extras=True)
     except Exception:  # unresolvable forward references: fall back to what is there
         return dict(getattr(fn, "__annotations__", {}))
+
+
+def _is_config_class(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, Config)
 
 
 def _is_context_param(param: inspect.Parameter, annotation: Any) -> bool:
@@ -231,6 +239,7 @@ def _build(
     ins = dict(ins or {})
     inputs: list[InputParam] = []
     resource_params: list[str] = []
+    config: tuple[bool, type[Config] | None] = (False, None)
     for param in params:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             raise DefinitionsError(
@@ -242,7 +251,16 @@ def _build(
                 f"asset {label!r}: parameter {param.name!r} is positional-only; "
                 "upstreams are passed by name"
             )
-        if param.name in ins:
+        if param.name == CONFIG_PARAM and param.name not in ins:  # Dagster's rule: by name
+            config = (True, config_annotation(label, hints.get(param.name, param.annotation)))
+        elif _is_config_class(hints.get(param.name, param.annotation)) and not (
+            is_resource_annotation(hints.get(param.name, param.annotation))
+        ):  # Dagster's ConfigurableResource is a Config too
+            raise DefinitionsError(
+                f"asset {label!r}: parameter {param.name!r} is annotated with a Config class, "
+                "but config is passed only to a parameter named 'config'; rename it"
+            )
+        elif param.name in ins:
             inputs.append(InputParam(param.name, ins.pop(param.name).resolve(param.name)))
         elif is_resource_annotation(hints.get(param.name, param.annotation)):
             resource_params.append(param.name)
@@ -276,6 +294,7 @@ def _build(
         tags=tags or {},
         queue=queue,
         code_version=code_version,
+        config=config,
     )
 
 

@@ -1,0 +1,52 @@
+"""Run config checked against the assets before anything runs: every op it names is an
+asset, and every selected asset's `Config` accepts its entry (or its defaults)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from upstream.model.config import (
+    RunConfigError,
+    RunConfigInput,
+    build_config,
+    normalize_run_config,
+    op_name,
+)
+from upstream.model.definitions import Definitions
+from upstream.model.errors import did_you_mean
+
+__all__ = ["validate_run_config"]
+
+_ENTRY_KEYS = ("config",)
+
+
+def validate_run_config(
+    definitions: Definitions, run_config: RunConfigInput, steps: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The normalised run config, once it fits: raises `RunConfigError` naming the asset
+    and field. `steps` (asset keys as user strings; all assets if None) are those whose
+    config is built to check it; an entry for an asset outside them is accepted unused, so
+    a run re-executed in part keeps its config. The `resources` part is carried as is:
+    the resources' own check reads it."""
+    normalized = normalize_run_config(run_config)
+    by_op = {op_name(asset.key): asset for asset in definitions.assets}
+    for name, entry in (normalized.get("ops") or {}).items():
+        if name not in by_op:
+            hint = did_you_mean(name, by_op) or (
+                "run config names assets by op name: key parts joined by '__'"
+            )
+            raise RunConfigError(f"run config: ops names {name!r}, which is no asset; {hint}")
+        extra = [k for k in entry if k not in _ENTRY_KEYS]
+        if extra:
+            raise RunConfigError(
+                f"run config for asset {by_op[name].key.to_user_string()!r}: unknown key "
+                f"{extra[0]!r} in ops.{name}; an asset's entry holds only 'config'"
+            )
+    chosen = (
+        definitions.assets if steps is None else [definitions.get_asset(step) for step in steps]
+    )
+    for asset in chosen:
+        if asset.config_type is not None:
+            build_config(asset.config_type, normalized, asset.key)
+    return normalized
