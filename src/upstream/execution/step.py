@@ -21,6 +21,7 @@ from opentelemetry import trace
 from upstream.execution.records import ErrorInfo, LogLine, StepResult
 from upstream.execution.threads import StepThreads
 from upstream.model.asset import AssetsDefinition, MaterializeResult
+from upstream.model.config import build_config
 from upstream.model.context import AssetExecutionContext
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
@@ -144,8 +145,10 @@ class _Step:
         default_io: IOManager,
         logger: StepLogger,
         tracing: bool,
+        run_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.definitions, self.key, self.run_id = definitions, key, run_id
+        self.run_config = run_config
         self.attempt, self.default_io, self.logger = attempt, default_io, logger
         self.tracing = tracing
         self.asset = definitions.get_asset(key)
@@ -173,6 +176,8 @@ class _Step:
         resources: Mapping[str, Any] = self.definitions.resources
         for name in self.definitions.resource_params(self.key):
             kwargs[name] = resources[name]
+        if self.asset.takes_config:  # validated against this process's own Config class
+            kwargs["config"] = build_config(self.asset.config_type, self.run_config, self.key)
         if not self.asset.takes_context:
             return (), kwargs
         self.context = AssetExecutionContext(
@@ -250,15 +255,18 @@ async def execute_step(
     default_io_manager: IOManager,
     log_sink: Callable[[LogLine], None] | None = None,
     threads: StepThreads | None = None,
+    run_config: Mapping[str, Any] | None = None,
 ) -> StepResult:
     """Materialize `key` once. Never raises for user errors; returns a failed result.
 
     A sync asset's step runs in one of `threads` (a worker's pool), else via
-    `anyio.to_thread`."""
+    `anyio.to_thread`. `run_config` (normalised) holds the asset's op config, if any."""
     started = time.time()
     logger = StepLogger(log_sink)
     try:
-        step = _Step(definitions, key, run_id, attempt, default_io_manager, logger, _tracing())
+        step = _Step(
+            definitions, key, run_id, attempt, default_io_manager, logger, _tracing(), run_config
+        )
         if step.asset.is_async:
             metadata = await step.run_async()
         elif threads is not None:

@@ -36,8 +36,9 @@ __all__ = [
 # 2: a message holds a list of records; a task carries its trace. 3: a task may wait for
 # earlier tasks of its message (`after`). 4: a task drops what nothing read (`asset_key`,
 # the same as its step key; `partition`; `run_config`). 5: a result may say "running" (a
-# lease, see `LEASE_SECONDS`).
-PROTOCOL_VERSION = 5
+# lease, see `LEASE_SECONDS`). 6: a task carries the run config its step needs
+# (`run_config`: its own op entry and the resources part; msgpack maps, never pickle).
+PROTOCOL_VERSION = 6
 
 # A worker that has held a task message this long takes it under lease: it says its steps
 # are "running", acks the message (so no broker ack timeout can redeliver it, however long
@@ -58,7 +59,8 @@ class TaskMessage:
     message headers would for one task. `after` names earlier tasks of the same message
     (steps of the same run) that must succeed before this one runs; if one does not, this
     one is not run and gets no result (the coordinator skips it, as it skips every
-    descendant of a failed step)."""
+    descendant of a failed step). `run_config` is the part of the run's normalised run
+    config this step reads: `{"ops": {its op name: ...}, "resources": ...}`, or empty."""
 
     KIND: ClassVar[str] = "tasks"
     run_id: str
@@ -68,6 +70,7 @@ class TaskMessage:
     definitions_hash: str
     trace: dict[str, str] = field(default_factory=dict)
     after: tuple[str, ...] = ()
+    run_config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "definitions_hash": (str,),
     "trace": (dict,),
     "after": (list,),
+    "run_config": (dict,),
     "status": (str,),
     "started_at": (float, int),
     "ended_at": (float, int),

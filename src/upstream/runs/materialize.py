@@ -19,11 +19,13 @@ import anyio
 from upstream.execution.io_managers import InMemoryIOManager
 from upstream.execution.step import io_manager_for
 from upstream.model.asset import AssetsDefinition
+from upstream.model.config import RunConfigInput
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.planning.plan import build_plan
+from upstream.planning.run_config import validate_run_config
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
 from upstream.storage.sqlite import open_sqlite_storage
@@ -130,12 +132,15 @@ def materialize(
     resources: Mapping[str, Any] | None = None,
     raise_on_error: bool = True,
     concurrency: int = DEFAULT_CONCURRENCY,
+    run_config: RunConfigInput = None,
 ) -> ExecuteInProcessResult:
     """Materialize assets in this process and return the result.
 
     `assets` is a `Definitions` or a list of `@asset`s; `resources` add to (and override)
-    the definitions' resources. With `raise_on_error` (the default, as in Dagster) the first
-    failing asset's own exception is raised once the run has finished and been recorded.
+    the definitions' resources; `run_config` (a `RunConfig` or its plain dict) is checked
+    against the assets before anything runs. With `raise_on_error` (the default, as in
+    Dagster) the first failing asset's own exception is raised once the run has finished
+    and been recorded.
     Works inside a running event loop too (a notebook): it then runs on a helper thread.
     """
     if isinstance(assets, Definitions):
@@ -145,6 +150,7 @@ def materialize(
     else:
         definitions = Definitions(assets, resources)
     plan = build_plan(definitions.graph, selection)  # SelectionError before anything runs
+    config = validate_run_config(definitions, run_config, plan.steps)  # RunConfigError too
     io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY) or InMemoryIOManager()
     exceptions: dict[str, BaseException] = {}
 
@@ -162,6 +168,7 @@ def materialize(
                 code_location="<in-process>",
                 concurrency=concurrency,
                 on_exception=keep,
+                run_config=config,
             )
             steps = await storage.get_steps(record.run_id)
             events = await storage.get_events(record.run_id)

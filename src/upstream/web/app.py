@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,7 +285,9 @@ class _Api:
             return error(400, 'give {"selection": "<selection>"}, e.g. "*" for every asset')
         return await self._launch(check_selection(selection.strip()))
 
-    async def _launch(self, selection: str) -> Response:
+    async def _launch(
+        self, selection: str, run_config: Mapping[str, Any] | None = None
+    ) -> Response:
         view = await self.view()
         try:
             keys = [k.to_user_string() for k in select(view.graph, selection)]
@@ -298,7 +301,7 @@ class _Api:
             # One location: keep the user's words; several: each gets exactly its own keys.
             text = selection if len(by_location) == 1 else ",".join(chosen)
             try:
-                run_ids.append(await self.workspace.launch(location, text))
+                run_ids.append(await self.workspace.launch(location, text, run_config))
             except NotSupported as exc:
                 return error(409, str(exc))
             except UpstreamError as exc:
@@ -316,7 +319,7 @@ class _Api:
             )
         except NothingToReexecute as exc:
             return error(409, str(exc))
-        return await self._launch(selection)
+        return await self._launch(selection, record.run_config)  # re-execution keeps config
 
     async def cancel(self, request: Request) -> Response:
         record = await self._run(request)

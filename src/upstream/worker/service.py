@@ -339,6 +339,7 @@ class Worker:
             default_io_manager=self._io,
             threads=self._threads,
             log_sink=log_line,
+            run_config=task.run_config,
         )
         if step.exception is not None and self._on_exception is not None:
             self._on_exception(task.run_id, task.step_key, step.exception)
