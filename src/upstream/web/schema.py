@@ -71,6 +71,7 @@ def run_dict(run: RunRecord, steps: Sequence[StepRecord] | None = None) -> dict[
         "created_at": run.created_at,
         "ended_at": run.ended_at,
         "duration": run.duration,
+        "run_config": run.run_config,
     }
     if steps is not None:
         out["steps"] = [step_dict(s) for s in steps]
