@@ -15,10 +15,31 @@ from upstream.model.config import (
 )
 from upstream.model.definitions import Definitions
 from upstream.model.errors import did_you_mean
+from upstream.model.keys import AssetKey
 
-__all__ = ["validate_run_config"]
+__all__ = ["check_op_names", "validate_run_config"]
 
 _ENTRY_KEYS = ("config",)
+
+
+def check_op_names(run_config: RunConfigInput, keys: Iterable[AssetKey]) -> dict[str, Any]:
+    """The normalised run config, once every op it names is one of `keys` and each entry
+    holds only 'config'; what can be checked from the graph alone (a cluster's web UI)."""
+    normalized = normalize_run_config(run_config)
+    by_op = {op_name(key): key for key in keys}
+    for name, entry in (normalized.get("ops") or {}).items():
+        if name not in by_op:
+            hint = did_you_mean(name, by_op) or (
+                "run config names assets by op name: key parts joined by '__'"
+            )
+            raise RunConfigError(f"run config: ops names {name!r}, which is no asset; {hint}")
+        extra = [k for k in entry if k not in _ENTRY_KEYS]
+        if extra:
+            raise RunConfigError(
+                f"run config for asset {by_op[name].to_user_string()!r}: unknown key "
+                f"{extra[0]!r} in ops.{name}; an asset's entry holds only 'config'"
+            )
+    return normalized
 
 
 def validate_run_config(
@@ -29,20 +50,7 @@ def validate_run_config(
     config is built to check it; an entry for an asset outside them is accepted unused, so
     a run re-executed in part keeps its config. The `resources` part is carried as is:
     the resources' own check reads it."""
-    normalized = normalize_run_config(run_config)
-    by_op = {op_name(asset.key): asset for asset in definitions.assets}
-    for name, entry in (normalized.get("ops") or {}).items():
-        if name not in by_op:
-            hint = did_you_mean(name, by_op) or (
-                "run config names assets by op name: key parts joined by '__'"
-            )
-            raise RunConfigError(f"run config: ops names {name!r}, which is no asset; {hint}")
-        extra = [k for k in entry if k not in _ENTRY_KEYS]
-        if extra:
-            raise RunConfigError(
-                f"run config for asset {by_op[name].key.to_user_string()!r}: unknown key "
-                f"{extra[0]!r} in ops.{name}; an asset's entry holds only 'config'"
-            )
+    normalized = check_op_names(run_config, [asset.key for asset in definitions.assets])
     chosen = (
         definitions.assets if steps is None else [definitions.get_asset(step) for step in steps]
     )

@@ -283,7 +283,10 @@ class _Api:
         selection = body.get("selection")
         if not isinstance(selection, str) or not selection.strip():
             return error(400, 'give {"selection": "<selection>"}, e.g. "*" for every asset')
-        return await self._launch(check_selection(selection.strip()))
+        run_config = body.get("run_config")
+        if run_config is not None and not isinstance(run_config, dict):
+            return error(400, '"run_config" must be an object: {"ops": {...}, "resources": {...}}')
+        return await self._launch(check_selection(selection.strip()), run_config)
 
     async def _launch(
         self, selection: str, run_config: Mapping[str, Any] | None = None

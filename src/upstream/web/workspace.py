@@ -26,11 +26,11 @@ from upstream.locations import (
     forget_code_location,
     load_code_location,
 )
-from upstream.model.config import normalize_run_config
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.planning.plan import build_plan
+from upstream.planning.run_config import check_op_names
 from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
 from upstream.storage.base import RunStorage
 from upstream.storage.snapshots import graph_from_snapshot
@@ -229,11 +229,10 @@ class ClusterWorkspace:
         if current is None or current.graph is None or current.definitions_hash is None:
             raise UpstreamError(f"no worker serves code location {location!r}; start one")
         build_plan(current.graph, selection)  # a bad selection fails here, not in the cluster
-        # The config was checked against the code when first submitted (a re-execution);
-        # workers check it again against their own Config classes.
-        return await self.runs.submit(
-            location, current.definitions_hash, selection, normalize_run_config(run_config)
-        )
+        # Only op names can be checked here, from the graph; the submitter with the code
+        # (`upstream materialize`) checked fields, and workers check them with their classes.
+        config = check_op_names(run_config, current.graph.keys)
+        return await self.runs.submit(location, current.definitions_hash, selection, config)
 
     async def reload(self) -> list[LocationState]:
         raise NotSupported(
