@@ -78,3 +78,20 @@ def test_bad_config_fails_before_anything_runs() -> None:
 def test_a_selection_needs_only_its_own_config() -> None:
     result = materialize([orders, revenue, top], selection="orders,top")
     assert result.output_for("top") == [2, 3, 4]
+
+
+def test_context_op_config_is_the_config_as_a_dict_as_in_dagster() -> None:
+    seen: dict[str, object] = {}
+
+    @asset
+    def typed(context, config: TopConfig) -> None:  # type: ignore[no-untyped-def]
+        seen["typed"] = context.op_config
+
+    @asset
+    def raw(context) -> None:  # type: ignore[no-untyped-def]
+        seen["raw"] = context.op_config
+
+    materialize([typed, raw], run_config={"ops": {"raw": {"config": {"any": [1]}}}})
+    assert seen == {"typed": {"limit": 3}, "raw": {"any": [1]}}
+    materialize([typed, raw])
+    assert seen["raw"] is None

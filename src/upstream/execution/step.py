@@ -21,7 +21,7 @@ from opentelemetry import trace
 from upstream.execution.records import ErrorInfo, LogLine, StepResult
 from upstream.execution.threads import StepThreads
 from upstream.model.asset import AssetsDefinition, MaterializeResult
-from upstream.model.config import build_config
+from upstream.model.config import build_config, op_config
 from upstream.model.context import AssetExecutionContext
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
@@ -176,8 +176,11 @@ class _Step:
         resources: Mapping[str, Any] = self.definitions.resources
         for name in self.definitions.resource_params(self.key):
             kwargs[name] = resources[name]
+        config = None
         if self.asset.takes_config:  # validated against this process's own Config class
-            kwargs["config"] = build_config(self.asset.config_type, self.run_config, self.key)
+            config = kwargs["config"] = build_config(
+                self.asset.config_type, self.run_config, self.key
+            )
         if not self.asset.takes_context:
             return (), kwargs
         self.context = AssetExecutionContext(
@@ -186,6 +189,7 @@ class _Step:
             log=self.logger,
             resources=resources,
             attempt=self.attempt,
+            op_config=op_config(config, self.run_config, self.key),
         )
         return (self.context,), kwargs
 

@@ -29,6 +29,7 @@ __all__ = [
     "build_config",
     "config_annotation",
     "normalize_run_config",
+    "op_config",
     "op_name",
     "step_run_config",
 ]
@@ -194,6 +195,15 @@ def step_run_config(run_config: Mapping[str, Any], key: AssetKey) -> dict[str, A
     if run_config.get("resources"):
         out["resources"] = run_config["resources"]
     return out
+
+
+def op_config(config: Any, run_config: Mapping[str, Any] | None, key: AssetKey) -> Any:
+    """`context.op_config`, as Dagster's: the asset's Config as a dict, defaults included
+    (`config` is what its `config` parameter got, None if it has none), else its raw op
+    config from `run_config`, else None."""
+    if isinstance(config, BaseModel):
+        return config.model_dump()
+    return build_config(None, run_config, key) if run_config else None
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

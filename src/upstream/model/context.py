@@ -54,8 +54,10 @@ class AssetExecutionContext:
         log: StepLog,
         resources: Mapping[str, Any],
         attempt: int = 1,
+        op_config: Any = None,
     ) -> None:
         self.run_id = run_id
+        self.op_config = op_config  # this asset's raw run config (`ops.<op>.config`), as Dagster's
         self.asset_key = asset_key
         self.log = log
         self.resources = Resources(resources)
