@@ -158,3 +158,17 @@ def test_a_step_gets_its_own_op_entry_and_the_resources() -> None:
         "resources": {"db": {"config": {"url": "u"}}},
     }
     assert step_run_config({"ops": {"b": {}}}, AssetKey(["a"])) == {}
+
+
+def test_an_env_var_in_run_config_is_kept_by_name_never_resolved() -> None:
+    """Dagster's EnvVar (a str naming the variable, `env_var_name`) becomes {"env": NAME}."""
+
+    class EnvVar(str):
+        @property
+        def env_var_name(self) -> str:
+            return str.__str__(self)
+
+    run_config = RunConfig(resources={"db": {"config": {"url": EnvVar("DB_URL")}}})
+    assert normalize_run_config(run_config) == {
+        "resources": {"db": {"config": {"url": {"env": "DB_URL"}}}}
+    }

@@ -83,8 +83,12 @@ def config_annotation(asset: str, annotation: Any) -> type[Config] | None:
 
 def _plain(value: Any, where: str) -> Any:
     """`value` as JSON/msgpack-safe data: dicts with str keys, lists, scalars."""
-    if isinstance(value, BaseModel):
-        return _plain(value.model_dump(mode="json", exclude_unset=False), where)
+    env = getattr(type(value), "env_var_name", None)
+    if env is not None:  # an EnvVar: recorded by name, resolved only when the run starts
+        return {"env": str(getattr(value, "env_var_name", value))}
+    if isinstance(value, BaseModel):  # field by field, so an EnvVar inside stays one
+        fields = {name: getattr(value, name) for name in type(value).model_fields}
+        return _plain({**fields, **(value.model_extra or {})}, where)
     if isinstance(value, Enum):
         return value.name
     if isinstance(value, Mapping):
@@ -239,7 +243,10 @@ def _describe(
     exc: pydantic.ValidationError, label: str, where: str, config_type: type[Config]
 ) -> str:
     """pydantic's first error as one line: asset, field, what is wrong, and the fix."""
-    error = exc.errors()[0]
+    errors = exc.errors()
+    # A misspelt field shows up twice, as missing and as unknown: the unknown one can say
+    # "did you mean", so it goes first.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     field = _field_path(tuple(error["loc"]))
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     if error["type"] == "missing":
