@@ -41,21 +41,32 @@ ops:
 """
 
 
-def test_overrides_are_dotted_paths_with_yaml_values_over_files(tmp_path: Path) -> None:
+def test_files_merge_first_listed_winning_then_dotted_overrides(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(RUN_YAML)
-    (tmp_path / "b.json").write_text('{"ops": {"sales__revenue": {"config": {"rate": 3}}}}')
+    (tmp_path / "b.json").write_text(
+        '{"ops": {"sales__revenue": {"config": {"rate": 3, "extra": 1}}},'
+        ' "resources": {"db": {"config": {"url": "x"}}}}'
+    )
+    files = [tmp_path / "a.yaml", tmp_path / "b.json"]
+    assert read_run_config(files, None, []) == {  # Dagster's rule: the first file wins
+        "ops": {"sales__revenue": {"config": {"rate": 2, "label": "us", "extra": 1}}},
+        "resources": {"db": {"config": {"url": "x"}}},
+    }
     config = read_run_config(
-        [tmp_path / "a.yaml", tmp_path / "b.json"],
-        '{"resources": {"db": {"config": {"url": "x"}}}}',
+        files,
+        None,
         ["ops.sales__revenue.config.rate=4.5", "ops.top.config.tags=[a, b]", "ops.x.config.s="],
     )
     assert config == {
         "ops": {
-            "sales__revenue": {"config": {"rate": 4.5, "label": "us"}},
+            "sales__revenue": {"config": {"rate": 4.5, "label": "us", "extra": 1}},
             "top": {"config": {"tags": ["a", "b"]}},
             "x": {"config": {"s": ""}},
         },
         "resources": {"db": {"config": {"url": "x"}}},
+    }
+    assert read_run_config([], '{"ops": {}}', ["ops.a.config.b=true"]) == {
+        "ops": {"a": {"config": {"b": True}}}
     }
     assert read_run_config([], None, []) is None
     assert merge({"a": {"b": 1}}, {"a": {"c": 2}}) == {"a": {"b": 1, "c": 2}}
@@ -69,6 +80,7 @@ def test_overrides_are_dotted_paths_with_yaml_values_over_files(tmp_path: Path) 
         ([], "[1, 2]", [], "--config-json must hold a mapping"),
         ([], "{ops: [", [], "--config-json is not valid YAML or JSON at line 1"),
         (["missing.yaml"], None, [], "cannot read run config missing.yaml"),
+        (["run.yaml"], "{}", [], "give --config FILE or --config-json TEXT, not both"),
     ],
 )
 def test_bad_command_line_config_names_what_is_wrong(

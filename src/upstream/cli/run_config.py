@@ -1,5 +1,6 @@
-"""Run config from the command line: `--config run.yaml` files (YAML or JSON, merged in
-order), `--config-json TEXT`, then `-c ops.revenue.config.rate=2` overrides on top."""
+"""Run config from the command line, as Dagster's: `--config run.yaml` files (YAML or JSON,
+merged, the first listed winning) or `--config-json TEXT`; then upstream's own
+`-c ops.revenue.config.rate=2` overrides on top."""
 
 from __future__ import annotations
 
@@ -28,14 +29,14 @@ def run_config_options(fn: F) -> F:
         " (the value read as YAML: 2 is a number, true a boolean, [a, b] a list).",
     )(fn)
     fn = click.option(
-        "--config-json", "config_json", help="Run config as JSON text, applied after files."
+        "--config-json", "config_json", help="Run config as JSON text (not with --config)."
     )(fn)
     return click.option(
         "--config",
         "config_files",
         multiple=True,
         type=click.Path(dir_okay=False, path_type=Path),
-        help="Run config file, YAML or JSON; several are merged in order.",
+        help="Run config file, YAML or JSON; several are merged, the first listed winning.",
     )(fn)
 
 
@@ -95,15 +96,17 @@ def read_run_config(
     files, overrides = list(files), list(overrides)
     if not files and json_text is None and not overrides:
         return None
+    if files and json_text is not None:
+        raise RunConfigError("give --config FILE or --config-json TEXT, not both (as in Dagster)")
     config: dict[str, Any] = {}
-    for path in files:
+    for path in reversed(files):  # Dagster's rule: files listed first take precedence
         try:
             text = path.read_text()
         except OSError as exc:
             raise RunConfigError(f"cannot read run config {path}: {exc.strerror}") from None
         config = merge(config, _parse(text, f"run config {path}"))
     if json_text is not None:
-        config = merge(config, _parse(json_text, "--config-json"))
+        config = _parse(json_text, "--config-json")
     for item in overrides:
         config = _override(config, item)
     return config
