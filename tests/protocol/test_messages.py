@@ -218,3 +218,5 @@ def test_a_task_carries_its_run_config_as_plain_msgpack() -> None:
     body = encode_tasks([task])
     assert msgpack.unpackb(body)["items"][0]["run_config"] == config
     assert decode_tasks(body) == [task]
+    plain = encode_tasks([TaskMessage("run", "a", 1, "loc", "hash")])
+    assert "run_config" not in msgpack.unpackb(plain)["items"][0]  # none: not on the wire

@@ -130,7 +130,10 @@ _CHECKS: dict[type[Message], tuple[tuple[str, tuple[type, ...], bool], ...]] = {
 
 def _record(message: Message) -> dict[str, Any]:
     body = {name: getattr(message, name) for name in _NAMES[type(message)]}
-    if isinstance(message, ResultMessage):  # the two fields msgpack cannot pack as they are
+    if isinstance(message, TaskMessage):
+        if not message.run_config:  # most runs have none: no bytes for it on the wire
+            del body["run_config"]
+    elif isinstance(message, ResultMessage):  # the two fields msgpack cannot pack as they are
         if message.error is not None:
             body["error"] = [message.error.type, message.error.message, message.error.traceback]
         body["logs"] = [[line.timestamp, line.level, line.message] for line in message.logs]
