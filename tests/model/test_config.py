@@ -172,3 +172,25 @@ def test_an_env_var_in_run_config_is_kept_by_name_never_resolved() -> None:
     assert normalize_run_config(run_config) == {
         "resources": {"db": {"config": {"url": {"env": "DB_URL"}}}}
     }
+
+
+def test_an_enum_is_written_by_member_name_and_read_by_name_or_value() -> None:
+    """Dagster's run config names enum members; pydantic's value works too."""
+    from enum import Enum
+
+    class Colour(Enum):
+        RED = "red"
+        BLUE = "blue"
+
+    class Paint(Config):
+        colour: Colour = Colour.RED
+
+    class Job(Config):
+        paint: Paint = Paint()
+
+    key = AssetKey(["a"])
+    written = normalize_run_config(RunConfig(ops={"a": Job(paint=Paint(colour=Colour.BLUE))}))
+    assert written == {"ops": {"a": {"config": {"paint": {"colour": "BLUE"}}}}}
+    assert build_config(Job, written, key).paint.colour is Colour.BLUE
+    by_value = {"ops": {"a": {"config": {"paint": {"colour": "blue"}}}}}
+    assert build_config(Job, by_value, key).paint.colour is Colour.BLUE

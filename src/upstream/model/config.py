@@ -234,9 +234,26 @@ def build_config(
             f"{config_type.__name__}, got {type(raw).__name__}"
         )
     try:
-        return config_type.model_validate(dict(raw))
+        return config_type.model_validate(_enum_names(config_type, raw))
     except pydantic.ValidationError as exc:
         raise RunConfigError(_describe(exc, label, where, config_type)) from None
+
+
+def _enum_names(config_type: type[BaseModel], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """`raw` with an enum member's name taken for its value, as Dagster's run config names
+    enum members (and `RunConfig` writes them so); nested Config mappings too."""
+    out = dict(raw)
+    for name, field in config_type.model_fields.items():
+        key = field.alias or name
+        value, kind = out.get(key), field.annotation
+        if not isinstance(kind, type):
+            continue
+        if issubclass(kind, Enum) and isinstance(value, str) and value in kind.__members__:
+            if value not in {member.value for member in kind}:
+                out[key] = kind.__members__[value].value
+        elif issubclass(kind, BaseModel) and isinstance(value, Mapping):
+            out[key] = _enum_names(kind, value)
+    return out
 
 
 def _describe(
