@@ -72,6 +72,12 @@ def test_an_asset_takes_config_by_the_parameter_named_config() -> None:
         return config
 
     assert raw.takes_config and raw.config_type is None and raw.inputs == ()
+
+    @asset
+    def partly(orders: Unresolvable, config: RateConfig) -> None:  # type: ignore[name-defined]  # noqa: F821
+        ...
+
+    assert partly.config_type is RateConfig  # found although another hint did not resolve
     assert revenue(None, [1, 2], RateConfig(rate=2)) == 6.0  # direct invocation, as Dagster
 
 
@@ -85,6 +91,14 @@ def test_a_config_class_on_another_parameter_or_a_bad_annotation_is_an_error() -
 
         @asset
         def b(config: int) -> None: ...
+
+    class Local(Config):
+        x: int = 1
+
+    with pytest.raises(DefinitionsError, match=r"'Local'.*cannot be resolved.*module level"):
+
+        @asset
+        def c(config: Local) -> None: ...  # a string here: the module defers annotations
 
 
 def test_run_config_and_the_plain_dict_normalise_to_the_same_dict() -> None:

@@ -252,7 +252,8 @@ def _build(
                 "upstreams are passed by name"
             )
         if param.name == CONFIG_PARAM and param.name not in ins:  # Dagster's rule: by name
-            config = (True, config_annotation(label, hints.get(param.name, param.annotation)))
+            annotation = hints.get(param.name, param.annotation)
+            config = (True, config_annotation(label, annotation, getattr(fn, "__globals__", {})))
         elif _is_config_class(hints.get(param.name, param.annotation)) and not (
             is_resource_annotation(hints.get(param.name, param.annotation))
         ):  # Dagster's ConfigurableResource is a Config too

@@ -7,6 +7,7 @@ from it, with errors that name the asset, the field and the fix.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
 from collections.abc import Mapping
@@ -63,10 +64,18 @@ def op_name(key: AssetKey) -> str:
     return "__".join(key.path).replace("-", "_").replace(".", "_")
 
 
-def config_annotation(asset: str, annotation: Any) -> type[Config] | None:
+def config_annotation(
+    asset: str, annotation: Any, namespace: Mapping[str, Any] | None = None
+) -> type[Config] | None:
     """The `Config` class of a `config` parameter; None when it is unannotated or `dict`
-    (the op config is then passed as it is). Any other type is a definitions error."""
+    (the op config is then passed as it is). Any other type is a definitions error. A
+    string annotation (another annotation of the function did not resolve) is looked up
+    in `namespace`, the function's globals, as `typing.get_type_hints` would."""
     from upstream.model.errors import DefinitionsError
+
+    if isinstance(annotation, str) and namespace is not None:
+        with contextlib.suppress(Exception):  # left a string: reported below
+            annotation = eval(annotation, dict(namespace))  # what get_type_hints does
 
     if annotation is inspect.Parameter.empty or annotation is Any:
         return None
@@ -75,6 +84,12 @@ def config_annotation(asset: str, annotation: Any) -> type[Config] | None:
         return None
     if isinstance(annotation, type) and issubclass(annotation, Config):
         return annotation
+    if isinstance(annotation, str):
+        raise DefinitionsError(
+            f"asset {asset!r}: the annotation {annotation!r} of parameter 'config' cannot be "
+            "resolved (a class defined inside a function, under `from __future__ import "
+            "annotations`?); define the Config class at module level"
+        )
     raise DefinitionsError(
         f"asset {asset!r}: parameter 'config' is annotated {annotation!r}; annotate it with "
         "a subclass of upstream.Config (or leave it unannotated for the raw dict)"
