@@ -39,6 +39,7 @@ from upstream.model import (
     asset,
     observable_source_asset,
 )
+from upstream.model.config import Config, PermissiveConfig, RunConfig, RunConfigError
 from upstream.model.configurable import (
     ConfigurableIOManager,
     ConfigurableIOManagerFactory,
@@ -89,6 +90,7 @@ __all__ = [
     "AssetSpec",
     "AssetsDefinition",
     "CodeLocationError",
+    "Config",
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
     "ConfigurableResource",
@@ -115,9 +117,12 @@ __all__ = [
     "OpExecutionContext",
     "Output",
     "OutputContext",
+    "PermissiveConfig",
     "ResourceDefinition",
     "ResourceDependency",
     "ResourceParam",
+    "RunConfig",
+    "RunConfigError",
     "SelectionError",
     "SourceAsset",
     "StorageError",

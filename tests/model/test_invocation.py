@@ -11,6 +11,7 @@ import pytest
 
 from upstream import (
     AssetExecutionContext,
+    Config,
     ConfigurableResource,
     ConfigurationError,
     InvocationError,
@@ -100,9 +101,8 @@ def test_extra_arguments_are_an_error() -> None:
         plain(1, 2)
 
 
-class Settings:
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+class Settings(Config):
+    limit: int
 
 
 def test_a_config_parameter_is_built_from_asset_config() -> None:

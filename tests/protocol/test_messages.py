@@ -41,6 +41,7 @@ tasks = st.builds(
     definitions_hash=text,
     trace=st.dictionaries(text, text, max_size=2),
     assets=st.lists(text, max_size=3).map(tuple),
+    run_config=st.dictionaries(text, json_values, max_size=3),
 )
 results = st.builds(
     ResultMessage,
@@ -158,8 +159,8 @@ def _message(record: dict[str, Any], **envelope: Any) -> bytes:
     ("envelope", "change", "message"),
     [
         ({"v": PROTOCOL_VERSION + 1}, {}, "unsupported protocol version"),
-        ({"v": 1}, {}, "unsupported protocol version 1; this build speaks 5"),
-        ({"v": 3}, {"asset_key": "a"}, "version 3; this build speaks 5 \\(run the coordinator"),
+        ({"v": 1}, {}, "unsupported protocol version 1; this build speaks 6"),
+        ({"v": 5}, {}, "version 5; this build speaks 6 \\(run the coordinator"),
         ({"kind": "results"}, {}, "expected a tasks message"),
         ({"extra": 1}, {}, "message has unknown fields ['extra']"),
         ({}, {"attempt": "1"}, "field 'attempt' must be int"),
@@ -168,7 +169,8 @@ def _message(record: dict[str, Any], **envelope: Any) -> bytes:
         ({}, {"surprise": 1}, "item 0 has unknown fields ['surprise']"),
         ({}, {"asset_key": "a"}, "item 0 has unknown fields ['asset_key']"),
         ({}, {"partition": None}, "item 0 has unknown fields ['partition']"),
-        ({}, {"run_config": {}}, "item 0 has unknown fields ['run_config']"),
+        ({}, {"run_config": []}, "field 'run_config' must be dict"),
+        ({}, {"run_config": None}, "field 'run_config' must be dict"),
         ({}, {"run_id": None}, "field 'run_id' must be str"),
         ({}, {"after": "a"}, "field 'after' must be list"),
         ({}, {"after": [1]}, "field 'after' must be a list of str"),
@@ -209,3 +211,14 @@ def test_no_pickle_on_the_wire() -> None:
 
     with pytest.raises(ProtocolError):
         decode_tasks(pickle.dumps([TaskMessage("r", "a", 1, "l", "h")]))
+
+
+def test_a_task_carries_its_run_config_as_plain_msgpack() -> None:
+    """Run config travels as msgpack maps (no pickle): nested values come back equal."""
+    config = {"ops": {"sales__revenue": {"config": {"rate": 2.5, "tags": ["a"], "n": None}}}}
+    task = TaskMessage("run", "sales/revenue", 1, "loc", "hash", run_config=config)
+    body = encode_tasks([task])
+    assert msgpack.unpackb(body)["items"][0]["run_config"] == config
+    assert decode_tasks(body) == [task]
+    plain = encode_tasks([TaskMessage("run", "a", 1, "loc", "hash")])
+    assert "run_config" not in msgpack.unpackb(plain)["items"][0]  # none: not on the wire

@@ -57,14 +57,13 @@ def test_the_positional_order_is_dagsters() -> None:
         inspect.Parameter.KEYWORD_ONLY
     )
     assert list(inspect.signature(materialize_to_memory).parameters) == names
-    with pytest.raises(ConfigurationError, match="run_config"):
+    with pytest.raises(ConfigurationError, match="pass the selection by name"):
         materialize(ASSETS, "total")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("argument", "message"),
     [
-        ({"run_config": {"ops": {}}}, "run_config"),
         ({"instance": object()}, "no DagsterInstance"),
         ({"partition_key": "2026-01-01"}, "partitions are not supported yet"),
         ({"tags": {"team": "sales"}}, "do not record tags yet"),

@@ -75,13 +75,23 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     pg_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A schema written before the asset-states index (version 1) gains it (2), the
-    heartbeat table (3) and the observations table (4) on open, its data kept."""
-    assert LATEST_VERSION == 4
+    heartbeat table (3), the observations table (4) and run config (5, '{}' for old runs) on
+    open, its data kept."""
+    assert LATEST_VERSION == 5
     with monkeypatch.context() as older:
         older.setattr(postgres_migrations, "MIGRATIONS", postgres_migrations.MIGRATIONS[:1])
         older.setattr(postgres_migrations, "LATEST_VERSION", 1)
         async with await open_postgres_storage(PG_URL, schema=pg_schema) as storage:
-            await storage.create_run(make_run("run-1"))
+            conn = await asyncpg.connect(PG_URL)
+            try:  # the run row as the code of version 1 wrote it
+                await conn.execute(
+                    f"INSERT INTO {quote_ident(pg_schema)}.runs (run_id, status, selection,"
+                    " steps, code_location, definitions_hash, created_at)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    *("run-1", "STARTED", "*", ["asset_0", "asset_1"], "pipeline.defs", "h", T0),
+                )
+            finally:
+                await conn.close()
             await storage.record_queued("run-1", [("asset_0", 1)], T0)
         assert [v for v, _ in await versions(pg_schema)] == [1]
 
@@ -90,7 +100,9 @@ async def test_a_version_1_schema_is_upgraded_in_place(
         assert {key: s.run_status for key, s in states.items()} == {"asset_0": RunStatus.STARTED}
         assert await upgraded.coordinators() == []
         assert await upgraded.latest_observations() == {}
-    assert [v for v, _ in await versions(pg_schema)] == [1, 2, 3, 4]
+        run = await upgraded.get_run("run-1")
+        assert run is not None and run.run_config == {}
+    assert [v for v, _ in await versions(pg_schema)] == [1, 2, 3, 4, 5]
     conn = await asyncpg.connect(PG_URL)
     try:
         index = await conn.fetchval(

@@ -64,6 +64,20 @@ async def test_a_run_round_trips(storage: RunStorage) -> None:
     assert await types_of(storage) == [(None, EventType.RUN_STARTED)]
 
 
+async def test_a_run_keeps_its_run_config(storage: RunStorage) -> None:
+    """The normalised run config reads back as written, in every read of the run (get,
+    list, by status), nested values and all; an EnvVar stays a name, never a value."""
+    config = {
+        "ops": {"sales__revenue": {"config": {"rate": 2.5, "regions": ["eu", "us"], "on": True}}},
+        "resources": {"db": {"config": {"url": {"env": "DB_URL"}, "pool": None}}},
+    }
+    run = replace(make_run(), run_config=config)
+    await storage.create_run(run)
+    assert await storage.get_run("run-1") == run
+    assert (await storage.list_runs())[0].run_config == config
+    assert (await storage.unfinished_runs())[0].run_config == config
+
+
 async def test_creating_a_run_twice_changes_nothing(storage: RunStorage) -> None:
     """A repeated create_run keeps the first record and appends no second event."""
     await storage.create_run(make_run())
@@ -451,26 +465,36 @@ async def test_a_version_2_file_is_upgraded_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file written before the asset-states index (schema 2) gains it (3), the
-    heartbeat table (4) and the observations table (5) on open, data kept, and the index
-    serves `asset_states`: no scan of every step row."""
-    assert LATEST_VERSION == 5
+    heartbeat table (4), the observations table (5) and run config (6, '{}' for old runs) on
+    open, data kept, and the index serves `asset_states`: no scan of every step row."""
+    assert LATEST_VERSION == 6
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
         older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])
         older.setattr(sqlite_migrations, "LATEST_VERSION", 2)
         async with await open_sqlite_storage(path) as storage:
-            await storage.create_run(make_run())
+            pass
+        with sqlite3.connect(path) as conn:  # the run row as the code of schema 2 wrote it
+            conn.execute(
+                "INSERT INTO runs (run_id, status, selection, steps, code_location,"
+                " definitions_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ("run-1", "STARTED", "*", '["asset_0", "asset_1"]', "pipeline.defs", "h", T0),
+            )
+        conn.close()
+        async with await open_sqlite_storage(path) as storage:
             await storage.record_outcomes([success("asset_0", rows=1)])
 
     async with await open_sqlite_storage(path) as upgraded:
         assert list(await upgraded.asset_states()) == ["asset_0"]
         assert await upgraded.coordinators() == []
         assert await upgraded.latest_observations() == {}
+        run = await upgraded.get_run("run-1")
+        assert run is not None and run.run_config == {}
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
         plan = conn.execute(f"EXPLAIN QUERY PLAN {asset_states(None)}").fetchall()
     conn.close()
-    assert versions == [(1,), (2,), (3,), (4,), (5,)]
+    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,)]
     assert any("COVERING INDEX steps_by_key" in row[3] for row in plan), plan
 
 

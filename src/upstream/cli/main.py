@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import anyio
 import click
+import yaml
 
 from upstream.cli.cluster import run_coordinator, run_worker
 from upstream.cli.observe import observe
@@ -27,10 +28,12 @@ from upstream.cli.options import (
     state_options,
 )
 from upstream.cli.progress import FinishedStep, Progress, describe
+from upstream.cli.run_config import read_run_config, run_config_options
 from upstream.cli.scaffold import scaffold_project
 from upstream.cli.ui import dev, web
 from upstream.cli.views import seconds, table, when
 from upstream.coordinator.routes import WORKER_GRACE
+from upstream.execution.run_config import check_run_config
 from upstream.locations import default_io_manager, load_code_location, upstream_home
 from upstream.model.errors import UpstreamError, did_you_mean
 from upstream.planning.plan import build_plan
@@ -74,6 +77,12 @@ def _read_storage(
     return _with_storage(cluster, fn)
 
 
+def _indented_yaml(data: Any) -> str:
+    """`data` as block YAML (the form `--config` reads), indented under its heading."""
+    text = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+    return "".join(f"  {line}" for line in text.splitlines(keepends=True))
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
@@ -107,6 +116,7 @@ def cli() -> None:
     help="Seconds to wait for a coordinator on the cluster before giving up, exit 2"
     " [env UPSTREAM_COORDINATOR_TIMEOUT].",
 )
+@run_config_options
 @state_options
 @handles_errors
 def materialize(
@@ -115,12 +125,17 @@ def materialize(
     selection: str | None,
     concurrency: int,
     coordinator_timeout: float,
+    config_files: tuple[Path, ...],
+    config_json: str | None,
+    overrides: tuple[str, ...],
     database_url: str | None,
     namespace: str,
 ) -> None:
     """Materialize assets: embedded by default, or on a cluster with --database-url."""
     location = load_code_location(module, file)
     plan = build_plan(location.definitions.graph, selection)  # a bad selection: exit 2 here
+    given = read_run_config(config_files, config_json, overrides)
+    run_config = check_run_config(location.definitions, given, plan.steps)  # bad: exit 2
     cluster = cluster_settings(database_url, namespace)
     finished: list[FinishedStep] = []
     reason: str | None = None
@@ -143,13 +158,14 @@ def materialize(
                 code_location=location.name,
                 concurrency=concurrency,
                 observer=observe,
+                run_config=run_config,
             )
 
     async def on_cluster(storage: RunStorage) -> RunRecord:
         nonlocal reason
         await require_coordinator(storage, namespace, coordinator_timeout)
         run_id = await ClusterRuns(storage).submit(
-            location.name, location.definitions.hash, selection
+            location.name, location.definitions.hash, selection, run_config
         )
         click.echo(f"submitted run {run_id} to the cluster ({namespace})")
         with Progress(len(plan)) as progress:
@@ -437,6 +453,8 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
         f"duration {seconds(data['duration'])}\nselection {data['selection']}  "
         f"code location {data['code_location']}\n"
     )
+    if data["run_config"]:
+        click.echo("run config\n" + _indented_yaml(data["run_config"]))
     rows = [
         [
             s["step_key"],

@@ -11,14 +11,17 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 
 from upstream.coordinator.routes import WORKER_GRACE, Route, Unserved
+from upstream.model.config import step_run_config
+from upstream.model.keys import AssetKey
 from upstream.planning.dispatch import Costs, cut_messages
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
@@ -136,8 +139,10 @@ class Coordinator:
         code_location: str,
         definitions_hash: str,
         run_id: str | None = None,
+        run_config: Mapping[str, Any] | None = None,
     ) -> RunHandle:
-        """Record a new run as STARTED and publish its first ready set (embedded mode)."""
+        """Record a new run as STARTED and publish its first ready set (embedded mode).
+        `run_config` is normalised and checked already (`planning.run_config`)."""
         run = RunRecord(
             run_id=run_id or str(uuid.uuid4()),
             status=RunStatus.STARTED,
@@ -146,6 +151,7 @@ class Coordinator:
             code_location=code_location,
             definitions_hash=definitions_hash,
             created_at=time.time(),
+            run_config=dict(run_config or {}),
         )
         await self._storage.create_run(run)
         return await self._drive(RunHandle(run, plan, ReadySet(plan.parents)), "run.started")
@@ -630,6 +636,9 @@ class Coordinator:
             trace=trace,
             after=after,
             assets=handle.plan.assets.get(step, ()),
+            run_config=step_run_config(run.run_config, AssetKey.from_user_string(step))
+            if run.run_config
+            else {},
         )
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:

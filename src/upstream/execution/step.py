@@ -24,6 +24,7 @@ from upstream.execution.records import ErrorInfo, LogLine, StepResult
 from upstream.execution.selected import output_names, selected_keys
 from upstream.execution.threads import StepThreads
 from upstream.model.asset import AssetsDefinition, MaterializeResult
+from upstream.model.config import build_config, op_config
 from upstream.model.context import AssetExecutionContext
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
@@ -40,6 +41,7 @@ from upstream.model.metadata import normalize_metadata
 from upstream.model.multi_asset import MultiAssetsDefinition
 from upstream.model.nothing import returns_nothing
 from upstream.model.outputs import Output
+from upstream.planning.run_config import config_key
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
 
@@ -186,8 +188,10 @@ class _Step:
         tracing: bool,
         assets: Sequence[str] = (),
         resources: Mapping[str, Any] | None = None,
+        run_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.definitions, self.run_id = definitions, run_id
+        self.run_config = run_config
         self.attempt, self.default_io, self.logger = attempt, default_io, logger
         self.tracing = tracing
         if isinstance(step, AssetKey):
@@ -201,6 +205,7 @@ class _Step:
         self._in_metadata = {p.parameter: p.metadata for p in self.asset.inputs if p.metadata}
         self.context: AssetExecutionContext | None = None
         self.resources = definitions.resources if resources is None else resources
+        self.node = config_key(self.asset)  # whose entry of run config's `ops` it reads
 
     def inputs(self) -> list[_Input]:
         out: list[_Input] = []
@@ -236,6 +241,11 @@ class _Step:
         resources = self.resources
         for name in self.definitions.resource_params(self.key):
             kwargs[name] = resources[name]
+        config = None
+        if self.asset.takes_config:  # validated against this process's own Config class
+            config = kwargs["config"] = build_config(
+                self.asset.config_type, self.run_config, self.node
+            )
         if not self.asset.takes_context:
             return (), kwargs
         self.context = AssetExecutionContext(
@@ -246,6 +256,7 @@ class _Step:
             attempt=self.attempt,
             selected_asset_keys=frozenset(self.selected),
             selected_output_names=output_names(self.asset, self.selected),
+            op_config=op_config(config, self.run_config, self.node),
         )
         return (self.context,), kwargs
 
@@ -397,6 +408,7 @@ async def execute_step(
     log_sink: Callable[[LogLine], None] | None = None,
     threads: StepThreads | None = None,
     resources: Mapping[str, Any] | None = None,
+    run_config: Mapping[str, Any] | None = None,
 ) -> StepResult:
     """Materialize `key` once: an asset key, or a step key (a multi-asset's op name, of
     which `assets` may select some keys; empty: all). Never raises for user errors;
@@ -404,7 +416,8 @@ async def execute_step(
 
     A sync asset's step runs in one of `threads` (a worker's pool), else via
     `anyio.to_thread`. `resources` are the run's set-up resources (by default the
-    definitions' objects as they are)."""
+    definitions' objects as they are); `run_config` (normalised) holds the asset's op
+    config, if any."""
     started = time.time()
     logger = StepLogger(log_sink)
     try:
@@ -418,6 +431,7 @@ async def execute_step(
             _tracing(),
             assets,
             resources,
+            run_config,
         )
         if step.asset.is_async:
             metadata, outputs = await step.run_async()

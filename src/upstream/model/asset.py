@@ -13,6 +13,7 @@ from types import CodeType
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from upstream.model.asset_attributes import check_owners, check_tags, resolve_kinds
+from upstream.model.config import CONFIG_PARAM, Config, config_annotation
 from upstream.model.errors import DefinitionsError
 from upstream.model.invocation import invoke
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
@@ -122,6 +123,7 @@ class AssetsDefinition:
         op_tags: Mapping[str, Any] | None = None,
         kinds: Iterable[str] = (),
         owners: Sequence[str] = (),
+        config: tuple[bool, type[Config] | None] = (False, None),
     ) -> None:
         self.fn = fn
         self.key = key
@@ -142,6 +144,8 @@ class AssetsDefinition:
         self.op_tags = dict(op_tags or {})
         self.kinds = frozenset(kinds)  # `compute_kind` and `dagster/kind/*` tags included
         self.owners = tuple(owners)
+        # Whether the function takes `config`, and its Config class (None: the raw dict).
+        self.takes_config, self.config_type = config
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -204,6 +208,10 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
         return dict(getattr(fn, "__annotations__", {}))
 
 
+def _is_config_class(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, Config)
+
+
 def _is_context_param(param: inspect.Parameter, annotation: Any) -> bool:
     if param.name in ("context", "_context"):
         return True
@@ -213,9 +221,10 @@ def _is_context_param(param: inspect.Parameter, annotation: Any) -> bool:
 
 def parse_parameters(
     fn: Callable[..., Any], label: str, ins: Mapping[str, AssetIn] | None
-) -> tuple[bool, list[InputParam], list[str]]:
-    """Whether `fn` takes a context first, its value inputs, and its resource parameters;
-    `label` names the asset (or multi-asset) in errors."""
+) -> tuple[bool, list[InputParam], list[str], tuple[bool, type[Config] | None]]:
+    """Whether `fn` takes a context first, its value inputs, its resource parameters, and
+    whether it takes `config` (with its Config class; None: the raw dict); `label` names
+    the asset (or multi-asset) in errors."""
     hints = _type_hints(fn)
     params = list(inspect.signature(fn).parameters.values())
     takes_context = bool(params) and _is_context_param(
@@ -227,6 +236,7 @@ def parse_parameters(
     ins = dict(ins or {})
     inputs: list[InputParam] = []
     resource_params: list[str] = []
+    config: tuple[bool, type[Config] | None] = (False, None)
     for param in params:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             raise DefinitionsError(
@@ -238,10 +248,19 @@ def parse_parameters(
                 f"asset {label!r}: parameter {param.name!r} is positional-only; "
                 "upstreams are passed by name"
             )
-        if param.name in ins:
+        annotation = hints.get(param.name, param.annotation)
+        if param.name == CONFIG_PARAM and param.name not in ins:  # Dagster's rule: by name
+            config = (True, config_annotation(label, annotation, getattr(fn, "__globals__", {})))
+        elif _is_config_class(annotation) and not is_resource_annotation(annotation):
+            # (Dagster's ConfigurableResource is a Config too)
+            raise DefinitionsError(
+                f"asset {label!r}: parameter {param.name!r} is annotated with a Config class, "
+                "but config is passed only to a parameter named 'config'; rename it"
+            )
+        elif param.name in ins:
             mapped = ins.pop(param.name)
             inputs.append(InputParam(param.name, mapped.resolve(param.name), mapped.metadata))
-        elif is_resource_annotation(hints.get(param.name, param.annotation)):
+        elif is_resource_annotation(annotation):
             resource_params.append(param.name)
         else:
             inputs.append(InputParam(param.name, None))
@@ -252,7 +271,7 @@ def parse_parameters(
             "add the parameter or use deps=[...] for an ordering-only dependency"
         )
 
-    return takes_context, inputs, resource_params
+    return takes_context, inputs, resource_params, config
 
 
 def _build(
@@ -304,7 +323,7 @@ def _build(
     user_tags = check_tags(label, tags)
     all_kinds = resolve_kinds(label, kinds, compute_kind, user_tags)
     all_owners = check_owners(label, owners)
-    takes_context, inputs, resource_params = parse_parameters(fn, label, ins)
+    takes_context, inputs, resource_params, config = parse_parameters(fn, label, ins)
 
     dep_keys = []
     for dep in deps or ():
@@ -332,6 +351,7 @@ def _build(
         op_tags=op_tags,
         kinds=all_kinds,
         owners=all_owners,
+        config=config,
     )
 
 

@@ -57,8 +57,10 @@ class AssetExecutionContext:
         attempt: int = 1,
         selected_asset_keys: AbstractSet[AssetKey] | None = None,
         selected_output_names: AbstractSet[str] | None = None,
+        op_config: Any = None,
     ) -> None:
         self.run_id = run_id
+        self.op_config = op_config  # this asset's raw run config (`ops.<op>.config`), as Dagster's
         self.asset_key = asset_key
         self.log = log
         self.resources = Resources(resources)

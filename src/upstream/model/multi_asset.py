@@ -263,7 +263,7 @@ def multi_asset(
             op, outs or {}, list(specs or ()), group_name, version, internal_asset_deps or {}
         )
         _check(op, outputs, group_name)
-        takes_context, inputs, resource_params = parse_parameters(fn, op, ins)
+        takes_context, inputs, resource_params, config = parse_parameters(fn, op, ins)
         return MultiAssetsDefinition(
             op_name=op,
             outputs=outputs,
@@ -279,6 +279,7 @@ def multi_asset(
             queue=queue,
             code_version=version,
             op_tags=op_tags,
+            config=config,
         )
 
     return decorate

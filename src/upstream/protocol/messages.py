@@ -36,10 +36,12 @@ __all__ = [
 # 2: a message holds a list of records; a task carries its trace. 3: a task may wait for
 # earlier tasks of its message (`after`). 4: a task drops what nothing read (`asset_key`,
 # the same as its step key; `partition`; `run_config`). 5: a result may say "running" (a
-# lease, see `LEASE_SECONDS`). Optional fields, sent only when set so that other messages
-# stay as they were: a task's `assets` (the keys a multi-asset's step makes) and a result's
-# `outputs` (metadata per asset key made).
-PROTOCOL_VERSION = 5
+# lease, see `LEASE_SECONDS`). 6: a task carries the run config its step needs
+# (`run_config`: its own op entry and the resources part; msgpack maps, never pickle).
+# Optional fields, sent only when set so that other messages stay as they were: a task's
+# `assets` (the keys a multi-asset's step makes), `run_config`, and a result's `outputs`
+# (metadata per asset key made).
+PROTOCOL_VERSION = 6
 
 # A worker that has held a task message this long takes it under lease: it says its steps
 # are "running", acks the message (so no broker ack timeout can redeliver it, however long
@@ -60,7 +62,8 @@ class TaskMessage:
     message headers would for one task. `after` names earlier tasks of the same message
     (steps of the same run) that must succeed before this one runs; if one does not, this
     one is not run and gets no result (the coordinator skips it, as it skips every
-    descendant of a failed step)."""
+    descendant of a failed step). `run_config` is the part of the run's normalised run
+    config this step reads: `{"ops": {its op name: ...}, "resources": ...}`, or empty."""
 
     KIND: ClassVar[str] = "tasks"
     run_id: str
@@ -71,6 +74,7 @@ class TaskMessage:
     trace: dict[str, str] = field(default_factory=dict)
     after: tuple[str, ...] = ()
     assets: tuple[str, ...] = ()  # a multi-asset's step: the keys to make (empty: all)
+    run_config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "definitions_hash": (str,),
     "trace": (dict,),
     "after": (list,),
+    "run_config": (dict,),
     "status": (str,),
     "started_at": (float, int),
     "ended_at": (float, int),
@@ -139,6 +144,8 @@ def _record(message: Message) -> dict[str, Any]:
     for name in _OPTIONAL:
         if name in body and not body[name] and body[name] != {}:
             del body[name]  # () or None: as messages were before the field
+    if isinstance(message, TaskMessage) and not message.run_config:
+        del body["run_config"]  # most runs have none: no bytes for it on the wire
     if isinstance(message, ResultMessage):  # the two fields msgpack cannot pack as they are
         if message.error is not None:
             body["error"] = [message.error.type, message.error.message, message.error.traceback]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -43,11 +45,14 @@ async def run_embedded(
     on_exception: ExceptionSink | None = None,
     run_id: str | None = None,
     on_resources_released: ReleaseSink | None = None,
+    run_config: Mapping[str, Any] | None = None,
     task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
 ) -> RunRecord:
     """Run `plan` to the end and return the final run record. Started with
-    `TaskGroup.start`, it reports the run id once the run is recorded. The run's resources
-    are torn down when it ends (`on_resources_released` then gets their values)."""
+    `TaskGroup.start`, it reports the run id once the run is recorded. `run_config` is
+    the normalised, checked run config (`planning.run_config.validate_run_config`). The
+    run's resources are torn down when it ends (`on_resources_released` then gets their
+    values)."""
     if concurrency < 1:
         raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
     transport = MemoryTransport()
@@ -75,6 +80,7 @@ async def run_embedded(
                 code_location=code_location,
                 definitions_hash=definitions.hash,
                 run_id=run_id,
+                run_config=run_config,
             )
             task_status.started(handle.run_id)
             record = await handle.wait()

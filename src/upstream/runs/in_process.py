@@ -42,13 +42,8 @@ CoercibleToSelection: TypeAlias = (
 )
 
 
-def unsupported(*, run_config: Any, instance: Any, partition_key: Any, tags: Any) -> None:
+def unsupported(*, instance: Any, partition_key: Any, tags: Any) -> None:
     """Refuse, by name and reason, the arguments upstream cannot honour yet."""
-    if run_config is not None:
-        raise ConfigurationError(
-            "materialize(run_config=...) is not supported yet: pass config through "
-            "resources, or leave run_config out"
-        )
     if instance is not None:
         raise ConfigurationError(
             "materialize(instance=...): upstream has no DagsterInstance; every in-process run "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,8 +17,10 @@ from typing import Any, Protocol
 import anyio
 import anyio.abc
 
+from upstream.execution.run_config import check_run_config
 from upstream.locations.home import default_io_manager
 from upstream.locations.loading import CodeLocation
+from upstream.model.config import RunConfigInput
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
@@ -61,9 +63,17 @@ class ClusterRuns:
     def __init__(self, storage: RunStorage) -> None:
         self.storage = storage
 
-    async def submit(self, code_location: str, definitions_hash: str, selection: str | None) -> str:
+    async def submit(
+        self,
+        code_location: str,
+        definitions_hash: str,
+        selection: str | None,
+        run_config: Mapping[str, Any] | None = None,
+    ) -> str:
         """Queue a run of `selection` (all assets if None) of the code with that hash, as
-        workers registered it; return its id. The coordinator plans it from their snapshot."""
+        workers registered it; return its id. The coordinator plans it from their snapshot.
+        `run_config` is normalised and checked by the submitter, which has the code
+        (`planning.run_config`); workers check it again against their own Config classes."""
         run_id = str(uuid.uuid4())
         await self.storage.create_run(
             RunRecord(
@@ -74,6 +84,7 @@ class ClusterRuns:
                 code_location=code_location,
                 definitions_hash=definitions_hash,
                 created_at=time.time(),
+                run_config=dict(run_config or {}),
             )
         )
         return run_id
@@ -113,13 +124,16 @@ class EmbeddedRuns:
                 group.cancel_scope.cancel()
                 self._group = None
 
-    async def submit(self, location: CodeLocation, selection: str | None) -> str:
+    async def submit(
+        self, location: CodeLocation, selection: str | None, run_config: RunConfigInput = None
+    ) -> str:
         """Start a run of `selection` in `location`; return its id once the run is recorded.
-        Raises `UpstreamError` (e.g. `SelectionError`) for bad input."""
+        Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`) for bad input."""
         if self._group is None:
             raise RuntimeError("EmbeddedRuns.submit outside `running()`")
         plan = build_plan(location.definitions.graph, selection)
-        run_id: str = await self._group.start(self._run, location, plan)
+        config = check_run_config(location.definitions, run_config, plan.steps)
+        run_id: str = await self._group.start(self._run, location, plan, config)
         return run_id
 
     async def cancel(self, run_id: str) -> RunStatus | None:
@@ -133,6 +147,7 @@ class EmbeddedRuns:
         self,
         location: CodeLocation,
         plan: Plan,
+        run_config: Mapping[str, Any],
         *,
         task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
@@ -149,6 +164,7 @@ class EmbeddedRuns:
                     code_location=location.name,
                     concurrency=self._concurrency,
                     run_id=run_id,
+                    run_config=run_config,
                     task_status=reporter,
                 )
             except Exception:

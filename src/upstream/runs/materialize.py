@@ -17,7 +17,9 @@ from typing import Any
 import anyio
 
 from upstream.execution.io_managers import InMemoryIOManager
+from upstream.execution.run_config import check_run_config
 from upstream.model.asset import AssetsDefinition
+from upstream.model.config import RunConfigInput
 from upstream.model.definitions import Definitions
 from upstream.model.errors import ConfigurationError, UpstreamError
 from upstream.model.external import SourceAsset
@@ -58,7 +60,7 @@ def _heap_frozen() -> Iterator[None]:
 
 def materialize(
     assets: Definitions | Sequence[AssetsDefinition | AssetSpec | SourceAsset],
-    run_config: Any = None,
+    run_config: RunConfigInput = None,
     instance: Any = None,
     resources: Mapping[str, Any] | None = None,
     partition_key: str | None = None,
@@ -75,17 +77,20 @@ def materialize(
     assets, or an object with `resolve(graph)`). With `raise_on_error` (the default, as in
     Dagster) the first failing asset's own exception is raised once the run has finished
     and been recorded. Works inside a running event loop too (a notebook): it then runs on
-    a helper thread. `run_config`, `instance`, `partition_key` and `tags` are not
-    supported yet: anything but None raises `ConfigurationError`, naming why.
+    a helper thread. `run_config` (a `RunConfig` or its plain dict) is checked against the
+    assets before anything runs. `instance`, `partition_key` and `tags` are not supported
+    yet: anything but None raises `ConfigurationError`, naming why.
     """
-    unsupported(run_config=run_config, instance=instance, partition_key=partition_key, tags=tags)
+    unsupported(instance=instance, partition_key=partition_key, tags=tags)
     definitions = definitions_for(assets, resources)
-    return _run(definitions, selection, raise_on_error=raise_on_error, concurrency=concurrency)
+    return _run(
+        definitions, selection, run_config, raise_on_error=raise_on_error, concurrency=concurrency
+    )
 
 
 def materialize_to_memory(
     assets: Definitions | Sequence[AssetsDefinition | AssetSpec | SourceAsset],
-    run_config: Any = None,
+    run_config: RunConfigInput = None,
     instance: Any = None,
     resources: Mapping[str, Any] | None = None,
     partition_key: str | None = None,
@@ -97,7 +102,7 @@ def materialize_to_memory(
 ) -> ExecuteInProcessResult:
     """`materialize` with every IO manager replaced by one in-memory IO manager, as Dagster's
     `materialize_to_memory`; passing an IO manager in `resources` is an error there, and here."""
-    unsupported(run_config=run_config, instance=instance, partition_key=partition_key, tags=tags)
+    unsupported(instance=instance, partition_key=partition_key, tags=tags)
     given = [k for k, v in (resources or {}).items() if provides_io_manager(v)]
     if given:
         raise ConfigurationError(
@@ -105,17 +110,21 @@ def materialize_to_memory(
             f"remove {', '.join(map(repr, sorted(given)))} from resources= or call materialize"
         )
     definitions = in_memory(definitions_for(assets, resources))
-    return _run(definitions, selection, raise_on_error=raise_on_error, concurrency=concurrency)
+    return _run(
+        definitions, selection, run_config, raise_on_error=raise_on_error, concurrency=concurrency
+    )
 
 
 def _run(
     definitions: Definitions,
     selection: CoercibleToSelection,
+    run_config: RunConfigInput,
     *,
     raise_on_error: bool,
     concurrency: int,
 ) -> ExecuteInProcessResult:
     plan = plan_for(definitions, selection)  # SelectionError before anything runs
+    config = check_run_config(definitions, run_config, plan.steps)  # RunConfigError too
     own_io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY)
     io = own_io if isinstance(own_io, IOManager) else InMemoryIOManager()
     exceptions: dict[str, BaseException] = {}
@@ -136,6 +145,7 @@ def _run(
                 concurrency=concurrency,
                 on_exception=keep,
                 on_resources_released=lambda _run_id, values: released.update(values),
+                run_config=config,
             )
             steps = await storage.get_steps(record.run_id)
             events = await storage.get_events(record.run_id)

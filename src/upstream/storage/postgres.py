@@ -100,7 +100,13 @@ class PostgresStorage(RunStorage):
     async def create_run(self, run: records.RunRecord) -> None:
         kind, data = base.created_event(run, dumps)
         head = (run.run_id, run.status.value, text_value(run.selection), list(run.steps))
-        row = (*head, run.code_location, run.definitions_hash, run.created_at)
+        row = (
+            *head,
+            run.code_location,
+            run.definitions_hash,
+            run.created_at,
+            dumps(run.run_config),
+        )
         async with self._transaction("creating a run", [run.run_id]) as conn:
             if await conn.fetchval(sql.INSERT_RUN, *row) is None:
                 return

@@ -59,7 +59,8 @@ __all__ = [
 
 INSERT_RUN = (
     "INSERT INTO runs (run_id, status, selection, steps, code_location, definitions_hash,"
-    " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING"
+    " created_at, run_config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (run_id) DO NOTHING"
     " RETURNING run_id"
 )
 START_RUN = (

@@ -67,6 +67,8 @@ class RunRecord:
     definitions_hash: str
     created_at: float
     ended_at: float | None = None
+    # The run config, normalised (`upstream.model.config`): {"ops": ..., "resources": ...}.
+    run_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float | None:

@@ -96,7 +96,13 @@ class SqliteStorage(RunStorage):
     async def create_run(self, run: records.RunRecord) -> None:
         kind, data = base.created_event(run, _dumps)
         head = (run.run_id, run.status.value, run.selection, _dumps(list(run.steps)))
-        row = (*head, run.code_location, run.definitions_hash, run.created_at)
+        row = (
+            *head,
+            run.code_location,
+            run.definitions_hash,
+            run.created_at,
+            _dumps(run.run_config),
+        )
         event = (run.run_id, None, run.created_at, kind, data)
 
         def write(conn: sqlite3.Connection) -> None:

@@ -112,8 +112,10 @@ _V5 = (
     )""",
     "CREATE INDEX observations_by_asset ON observations (asset_key, id)",
 )
+# Run config (`RunRecord.run_config`): the normalised dict, JSON; '{}' for runs before it.
+_V6 = ("ALTER TABLE runs ADD COLUMN run_config TEXT NOT NULL DEFAULT '{}'",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

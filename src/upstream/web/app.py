@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -302,9 +303,14 @@ class _Api:
         selection = body.get("selection")
         if not isinstance(selection, str) or not selection.strip():
             return error(400, 'give {"selection": "<selection>"}, e.g. "*" for every asset')
-        return await self._launch(check_selection(selection.strip()))
+        run_config = body.get("run_config")
+        if run_config is not None and not isinstance(run_config, dict):
+            return error(400, '"run_config" must be an object: {"ops": {...}, "resources": {...}}')
+        return await self._launch(check_selection(selection.strip()), run_config)
 
-    async def _launch(self, selection: str) -> Response:
+    async def _launch(
+        self, selection: str, run_config: Mapping[str, Any] | None = None
+    ) -> Response:
         view = await self.view()
         try:
             steps = materializable(view.graph, select(view.graph, selection), selection)
@@ -319,7 +325,7 @@ class _Api:
             # One location: keep the user's words; several: each gets exactly its own keys.
             text = selection if len(by_location) == 1 else ",".join(chosen)
             try:
-                run_ids.append(await self.workspace.launch(location, text))
+                run_ids.append(await self.workspace.launch(location, text, run_config))
             except NotSupported as exc:
                 return error(409, str(exc))
             except UpstreamError as exc:
@@ -340,7 +346,7 @@ class _Api:
             )
         except NothingToReexecute as exc:
             return error(409, str(exc))
-        return await self._launch(selection)
+        return await self._launch(selection, record.run_config)  # re-execution keeps config
 
     async def cancel(self, request: Request) -> Response:
         record = await self._run(request)

@@ -73,6 +73,7 @@ _SCHEMAS: dict[str, Schema] = {
         created_at=_NUM,
         ended_at=_maybe(_NUM),
         duration=_maybe(_NUM),
+        run_config=_OBJ,
     ),
     "Step": _object(
         step_key=_STR,
@@ -222,7 +223,10 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
             "launch a run of a selection",
             "run_ids",
             success="201",
-            request=_object(selection=_SELECTION),
+            request={
+                **_object(selection=_SELECTION),
+                "properties": {"selection": _SELECTION, "run_config": _OBJ},
+            },
         ),
     },
     "/api/runs/{run_id}": {"get": _op("one run with its steps", "run", [_RUN_ID])},

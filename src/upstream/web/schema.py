@@ -124,6 +124,7 @@ def run_dict(
         "created_at": run.created_at,
         "ended_at": run.ended_at,
         "duration": run.duration,
+        "run_config": run.run_config,
     }
     if steps is not None:
         made = materialized or {}

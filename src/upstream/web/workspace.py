@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import anyio
 
@@ -30,6 +30,7 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.planning.plan import build_plan
+from upstream.planning.run_config import check_op_names, config_keys
 from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
 from upstream.storage.base import RunStorage
 from upstream.storage.snapshots import graph_from_snapshot
@@ -76,9 +77,12 @@ class Workspace(Protocol):
 
     async def locations(self) -> list[LocationState]: ...
 
-    async def launch(self, location: str, selection: str) -> str:
-        """Start (or queue) a run of `selection` in `location`; return its id once the run
-        is recorded. Raises `UpstreamError` (e.g. `SelectionError`) for bad input."""
+    async def launch(
+        self, location: str, selection: str, run_config: Mapping[str, Any] | None = None
+    ) -> str:
+        """Start (or queue) a run of `selection` in `location` with `run_config` (the
+        normalised dict, e.g. the run re-executed); return its id once the run is recorded.
+        Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`) for bad input."""
         ...
 
     async def reload(self) -> list[LocationState]:
@@ -129,13 +133,16 @@ class DevWorkspace:
         self._load()
         return [self._state]
 
-    async def launch(self, location: str, selection: str) -> str:
+    async def launch(
+        self, location: str, selection: str, run_config: Mapping[str, Any] | None = None
+    ) -> str:
         definitions = self._definitions
         if definitions is None or location != self._name:
             raise UpstreamError(
                 f"code location {location!r} is not loaded; fix the error shown and reload"
             )
-        return await self.runs.submit(CodeLocation(self._name, definitions), selection)
+        location_now = CodeLocation(self._name, definitions)
+        return await self.runs.submit(location_now, selection, run_config)
 
     def _load(self) -> None:
         forget_code_location(self._module, self._file)
@@ -210,7 +217,9 @@ class ClusterWorkspace:
         self._states, self._read_at = states, time.monotonic()
         return states
 
-    async def launch(self, location: str, selection: str) -> str:
+    async def launch(
+        self, location: str, selection: str, run_config: Mapping[str, Any] | None = None
+    ) -> str:
         if not self._launches:
             raise NotSupported(
                 "this store has no coordinator to run launches: use `upstream dev -m MODULE` "
@@ -220,7 +229,10 @@ class ClusterWorkspace:
         if current is None or current.graph is None or current.definitions_hash is None:
             raise UpstreamError(f"no worker serves code location {location!r}; start one")
         build_plan(current.graph, selection)  # a bad selection fails here, not in the cluster
-        return await self.runs.submit(location, current.definitions_hash, selection)
+        # Only op names can be checked here, from the graph; the submitter with the code
+        # (`upstream materialize`) checked fields, and workers check them with their classes.
+        config = check_op_names(run_config, config_keys(current.graph))
+        return await self.runs.submit(location, current.definitions_hash, selection, config)
 
     async def reload(self) -> list[LocationState]:
         raise NotSupported(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,12 +150,9 @@ class Worker:
         default_io_manager: IOManager,
         on_exception: ExceptionSink | None = None,
         recorded: Recorded | None = None,
-        resources_config: Mapping[str, Any] | None = None,
         on_resources_released: ReleaseSink | None = None,
     ) -> None:
         self._definitions = definitions
-        # The run config's `resources` part, for every run (at merge: each task's own).
-        self._resources_config = dict(resources_config or {})
         self._run_resources = RunResourceCache(
             definitions.resources,
             idle_timeout=settings.resource_idle_timeout,
@@ -380,6 +377,7 @@ class Worker:
                 threads=self._threads,
                 log_sink=log_line,
                 resources={},
+                run_config=task.run_config,
             )
         if step.exception is not None and self._on_exception is not None:
             self._on_exception(task.run_id, task.step_key, step.exception)
@@ -406,7 +404,7 @@ class Worker:
         started = time.time()
         try:
             async with self._run_resources.step(
-                task.run_id, keys, self._resources_config
+                task.run_id, keys, task.run_config.get("resources") or {}
             ) as resources:
                 return await execute_step(
                     self._definitions,
@@ -418,6 +416,7 @@ class Worker:
                     threads=self._threads,
                     log_sink=log_line,
                     resources=resources,
+                    run_config=task.run_config,
                 )
         except Exception as exc:  # raised by a resource's setup, before the step ran
             error = ErrorInfo(type(exc).__name__, str(exc), user_traceback(exc))

@@ -115,6 +115,9 @@
       ["Steps", esc(stepText)],
       ["Code location", esc(run.code_location || "-")],
     ];
+    if (run.run_config && Object.keys(run.run_config).length) {
+      facts.push(["Run config", `<pre class="run-config">${esc(JSON.stringify(run.run_config, null, 2))}</pre>`]);
+    }
     $("run-facts").innerHTML = facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("");
 
     const trace = $("trace-link");
