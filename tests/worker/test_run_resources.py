@@ -153,7 +153,7 @@ def test_a_non_positive_idle_timeout_is_a_configuration_error() -> None:
 
 
 async def test_the_resources_config_configures_a_resource_at_launch(backend: Backend) -> None:
-    """The run config's `resources` part reaches the worker's setup (one named place)."""
+    """The `resources` part of a task's run config reaches the worker's setup."""
 
     @asset
     def named(warehouse: Warehouse) -> str:
@@ -166,10 +166,14 @@ async def test_the_resources_config_configures_a_resource_at_launch(backend: Bac
         backend.transport,
         settings,
         default_io_manager=(io := InMemoryIOManager()),
-        resources_config={"warehouse": {"config": {"name": "launched"}}},
     )
     task = TaskMessage(
-        run_id="r1", step_key="named", attempt=1, code_location=LOCATION, definitions_hash=defs.hash
+        run_id="r1",
+        step_key="named",
+        attempt=1,
+        code_location=LOCATION,
+        definitions_hash=defs.hash,
+        run_config={"resources": {"warehouse": {"config": {"name": "launched"}}}},
     )
     async with serving(worker):
         await backend.transport.publish_task(encode_tasks([task]), headers={})
