@@ -41,7 +41,7 @@ def test_scaffold_writes_a_project_whose_test_passes(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout
+    assert "3 passed" in proc.stdout
 
 
 def test_scaffold_into_an_existing_empty_directory(tmp_path: Path) -> None:

@@ -56,8 +56,8 @@ def test_asset_spec_is_frozen_and_replace_attributes_returns_a_copy() -> None:
     ("kwargs", "message"),
     [
         ({"deps": ["a", "a"]}, "deps names 'a' twice"),
-        ({"kinds": {"a", "b", "c", "d"}}, "at most 3"),
-        ({"owners": ["nobody"]}, "neither an email address nor 'team:<name>'"),
+        ({"kinds": {"a", "b", "c", "d"}}, "at most three"),
+        ({"owners": ["nobody"]}, "owner must be an email address or a team name"),
         ({"owners": "team:x"}, "owners takes a list"),
     ],
 )

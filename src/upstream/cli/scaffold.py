@@ -2,7 +2,8 @@
 
 A new user's first minutes decide whether they keep going, so the scaffold is a working
 code location rather than a set of TODOs: two assets (one feeding the other by parameter
-name), a test that materializes them, and a README with the three commands to use it.
+name), a resource with fields and a Config (what real projects use), tests that
+materialize them, and a README with the commands to use it.
 Templates use `string.Template` (`$pkg`), because pyproject.toml and Python code are
 full of braces that `str.format` would trip over.
 """
@@ -47,40 +48,63 @@ pythonpath = ["."]
 _PACKAGE = Template('''\
 """The assets of $name. Materialize them with `upstream materialize -m $pkg`."""
 
-from upstream import AssetExecutionContext, Definitions, asset
+from upstream import AssetExecutionContext, Config, ConfigurableResource, Definitions, asset
+
+
+class NumberSource(ConfigurableResource):
+    """Where the numbers come from: a resource with fields, as in Dagster. Set them in
+    `Definitions` below, from the environment (`values=EnvVar("NUMBERS")` for a string
+    field), or per run with run config."""
+
+    values: list[int] = [3, 1, 4, 1, 5, 9, 2, 6]
+
+    def read(self) -> list[int]:
+        return list(self.values)
+
+
+class TotalConfig(Config):
+    """Run config of `total`: `upstream materialize -m $pkg -c ops.total.config.scale=2`."""
+
+    scale: int = 1
 
 
 @asset
-def numbers(context: AssetExecutionContext) -> list[int]:
-    """Some raw data; in a real project, read it from a file, an API or a database."""
-    values = [3, 1, 4, 1, 5, 9, 2, 6]
+def numbers(context: AssetExecutionContext, source: NumberSource) -> list[int]:
+    """Some raw data; `source` is the resource, given by its annotation."""
+    values = source.read()
     context.log.info("loaded %d numbers", len(values))
     return values
 
 
 @asset
-def total(numbers: list[int]) -> int:
-    """The sum of `numbers`: the parameter's name makes `numbers` an upstream asset."""
-    return sum(numbers)
+def total(config: TotalConfig, numbers: list[int]) -> int:
+    """The sum of `numbers` (its parameter's name makes it an upstream), times the scale."""
+    return sum(numbers) * config.scale
 
 
-defs = Definitions(assets=[numbers, total])
+defs = Definitions(assets=[numbers, total], resources={"source": NumberSource()})
 ''')
 
 _TEST = Template("""\
-from upstream import materialize
+from upstream import RunConfig, materialize
 
-from $pkg import defs, total
+from $pkg import NumberSource, TotalConfig, defs, total
 
 
 def test_materializes() -> None:
     result = materialize(defs)
     assert result.success
-    assert result.output_for("total") == 31
+    assert result.asset_value("total") == 31
+
+
+def test_run_config_and_resources_change_a_run() -> None:
+    run_config = RunConfig(ops={"total": TotalConfig(scale=2)})
+    result = materialize(defs, run_config, resources={"source": NumberSource(values=[1, 2])})
+    assert result.asset_value("total") == 6
 
 
 def test_asset_is_a_plain_function() -> None:
-    assert total([1, 2, 3]) == 6
+    assert total(config=TotalConfig(scale=10), numbers=[1, 2, 3]) == 60
 """)
 
 _README = Template("""\
@@ -90,9 +114,10 @@ An upstream code location: the assets live in
 `$pkg/__init__.py`, their test in `tests/test_assets.py`.
 
 ```sh
-pip install -e '.[dev]'          # install the project and pytest
-upstream materialize -m $pkg     # materialize every asset
-pytest                           # run the tests
+pip install -e '.[dev]'                                   # install the project and pytest
+upstream materialize -m $pkg                              # materialize every asset
+upstream materialize -m $pkg -c ops.total.config.scale=2  # with run config
+pytest                                                    # run the tests
 ```
 """)
 

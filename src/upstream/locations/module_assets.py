@@ -10,9 +10,9 @@ from collections.abc import Iterable, Iterator
 from types import ModuleType
 
 from upstream.model.asset import AssetsDefinition
-from upstream.model.attributes import with_group, with_prefix
 from upstream.model.errors import DefinitionsError, DuplicateAssetKey
 from upstream.model.keys import AssetKey, CoercibleToKeyPrefix, coerce_prefix
+from upstream.model.with_attributes import with_group, with_prefix
 
 __all__ = [
     "assets_in_module",

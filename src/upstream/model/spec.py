@@ -3,20 +3,18 @@ asset (produced elsewhere, loaded by downstreams through its IO manager), as in 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from upstream.model.asset_attributes import check_owners, check_tags, resolve_kinds
 from upstream.model.errors import DefinitionsError
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 
-__all__ = ["IO_MANAGER_KEY_METADATA", "AssetSpec", "coerce_dep_keys", "validate_owners"]
+__all__ = ["IO_MANAGER_KEY_METADATA", "AssetSpec", "coerce_dep_keys"]
 
 # Where `with_io_manager_key` puts the key; Dagster's name, so ported metadata keeps working.
 IO_MANAGER_KEY_METADATA = "dagster/io_manager_key"
-_MAX_KINDS = 3
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def coerce_dep_keys(label: str, deps: Iterable[Any] | None) -> tuple[AssetKey, ...]:
@@ -32,19 +30,6 @@ def coerce_dep_keys(label: str, deps: Iterable[Any] | None) -> tuple[AssetKey, .
             )
         keys.append(key)
     return tuple(keys)
-
-
-def validate_owners(label: str, owners: Sequence[str]) -> tuple[str, ...]:
-    """Owners are email addresses or `team:<name>`, as Dagster requires."""
-    if isinstance(owners, str):
-        raise DefinitionsError(f"asset {label!r}: owners takes a list, e.g. [{owners!r}]")
-    for owner in owners:
-        if not (_EMAIL.match(owner) or (owner.startswith("team:") and len(owner) > 5)):
-            raise DefinitionsError(
-                f"asset {label!r}: owner {owner!r} is neither an email address nor "
-                "'team:<name>'; write e.g. 'ana@example.com' or 'team:finance'"
-            )
-    return tuple(owners)
 
 
 @dataclass(frozen=True, init=False)
@@ -83,14 +68,8 @@ class AssetSpec:
     ) -> None:
         asset_key = AssetKey.from_coercible(key)
         label = asset_key.to_user_string()
-        if isinstance(kinds, str):
-            raise DefinitionsError(f"asset {label!r}: kinds takes a set, e.g. {{{kinds!r}}}")
-        kind_set = frozenset(kinds or ())
-        if len(kind_set) > _MAX_KINDS:
-            raise DefinitionsError(
-                f"asset {label!r} has {len(kind_set)} kinds; an asset may have at most "
-                f"{_MAX_KINDS}, as in Dagster"
-            )
+        checked_tags = check_tags(label, tags)  # Dagster's rules, as for @asset
+        kind_set = frozenset(resolve_kinds(label, kinds, None, checked_tags))
         values = {
             "key": asset_key,
             "deps": coerce_dep_keys(label, deps),
@@ -99,8 +78,8 @@ class AssetSpec:
             "group_name": group_name,
             "skippable": skippable,
             "code_version": code_version,
-            "owners": validate_owners(label, owners or ()),
-            "tags": dict(tags or {}),
+            "owners": check_owners(label, owners),
+            "tags": checked_tags,
             "kinds": kind_set,
         }
         for name, value in values.items():
