@@ -29,8 +29,26 @@ def _no_partition() -> UpstreamError:
     return UpstreamError("Tried to access partition_key on a non-partitioned run.")
 
 
+class _AssetContext:
+    """What both contexts say alike: they always name an asset (upstream stores assets, never
+    op outputs), and no run is partitioned yet (partitions are issue 18)."""
+
+    @property
+    def has_asset_key(self) -> bool:
+        return True
+
+    @property
+    def has_partition_key(self) -> bool:
+        return False
+
+    @property
+    def partition_key(self) -> str:
+        """Raises, as Dagster does on a run that is not partitioned."""
+        raise _no_partition()
+
+
 @dataclass
-class OutputContext:
+class OutputContext(_AssetContext):
     """What an IO manager knows when it stores an asset's value (Dagster's names).
 
     `definition_metadata` is the asset's `metadata=`; `output_metadata` is what
@@ -55,22 +73,9 @@ class OutputContext:
         """Dagster's deprecated name for `definition_metadata`."""
         return self.definition_metadata
 
-    @property
-    def has_asset_key(self) -> bool:
-        return True  # upstream stores assets only, never op outputs
-
-    @property
-    def has_partition_key(self) -> bool:
-        return False
-
-    @property
-    def partition_key(self) -> str:
-        """Raises, as Dagster does on a run that is not partitioned."""
-        raise _no_partition()
-
 
 @dataclass
-class InputContext:
+class InputContext(_AssetContext):
     """What an IO manager knows when it loads an upstream value for a downstream asset.
 
     `name` is the parameter; `definition_metadata` the `AssetIn(metadata=...)` of that
@@ -95,19 +100,6 @@ class InputContext:
     def metadata(self) -> Mapping[str, Any]:
         """Dagster's deprecated name for `definition_metadata`."""
         return self.definition_metadata
-
-    @property
-    def has_asset_key(self) -> bool:
-        return True
-
-    @property
-    def has_partition_key(self) -> bool:
-        return False
-
-    @property
-    def partition_key(self) -> str:
-        """Raises, as Dagster does on a run that is not partitioned."""
-        raise _no_partition()
 
 
 class IOManager(ABC):

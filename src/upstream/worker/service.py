@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -367,18 +367,7 @@ class Worker:
         if keys:
             step = await self._execute_with_resources(task, target, keys, log_line)
         else:
-            step = await execute_step(
-                self._definitions,
-                target,
-                assets=task.assets,
-                run_id=task.run_id,
-                attempt=task.attempt,
-                default_io_manager=self._io,
-                threads=self._threads,
-                log_sink=log_line,
-                resources={},
-                run_config=task.run_config,
-            )
+            step = await self._run_step(task, target, {}, log_line)
         if step.exception is not None and self._on_exception is not None:
             self._on_exception(task.run_id, task.step_key, step.exception)
         result = self._result(
@@ -406,21 +395,30 @@ class Worker:
             async with self._run_resources.step(
                 task.run_id, keys, task.run_config.get("resources") or {}
             ) as resources:
-                return await execute_step(
-                    self._definitions,
-                    target,
-                    assets=task.assets,
-                    run_id=task.run_id,
-                    attempt=task.attempt,
-                    default_io_manager=self._io,
-                    threads=self._threads,
-                    log_sink=log_line,
-                    resources=resources,
-                    run_config=task.run_config,
-                )
+                return await self._run_step(task, target, resources, log_line)
         except Exception as exc:  # raised by a resource's setup, before the step ran
             error = ErrorInfo(type(exc).__name__, str(exc), user_traceback(exc))
             return StepResult(False, started, time.time(), error=error, exception=exc)
+
+    async def _run_step(
+        self,
+        task: TaskMessage,
+        target: AssetKey | str,
+        resources: Mapping[str, Any],
+        log_line: Callable[[LogLine], None],
+    ) -> StepResult:
+        return await execute_step(
+            self._definitions,
+            target,
+            assets=task.assets,
+            run_id=task.run_id,
+            attempt=task.attempt,
+            default_io_manager=self._io,
+            threads=self._threads,
+            log_sink=log_line,
+            resources=resources,
+            run_config=task.run_config,
+        )
 
     def _refuse(self, task: TaskMessage) -> ErrorInfo | None:
         mine = self._settings.code_location
