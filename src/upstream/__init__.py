@@ -48,6 +48,7 @@ from upstream.model.configurable import (
 )
 from upstream.model.env import EnvVar
 from upstream.model.errors import ConfigurationError
+from upstream.model.events import AssetMaterialization
 from upstream.model.invocation import InvocationError, build_asset_context
 from upstream.model.lazy import definitions
 from upstream.model.logs import get_dagster_logger, get_upstream_logger
@@ -85,6 +86,7 @@ __all__ = [
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
+    "AssetMaterialization",
     "AssetOut",
     "AssetSelection",
     "AssetSpec",

@@ -397,6 +397,21 @@ class _Step:
         return metadata, None
 
 
+def with_logged(
+    key: AssetKey,
+    metadata: dict[str, Any],
+    outputs: dict[str, dict[str, Any]] | None,
+    context: AssetExecutionContext,
+) -> dict[str, dict[str, Any]]:
+    """The step's materializations per asset key, plus those logged with `log_event`
+    (metadata merged where one names an asset the step also made)."""
+    made = {key.to_user_string(): metadata} if outputs is None else dict(outputs)
+    for event in context.logged_materializations:
+        name = event.asset_key.to_user_string()
+        made[name] = {**made.get(name, {}), **event.metadata}
+    return made
+
+
 async def execute_step(
     definitions: Definitions,
     key: AssetKey | str,
@@ -439,6 +454,8 @@ async def execute_step(
             metadata, outputs = await threads.run(step.run_sync)
         else:
             metadata, outputs = await anyio.to_thread.run_sync(step.run_sync)
+        if step.context is not None and step.context.logged_materializations:
+            outputs = with_logged(step.key, metadata, outputs, step.context)
         return StepResult(
             success=True,
             started_at=started,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
+from upstream.model.events import AssetMaterialization
 from upstream.model.keys import AssetKey
 
 __all__ = ["AssetExecutionContext", "OpExecutionContext", "Resources", "StepLog"]
@@ -68,6 +69,7 @@ class AssetExecutionContext:
         self.selected_asset_keys = frozenset(selected_asset_keys or {asset_key})
         self.selected_output_names = frozenset(selected_output_names or {"result"})
         self._metadata: dict[str | None, dict[str, Any]] = {}
+        self._logged: list[AssetMaterialization] = []
 
     def add_output_metadata(
         self, metadata: Mapping[str, Any], output_name: str | None = None
@@ -85,6 +87,18 @@ class AssetExecutionContext:
     def metadata_by_output(self) -> dict[str | None, dict[str, Any]]:
         """Everything `add_output_metadata` attached, by output name (None: unnamed)."""
         return {name: dict(found) for name, found in self._metadata.items()}
+
+    def log_event(self, event: AssetMaterialization) -> None:
+        """Record `event`, a materialization of another asset (an external one, a table
+        written on the side), with this step, as Dagster's `context.log_event`."""
+        if not isinstance(event, AssetMaterialization):
+            raise TypeError(f"log_event takes an AssetMaterialization, got {type(event).__name__}")
+        self._logged.append(event)
+
+    @property
+    def logged_materializations(self) -> list[AssetMaterialization]:
+        """What `log_event` recorded, in order."""
+        return list(self._logged)
 
     def __repr__(self) -> str:
         return f"AssetExecutionContext(run_id={self.run_id!r}, asset_key={self.asset_key})"
