@@ -97,3 +97,24 @@ def test_nothing_to_load_says_what_to_add(write_tree: WriteTree) -> None:
     write_tree({"empty_mod.py": "x = 1\n"})
     with pytest.raises(CodeLocationError, match="no Definitions object, @definitions function"):
         load_code_location(module="empty_mod")
+
+
+def test_a_module_of_bare_assets_includes_its_external_assets(write_tree: WriteTree) -> None:
+    """An `AssetSpec` beside bare assets is part of the location, as Dagster loads it: an
+    asset may depend on it by name."""
+    write_tree(
+        {
+            "bare_ext.py": """
+                from upstream import AssetSpec, asset
+
+                raw = AssetSpec("raw")
+
+                @asset(deps=[raw])
+                def clean() -> int:
+                    return 1
+            """
+        }
+    )
+    graph = load_code_location(module="bare_ext").definitions.graph
+    assert [k.to_user_string() for k in graph.keys] == ["raw", "clean"]
+    assert graph.node(graph.keys[0]).is_external

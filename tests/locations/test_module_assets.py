@@ -138,3 +138,30 @@ def test_load_assets_from_current_module(write_tree: WriteTree) -> None:
     here = importlib.import_module("here")
     assert _keys(here.all_assets) == ["one", "two"]
     assert {a.group_name for a in here.all_assets} == {"here"}
+
+
+def test_source_assets_load_and_specs_only_when_asked(write_tree: WriteTree) -> None:
+    """Dagster's loaders return `SourceAsset`s, and `AssetSpec`s with include_specs=True;
+    a key prefix leaves external assets' keys alone."""
+    write_tree(
+        {
+            "ext_mod.py": """
+                from upstream import AssetSpec, SourceAsset, asset
+
+                raw = SourceAsset("raw")
+                spec = AssetSpec("vendor")
+
+                @asset(deps=["vendor"])
+                def clean(raw):
+                    return raw
+            """
+        }
+    )
+    module = importlib.import_module("ext_mod")
+    plain = load_assets_from_modules([module])
+    assert sorted(type(a).__name__ for a in plain) == ["AssetsDefinition", "SourceAsset"]
+    every = load_assets_from_modules([module], include_specs=True)
+    assert sorted(a.key.to_user_string() for a in every) == ["clean", "raw", "vendor"]
+    prefixed = load_assets_from_modules([module], key_prefix="p", include_specs=True)
+    assert sorted(a.key.to_user_string() for a in prefixed) == ["p/clean", "raw", "vendor"]
+    Definitions(assets=prefixed)  # the prefixed asset still finds `raw` by name

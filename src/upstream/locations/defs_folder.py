@@ -11,8 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from upstream.locations.loading import CodeLocationError
-from upstream.locations.module_assets import assets_in_module, modules_in_package
-from upstream.model.asset import AssetsDefinition
+from upstream.locations.module_assets import Loaded, assets_in_module, modules_in_package
 from upstream.model.definitions import Definitions
 from upstream.model.errors import DefinitionsError
 from upstream.model.lazy import LazyDefinitions
@@ -62,7 +61,7 @@ def _defs_package(root: Path, config: dict[str, Any]) -> ModuleType:
         ) from exc
 
 
-def _module_parts(module: ModuleType) -> tuple[list[AssetsDefinition], dict[str, Any]]:
+def _module_parts(module: ModuleType) -> tuple[list[Loaded], dict[str, Any]]:
     """One module's assets and resources, by Dagster's rule for a file in `defs/`: its one
     `Definitions` object, else its `@definitions` functions' results, else its bare assets."""
     label = f"module {module.__name__!r}"
@@ -81,7 +80,7 @@ def _module_parts(module: ModuleType) -> tuple[list[AssetsDefinition], dict[str,
     if not built:
         return list(assets_in_module(module)), {}
     merged = built[0] if len(built) == 1 else Definitions.merge(*built)
-    return merged.assets, merged.resources
+    return merged.all_assets, merged.resources
 
 
 def load_from_defs_folder(
@@ -96,7 +95,7 @@ def load_from_defs_folder(
         raise CodeLocationError("load_from_defs_folder needs path_within_project=Path(...)")
     root, config = _project_config(Path(start))
     package = _defs_package(root, config)
-    assets: dict[int, AssetsDefinition] = {}
+    assets: dict[int, Loaded] = {}
     resources: dict[str, Any] = {}
     owner: dict[str, str] = {}
     for module in modules_in_package(package):

@@ -124,7 +124,7 @@ def _find_definitions(module: ModuleType, label: str) -> Definitions:
     if lazy:
         built = [fn() for _, fn in sorted(lazy.items())]
         return built[0] if len(built) == 1 else Definitions.merge(*built)
-    assets = list(dict.fromkeys(assets_in_module(module)))
+    assets = list({id(a): a for a in assets_in_module(module)}.values())  # specs: unhashable
     if not assets:
         raise CodeLocationError(
             f"{label} has no Definitions object, @definitions function or @asset; "
