@@ -18,6 +18,7 @@ from upstream import (
     InMemoryIOManager,
     MaterializeResult,
     Output,
+    UpstreamError,
     asset,
     materialize,
     multi_asset,
@@ -252,3 +253,27 @@ def test_a_multi_asset_reads_its_inputs_once_and_deps_order_it() -> None:
     result = materialize(Definitions([raw, first, later]), concurrency=1)
     assert order == ["first", "later"]
     assert result.output_for("b") == 10
+
+
+def test_context_asset_key_raises_in_a_multi_asset_and_asset_key_for_output_answers() -> None:
+    """Dagster's rule: a multi-asset of several assets has no one `context.asset_key`."""
+    seen: dict[str, object] = {}
+
+    @multi_asset(outs={"a": AssetOut(key_prefix="p"), "b": AssetOut()})
+    def two(context: AssetExecutionContext) -> tuple[int, int]:
+        try:
+            context.asset_key  # noqa: B018
+        except UpstreamError as exc:
+            seen["error"] = str(exc)
+        seen["a"] = context.asset_key_for_output("a").to_user_string()
+        return 1, 2
+
+    @asset
+    def one(context: AssetExecutionContext) -> int:
+        seen["one"] = context.asset_key.to_user_string()
+        return 1
+
+    assert materialize([two, one]).success
+    assert "asset_key_for_output" in str(seen["error"])
+    assert seen["a"] == "p/a"
+    assert seen["one"] == "one"

@@ -256,6 +256,11 @@ class _Step:
             attempt=self.attempt,
             selected_asset_keys=frozenset(self.selected),
             selected_output_names=output_names(self.asset, self.selected),
+            output_keys=(
+                {o.output_name: o.key for o in self.asset.outputs}
+                if isinstance(self.asset, MultiAssetsDefinition)
+                else None
+            ),
             op_config=op_config(config, self.run_config, self.node),
         )
         return (self.context,), kwargs

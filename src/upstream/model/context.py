@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
+from upstream.model.errors import UpstreamError
 from upstream.model.events import AssetMaterialization
 from upstream.model.keys import AssetKey
 
@@ -59,10 +60,13 @@ class AssetExecutionContext:
         selected_asset_keys: AbstractSet[AssetKey] | None = None,
         selected_output_names: AbstractSet[str] | None = None,
         op_config: Any = None,
+        output_keys: Mapping[str, AssetKey] | None = None,
     ) -> None:
         self.run_id = run_id
         self.op_config = op_config  # this asset's raw run config (`ops.<op>.config`), as Dagster's
-        self.asset_key = asset_key
+        self._asset_key = asset_key
+        # output name -> asset key: a multi-asset's outputs (else the one output "result")
+        self._output_keys = dict(output_keys or {"result": asset_key})
         self.log = log
         self.resources = Resources(resources)
         self.attempt = attempt
@@ -88,6 +92,25 @@ class AssetExecutionContext:
         """Everything `add_output_metadata` attached, by output name (None: unnamed)."""
         return {name: dict(found) for name, found in self._metadata.items()}
 
+    @property
+    def asset_key(self) -> AssetKey:
+        """The asset being materialized. A multi-asset of several assets has no one key:
+        this raises, as Dagster's does; use `asset_key_for_output`."""
+        if len(self._output_keys) > 1:
+            raise UpstreamError(
+                "Cannot call `context.asset_key` in a multi_asset with more than one asset; "
+                "use `context.asset_key_for_output(name)` or `context.selected_asset_keys`"
+            )
+        return self._asset_key
+
+    def asset_key_for_output(self, output_name: str = "result") -> AssetKey:
+        """The asset key an output of this step materializes (Dagster's name)."""
+        try:
+            return self._output_keys[output_name]
+        except KeyError:
+            known = ", ".join(repr(n) for n in self._output_keys)
+            raise UpstreamError(f"no output {output_name!r}; outputs: {known}") from None
+
     def log_event(self, event: AssetMaterialization) -> None:
         """Record `event`, a materialization of another asset (an external one, a table
         written on the side), with this step, as Dagster's `context.log_event`."""
@@ -101,7 +124,7 @@ class AssetExecutionContext:
         return list(self._logged)
 
     def __repr__(self) -> str:
-        return f"AssetExecutionContext(run_id={self.run_id!r}, asset_key={self.asset_key})"
+        return f"AssetExecutionContext(run_id={self.run_id!r}, asset_key={self._asset_key})"
 
 
 # Dagster's older name; there an asset's context is also an OpExecutionContext.
