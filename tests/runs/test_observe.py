@@ -95,3 +95,42 @@ def test_an_observable_asset_is_an_upstream_like_any_external_asset() -> None:
 
     result = materialize([daily_dump, report])
     assert list(result.steps) == ["report"]
+
+
+CALLS: list[str] = []
+
+
+class Bucket(ConfigurableResource):
+    """Says when it is set up and torn down (observe's lifecycle test)."""
+
+    name: str
+
+    def setup_for_execution(self, context: object) -> None:
+        CALLS.append(f"setup {self.name}")
+
+    def teardown_after_execution(self, context: object) -> None:
+        CALLS.append("teardown")
+
+
+def test_observe_sets_resources_up_once_and_reads_env_vars(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resource of an observe function gets the run's lifecycle, as a step's does: its
+    EnvVar read when observing starts, set up once for every observation, torn down after."""
+    from upstream import EnvVar
+
+    CALLS.clear()
+
+    @observable_source_asset
+    def first(bucket: Bucket) -> DataVersion:
+        return DataVersion(bucket.name)
+
+    @observable_source_asset
+    def second(bucket: Bucket) -> DataVersion:
+        return DataVersion(bucket.name + "2")
+
+    monkeypatch.setenv("BUCKET_NAME", "drops")
+    result = observe([first, second], resources={"bucket": Bucket(name=EnvVar("BUCKET_NAME"))})
+    assert result.data_version_for("first") == "drops"
+    assert result.data_version_for("second") == "drops2"
+    assert CALLS == ["setup drops", "teardown"]

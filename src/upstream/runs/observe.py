@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 
 from upstream.execution.records import ErrorInfo, LogLine
+from upstream.execution.resources import RunResources
 from upstream.execution.step import StepLogger, user_traceback
 from upstream.model.asset import AssetsDefinition
 from upstream.model.context import AssetExecutionContext
@@ -118,15 +119,19 @@ def _as_observation(key: AssetKey, value: Any) -> Observation:
     return Observation(name, uuid.uuid4().hex, time.time(), version, normalize_metadata(metadata))
 
 
-async def _observe_one(definitions: Definitions, key: AssetKey, logger: StepLogger) -> Observation:
+async def _observe_one(
+    definitions: Definitions, key: AssetKey, logger: StepLogger, run: RunResources, run_id: str
+) -> Observation:
     external = definitions.get_external(key)
     fn = external.observe_fn
     assert fn is not None  # observable_keys chose only observable ones
-    kwargs = {name: definitions.resources[name] for name in external.resource_params}
+    needed = [*external.resource_params, *sorted(external.required_resource_keys)]
+    resources = await anyio.to_thread.run_sync(run.setup, needed)  # set up once, as a run's
+    kwargs = {name: resources[name] for name in external.resource_params}
     args: tuple[Any, ...] = ()
     if external.takes_context:
         context = AssetExecutionContext(
-            run_id=uuid.uuid4().hex, asset_key=key, log=logger, resources=definitions.resources
+            run_id=run_id, asset_key=key, log=logger, resources=resources
         )
         args = (context,)
     if inspect.iscoroutinefunction(fn):
@@ -149,16 +154,21 @@ async def run_observations(
     observations: dict[str, Observation] = {}
     errors: dict[str, ErrorInfo] = {}
     logs: dict[str, list[LogLine]] = {}
-    for key in keys:
-        name = key.to_user_string()
-        logger = StepLogger()
-        try:
-            observations[name] = await _observe_one(definitions, key, logger)
-        except Exception as exc:
-            errors[name] = ErrorInfo(type(exc).__name__, str(exc), user_traceback(exc))
-            if exceptions is not None:
-                exceptions[name] = exc
-        logs[name] = logger.lines
+    run_id = uuid.uuid4().hex
+    run = RunResources(definitions.resources, run_id=run_id)  # EnvVars read, set up once
+    try:
+        for key in keys:
+            name = key.to_user_string()
+            logger = StepLogger()
+            try:
+                observations[name] = await _observe_one(definitions, key, logger, run, run_id)
+            except Exception as exc:
+                errors[name] = ErrorInfo(type(exc).__name__, str(exc), user_traceback(exc))
+                if exceptions is not None:
+                    exceptions[name] = exc
+            logs[name] = logger.lines
+    finally:
+        await anyio.to_thread.run_sync(run.close)
     await storage.record_observations(list(observations.values()))
     return ObserveExecutionResult(observations, errors, logs)
 
