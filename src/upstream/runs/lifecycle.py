@@ -25,6 +25,7 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import IOManager
+from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import Plan, build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.base import RunStorage
@@ -69,11 +70,14 @@ class ClusterRuns:
         definitions_hash: str,
         selection: str | None,
         run_config: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
         """Queue a run of `selection` (all assets if None) of the code with that hash, as
         workers registered it; return its id. The coordinator plans it from their snapshot.
         `run_config` is normalised and checked by the submitter, which has the code
-        (`planning.run_config`); workers check it again against their own Config classes."""
+        (`planning.run_config`); workers check it again against their own Config classes.
+        `tags` are the run's tags (str -> str, checked here)."""
+        checked = check_run_tags(tags)
         run_id = str(uuid.uuid4())
         await self.storage.create_run(
             RunRecord(
@@ -85,6 +89,7 @@ class ClusterRuns:
                 definitions_hash=definitions_hash,
                 created_at=time.time(),
                 run_config=dict(run_config or {}),
+                tags=checked,
             )
         )
         return run_id
@@ -125,15 +130,21 @@ class EmbeddedRuns:
                 self._group = None
 
     async def submit(
-        self, location: CodeLocation, selection: str | None, run_config: RunConfigInput = None
+        self,
+        location: CodeLocation,
+        selection: str | None,
+        run_config: RunConfigInput = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
-        """Start a run of `selection` in `location`; return its id once the run is recorded.
-        Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`) for bad input."""
+        """Start a run of `selection` in `location`, tagged `tags`; return its id once the run
+        is recorded. Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`,
+        `ConfigurationError` for a bad tag) for bad input."""
         if self._group is None:
             raise RuntimeError("EmbeddedRuns.submit outside `running()`")
+        checked = check_run_tags(tags)
         plan = build_plan(location.definitions.graph, selection)
         config = check_run_config(location.definitions, run_config, plan.steps)
-        run_id: str = await self._group.start(self._run, location, plan, config)
+        run_id: str = await self._group.start(self._run, location, plan, config, checked)
         return run_id
 
     async def cancel(self, run_id: str) -> RunStatus | None:
@@ -148,6 +159,7 @@ class EmbeddedRuns:
         location: CodeLocation,
         plan: Plan,
         run_config: Mapping[str, Any],
+        tags: Mapping[str, str],
         *,
         task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
@@ -165,6 +177,7 @@ class EmbeddedRuns:
                     concurrency=self._concurrency,
                     run_id=run_id,
                     run_config=run_config,
+                    tags=tags,
                     task_status=reporter,
                 )
             except Exception:
