@@ -38,7 +38,13 @@ __all__ = [
     "NothingToReexecute",
     "Runs",
     "reexecute_selection",
+    "reexecution_tags",
 ]
+
+# Dagster's tags on a re-execution: the run it re-executes, and the first run of the chain.
+PARENT_RUN_ID_TAG = "dagster/parent_run_id"
+ROOT_RUN_ID_TAG = "dagster/root_run_id"
+
 
 log = get_logger("runs")
 
@@ -198,6 +204,13 @@ class _Reporter:
     def started(self, value: Any = None) -> None:
         self.reported = True
         self.status.started(value)
+
+
+def reexecution_tags(run: RunRecord) -> dict[str, str]:
+    """The tags of a run that re-executes `run`: its own, plus (as in Dagster)
+    `dagster/parent_run_id` (`run`) and `dagster/root_run_id` (the first run re-executed)."""
+    root = run.tags.get(ROOT_RUN_ID_TAG, run.run_id)
+    return {**run.tags, PARENT_RUN_ID_TAG: run.run_id, ROOT_RUN_ID_TAG: root}
 
 
 async def reexecute_selection(
