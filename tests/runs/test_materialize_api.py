@@ -66,7 +66,6 @@ def test_the_positional_order_is_dagsters() -> None:
     [
         ({"instance": object()}, "no DagsterInstance"),
         ({"partition_key": "2026-01-01"}, "partitions are not supported yet"),
-        ({"tags": {"team": "sales"}}, "do not record tags yet"),
     ],
 )
 def test_unsupported_arguments_are_refused_before_anything_runs(
@@ -74,6 +73,44 @@ def test_unsupported_arguments_are_refused_before_anything_runs(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         materialize(ASSETS, **argument)
+
+
+def test_tags_are_recorded_with_the_run() -> None:
+    """Dagster's `materialize(tags=)`: the run carries them (`result.dagster_run.tags`),
+    in memory too; no tags is an empty dict."""
+    tags = {"team": "sales", "dagster/priority": "3"}
+    result = materialize(ASSETS, tags=tags)
+    assert result.success and result.dagster_run.tags == tags == result.run.tags
+    assert materialize_to_memory(ASSETS, tags={"a": "b"}).dagster_run.tags == {"a": "b"}
+    assert materialize(ASSETS).dagster_run.tags == {}
+
+
+def test_json_values_are_stored_as_json_text_as_in_dagster() -> None:
+    """Dagster accepts a non-string value whose JSON reads back equal, stored as JSON."""
+    result = materialize(ASSETS, tags={"n": 3, "flags": ["a", "b"]})  # type: ignore[dict-item]
+    assert result.dagster_run.tags == {"n": "3", "flags": '["a", "b"]'}
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ({1: "x"}, "run tag key 1 is a int"),
+        ({"when": object()}, "run tag 'when' has value"),
+        ({"t": (1, 2)}, "run tag 't' has value"),
+        (["team"], "must be a dict"),
+    ],
+)
+def test_bad_tags_are_refused_before_anything_runs(tags: Any, message: str) -> None:
+    ran: list[str] = []
+
+    @asset
+    def side_effect() -> None:
+        ran.append("ran")
+
+    for run in (materialize, materialize_to_memory):
+        with pytest.raises(ConfigurationError, match=message):
+            run([side_effect], tags=tags)
+    assert ran == []
 
 
 def test_selection_takes_strings_keys_and_assets() -> None:

@@ -78,6 +78,18 @@ async def test_a_run_keeps_its_run_config(storage: RunStorage) -> None:
     assert (await storage.unfinished_runs())[0].run_config == config
 
 
+async def test_a_run_keeps_its_tags(storage: RunStorage) -> None:
+    """Run tags (str -> str, as Dagster's) read back as written in every read of the run;
+    a run created without tags has none."""
+    await storage.create_run(replace(make_run(), run_id="untagged"))
+    tags = {"team": "sales", "dagster/priority": "3", "note": 'a "quoted" é\nline'}
+    run = replace(make_run(), tags=tags)
+    await storage.create_run(run)
+    assert await storage.get_run("run-1") == run
+    assert {r.run_id: r.tags for r in await storage.list_runs()} == {"run-1": tags, "untagged": {}}
+    assert {r.run_id: r.tags for r in await storage.unfinished_runs()}["run-1"] == tags
+
+
 async def test_creating_a_run_twice_changes_nothing(storage: RunStorage) -> None:
     """A repeated create_run keeps the first record and appends no second event."""
     await storage.create_run(make_run())
@@ -465,9 +477,10 @@ async def test_a_version_2_file_is_upgraded_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file written before the asset-states index (schema 2) gains it (3), the
-    heartbeat table (4), the observations table (5) and run config (6, '{}' for old runs) on
-    open, data kept, and the index serves `asset_states`: no scan of every step row."""
-    assert LATEST_VERSION == 6
+    heartbeat table (4), the observations table (5), run config (6) and run tags (7, '{}' for
+    old runs) on open, data kept, and the index serves `asset_states`: no scan of every step
+    row."""
+    assert LATEST_VERSION == 7
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
         older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])
@@ -489,12 +502,12 @@ async def test_a_version_2_file_is_upgraded_in_place(
         assert await upgraded.coordinators() == []
         assert await upgraded.latest_observations() == {}
         run = await upgraded.get_run("run-1")
-        assert run is not None and run.run_config == {}
+        assert run is not None and run.run_config == {} and run.tags == {}
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
         plan = conn.execute(f"EXPLAIN QUERY PLAN {asset_states(None)}").fetchall()
     conn.close()
-    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,)]
+    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,), (7,)]
     assert any("COVERING INDEX steps_by_key" in row[3] for row in plan), plan
 
 

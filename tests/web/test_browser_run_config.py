@@ -1,4 +1,4 @@
-"""The run page in a real browser shows the run config a run was launched with."""
+"""The run page in a real browser shows the run config and tags a run was launched with."""
 
 from __future__ import annotations
 
@@ -39,3 +39,20 @@ def test_the_run_page_shows_the_run_config(page: Page, configured: str) -> None:
     shown = page.locator("pre.run-config")
     shown.wait_for(state="visible")
     assert json.loads(shown.inner_text()) == body["run_config"]
+
+
+def test_the_run_page_shows_the_run_tags(page: Page, configured: str) -> None:
+    body = {"selection": "key:sales/orders", "tags": {"team": "sales", "note": "<b>x</b>"}}
+    request = urllib.request.Request(
+        configured + "/api/runs",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-Upstream-CSRF": "1"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        (run_id,) = json.loads(response.read())["run_ids"]
+    page.goto(f"{configured}/runs/{run_id}")
+    _eventually(lambda: page.locator("#run-status").inner_text().strip().lower(), "success")
+    facts = page.locator("#run-facts")
+    _eventually(lambda: "team=sales" in facts.inner_text(), True)
+    assert "note=<b>x</b>" in facts.inner_text()  # escaped: shown as text, not markup

@@ -36,6 +36,7 @@ from upstream.coordinator.routes import WORKER_GRACE
 from upstream.execution.run_config import check_run_config
 from upstream.locations import default_io_manager, load_code_location, upstream_home
 from upstream.model.errors import UpstreamError, did_you_mean
+from upstream.model.run_tags import parse_tag_option
 from upstream.planning.plan import build_plan
 from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
 from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator, watching
@@ -116,6 +117,13 @@ def cli() -> None:
     help="Seconds to wait for a coordinator on the cluster before giving up, exit 2"
     " [env UPSTREAM_COORDINATOR_TIMEOUT].",
 )
+@click.option(
+    "--tag",
+    "tag_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A run tag, as Dagster's (repeatable): --tag team=sales --tag note=nightly.",
+)
 @run_config_options
 @state_options
 @handles_errors
@@ -125,6 +133,7 @@ def materialize(
     selection: str | None,
     concurrency: int,
     coordinator_timeout: float,
+    tag_options: tuple[str, ...],
     config_files: tuple[Path, ...],
     config_json: str | None,
     overrides: tuple[str, ...],
@@ -136,6 +145,7 @@ def materialize(
     plan = build_plan(location.definitions.graph, selection)  # a bad selection: exit 2 here
     given = read_run_config(config_files, config_json, overrides)
     run_config = check_run_config(location.definitions, given, plan.steps)  # bad: exit 2
+    tags = dict(parse_tag_option(option) for option in tag_options)  # bad: exit 2
     cluster = cluster_settings(database_url, namespace)
     finished: list[FinishedStep] = []
     reason: str | None = None
@@ -159,13 +169,14 @@ def materialize(
                 concurrency=concurrency,
                 observer=observe,
                 run_config=run_config,
+                tags=tags,
             )
 
     async def on_cluster(storage: RunStorage) -> RunRecord:
         nonlocal reason
         await require_coordinator(storage, namespace, coordinator_timeout)
         run_id = await ClusterRuns(storage).submit(
-            location.name, location.definitions.hash, selection, run_config
+            location.name, location.definitions.hash, selection, run_config, tags
         )
         click.echo(f"submitted run {run_id} to the cluster ({namespace})")
         with Progress(len(plan)) as progress:
@@ -453,6 +464,8 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
         f"duration {seconds(data['duration'])}\nselection {data['selection']}  "
         f"code location {data['code_location']}\n"
     )
+    if data["tags"]:
+        click.echo("tags  " + "  ".join(f"{k}={v}" for k, v in data["tags"].items()) + "\n")
     if data["run_config"]:
         click.echo("run config\n" + _indented_yaml(data["run_config"]))
     rows = [

@@ -140,9 +140,11 @@ class Coordinator:
         definitions_hash: str,
         run_id: str | None = None,
         run_config: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> RunHandle:
         """Record a new run as STARTED and publish its first ready set (embedded mode).
-        `run_config` is normalised and checked already (`planning.run_config`)."""
+        `run_config` is normalised and checked already (`planning.run_config`), `tags` too
+        (`model.run_tags`)."""
         run = RunRecord(
             run_id=run_id or str(uuid.uuid4()),
             status=RunStatus.STARTED,
@@ -152,6 +154,7 @@ class Coordinator:
             definitions_hash=definitions_hash,
             created_at=time.time(),
             run_config=dict(run_config or {}),
+            tags=dict(tags or {}),
         )
         await self._storage.create_run(run)
         return await self._drive(RunHandle(run, plan, ReadySet(plan.parents)), "run.started")

@@ -13,6 +13,7 @@ from upstream.runs.lifecycle import (
     NothingToReexecute,
     Runs,
     reexecute_selection,
+    reexecution_tags,
 )
 from upstream.runs.materialize import ExecuteInProcessResult, materialize, materialize_to_memory
 from upstream.runs.observe import ObserveExecutionResult, observe, run_observations
@@ -30,6 +31,7 @@ __all__ = [
     "materialize_to_memory",
     "observe",
     "reexecute_selection",
+    "reexecution_tags",
     "run_embedded",
     "run_observations",
 ]

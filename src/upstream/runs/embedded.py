@@ -46,11 +46,13 @@ async def run_embedded(
     run_id: str | None = None,
     on_resources_released: ReleaseSink | None = None,
     run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
     task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
 ) -> RunRecord:
     """Run `plan` to the end and return the final run record. Started with
     `TaskGroup.start`, it reports the run id once the run is recorded. `run_config` is
-    the normalised, checked run config (`planning.run_config.validate_run_config`). The
+    the normalised, checked run config (`planning.run_config.validate_run_config`), `tags`
+    the checked run tags (`model.run_tags.check_run_tags`). The
     run's resources are torn down when it ends (`on_resources_released` then gets their
     values)."""
     if concurrency < 1:
@@ -81,6 +83,7 @@ async def run_embedded(
                 definitions_hash=definitions.hash,
                 run_id=run_id,
                 run_config=run_config,
+                tags=tags,
             )
             task_status.started(handle.run_id)
             record = await handle.wait()

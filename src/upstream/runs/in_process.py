@@ -42,7 +42,7 @@ CoercibleToSelection: TypeAlias = (
 )
 
 
-def unsupported(*, instance: Any, partition_key: Any, tags: Any) -> None:
+def unsupported(*, instance: Any, partition_key: Any) -> None:
     """Refuse, by name and reason, the arguments upstream cannot honour yet."""
     if instance is not None:
         raise ConfigurationError(
@@ -53,10 +53,6 @@ def unsupported(*, instance: Any, partition_key: Any, tags: Any) -> None:
         raise ConfigurationError(
             "materialize(partition_key=...): partitions are not supported yet (issue 18); "
             "leave partition_key out"
-        )
-    if tags:
-        raise ConfigurationError(
-            "materialize(tags=...): runs do not record tags yet; leave tags out"
         )
 
 

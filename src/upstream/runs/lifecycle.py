@@ -25,6 +25,7 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import IOManager
+from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import Plan, build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.base import RunStorage
@@ -37,7 +38,13 @@ __all__ = [
     "NothingToReexecute",
     "Runs",
     "reexecute_selection",
+    "reexecution_tags",
 ]
+
+# Dagster's tags on a re-execution: the run it re-executes, and the first run of the chain.
+PARENT_RUN_ID_TAG = "dagster/parent_run_id"
+ROOT_RUN_ID_TAG = "dagster/root_run_id"
+
 
 log = get_logger("runs")
 
@@ -69,11 +76,14 @@ class ClusterRuns:
         definitions_hash: str,
         selection: str | None,
         run_config: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
         """Queue a run of `selection` (all assets if None) of the code with that hash, as
         workers registered it; return its id. The coordinator plans it from their snapshot.
         `run_config` is normalised and checked by the submitter, which has the code
-        (`planning.run_config`); workers check it again against their own Config classes."""
+        (`planning.run_config`); workers check it again against their own Config classes.
+        `tags` are the run's tags (str -> str, checked here)."""
+        checked = check_run_tags(tags)
         run_id = str(uuid.uuid4())
         await self.storage.create_run(
             RunRecord(
@@ -85,6 +95,7 @@ class ClusterRuns:
                 definitions_hash=definitions_hash,
                 created_at=time.time(),
                 run_config=dict(run_config or {}),
+                tags=checked,
             )
         )
         return run_id
@@ -125,15 +136,21 @@ class EmbeddedRuns:
                 self._group = None
 
     async def submit(
-        self, location: CodeLocation, selection: str | None, run_config: RunConfigInput = None
+        self,
+        location: CodeLocation,
+        selection: str | None,
+        run_config: RunConfigInput = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
-        """Start a run of `selection` in `location`; return its id once the run is recorded.
-        Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`) for bad input."""
+        """Start a run of `selection` in `location`, tagged `tags`; return its id once the run
+        is recorded. Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`,
+        `ConfigurationError` for a bad tag) for bad input."""
         if self._group is None:
             raise RuntimeError("EmbeddedRuns.submit outside `running()`")
+        checked = check_run_tags(tags)
         plan = build_plan(location.definitions.graph, selection)
         config = check_run_config(location.definitions, run_config, plan.steps)
-        run_id: str = await self._group.start(self._run, location, plan, config)
+        run_id: str = await self._group.start(self._run, location, plan, config, checked)
         return run_id
 
     async def cancel(self, run_id: str) -> RunStatus | None:
@@ -148,6 +165,7 @@ class EmbeddedRuns:
         location: CodeLocation,
         plan: Plan,
         run_config: Mapping[str, Any],
+        tags: Mapping[str, str],
         *,
         task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
@@ -165,6 +183,7 @@ class EmbeddedRuns:
                     concurrency=self._concurrency,
                     run_id=run_id,
                     run_config=run_config,
+                    tags=tags,
                     task_status=reporter,
                 )
             except Exception:
@@ -185,6 +204,13 @@ class _Reporter:
     def started(self, value: Any = None) -> None:
         self.reported = True
         self.status.started(value)
+
+
+def reexecution_tags(run: RunRecord) -> dict[str, str]:
+    """The tags of a run that re-executes `run`: its own, plus (as in Dagster)
+    `dagster/parent_run_id` (`run`) and `dagster/root_run_id` (the first run re-executed)."""
+    root = run.tags.get(ROOT_RUN_ID_TAG, run.run_id)
+    return {**run.tags, PARENT_RUN_ID_TAG: run.run_id, ROOT_RUN_ID_TAG: root}
 
 
 async def reexecute_selection(

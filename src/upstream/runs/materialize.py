@@ -25,6 +25,7 @@ from upstream.model.errors import ConfigurationError, UpstreamError
 from upstream.model.external import SourceAsset
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
 from upstream.model.resources import provides_io_manager
+from upstream.model.run_tags import check_run_tags
 from upstream.model.spec import AssetSpec
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.runs.in_process import (
@@ -78,13 +79,21 @@ def materialize(
     Dagster) the first failing asset's own exception is raised once the run has finished
     and been recorded. Works inside a running event loop too (a notebook): it then runs on
     a helper thread. `run_config` (a `RunConfig` or its plain dict) is checked against the
-    assets before anything runs. `instance`, `partition_key` and `tags` are not supported
-    yet: anything but None raises `ConfigurationError`, naming why.
+    assets before anything runs. `tags` (str -> str, as Dagster's run tags) are recorded
+    with the run (`result.run.tags`, `result.dagster_run.tags`); a bad one raises
+    `ConfigurationError` before anything runs. `instance` and `partition_key` are not
+    supported yet: anything but None raises `ConfigurationError`, naming why.
     """
-    unsupported(instance=instance, partition_key=partition_key, tags=tags)
+    unsupported(instance=instance, partition_key=partition_key)
+    checked = check_run_tags(tags)
     definitions = definitions_for(assets, resources)
     return _run(
-        definitions, selection, run_config, raise_on_error=raise_on_error, concurrency=concurrency
+        definitions,
+        selection,
+        run_config,
+        checked,
+        raise_on_error=raise_on_error,
+        concurrency=concurrency,
     )
 
 
@@ -102,7 +111,8 @@ def materialize_to_memory(
 ) -> ExecuteInProcessResult:
     """`materialize` with every IO manager replaced by one in-memory IO manager, as Dagster's
     `materialize_to_memory`; passing an IO manager in `resources` is an error there, and here."""
-    unsupported(instance=instance, partition_key=partition_key, tags=tags)
+    unsupported(instance=instance, partition_key=partition_key)
+    checked = check_run_tags(tags)
     given = [k for k, v in (resources or {}).items() if provides_io_manager(v)]
     if given:
         raise ConfigurationError(
@@ -111,7 +121,12 @@ def materialize_to_memory(
         )
     definitions = in_memory(definitions_for(assets, resources))
     return _run(
-        definitions, selection, run_config, raise_on_error=raise_on_error, concurrency=concurrency
+        definitions,
+        selection,
+        run_config,
+        checked,
+        raise_on_error=raise_on_error,
+        concurrency=concurrency,
     )
 
 
@@ -119,6 +134,7 @@ def _run(
     definitions: Definitions,
     selection: CoercibleToSelection,
     run_config: RunConfigInput,
+    tags: Mapping[str, str],
     *,
     raise_on_error: bool,
     concurrency: int,
@@ -146,6 +162,7 @@ def _run(
                 on_exception=keep,
                 on_resources_released=lambda _run_id, values: released.update(values),
                 run_config=config,
+                tags=tags,
             )
             steps = await storage.get_steps(record.run_id)
             events = await storage.get_events(record.run_id)

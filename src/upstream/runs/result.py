@@ -152,6 +152,11 @@ class ExecuteInProcessResult:
     def run_id(self) -> str:
         return self.run.run_id
 
+    @property
+    def dagster_run(self) -> RunRecord:
+        """The run as recorded (Dagster's name): `run_id`, `status`, `tags`, `run_config`."""
+        return self.run
+
     # -- values --------------------------------------------------------------------------
 
     def _step(self, key: CoercibleToAssetKey) -> tuple[AssetKey, StepRecord]:

@@ -106,6 +106,7 @@ class PostgresStorage(RunStorage):
             run.definitions_hash,
             run.created_at,
             dumps(run.run_config),
+            dumps(run.tags),
         )
         async with self._transaction("creating a run", [run.run_id]) as conn:
             if await conn.fetchval(sql.INSERT_RUN, *row) is None:

@@ -114,8 +114,10 @@ _V4 = (
 )
 # Run config (`RunRecord.run_config`): the normalised dict; '{}' for runs before it.
 _V5 = ("ALTER TABLE runs ADD COLUMN run_config jsonb NOT NULL DEFAULT '{}'",)
+# Run tags (`RunRecord.tags`): str -> str; '{}' for runs before them.
+_V6 = ("ALTER TABLE runs ADD COLUMN tags jsonb NOT NULL DEFAULT '{}'",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -59,7 +59,7 @@ __all__ = [
 
 INSERT_RUN = (
     "INSERT INTO runs (run_id, status, selection, steps, code_location, definitions_hash,"
-    " created_at, run_config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " created_at, run_config, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     " ON CONFLICT (run_id) DO NOTHING"
     " RETURNING run_id"
 )

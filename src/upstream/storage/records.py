@@ -69,6 +69,8 @@ class RunRecord:
     ended_at: float | None = None
     # The run config, normalised (`upstream.model.config`): {"ops": ..., "resources": ...}.
     run_config: dict[str, Any] = field(default_factory=dict)
+    # Run tags, as Dagster's: string keys to string values.
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def duration(self) -> float | None:

@@ -44,7 +44,7 @@ __all__ = [
 
 RUN_COLUMNS = (
     "run_id, status, selection, steps, code_location, definitions_hash, created_at, ended_at,"
-    " run_config"
+    " run_config, tags"
 )
 STEP_COLUMNS = (
     "run_id, step_key, attempt, status, queued_at, started_at, ended_at, worker_id,"
@@ -75,8 +75,18 @@ _RUN_STATUS = {status.value: status for status in RunStatus}
 def run_record(row: Any, steps: Iterable[str]) -> RunRecord:
     """`steps` comes decoded: JSON text in SQLite, an array in PostgreSQL."""
     config = {} if row[8] == "{}" else json.loads(row[8])
+    tags = {} if row[9] == "{}" else json.loads(row[9])
     return RunRecord(
-        row[0], RunStatus(row[1]), row[2], tuple(steps), row[4], row[5], row[6], row[7], config
+        row[0],
+        RunStatus(row[1]),
+        row[2],
+        tuple(steps),
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        config,
+        tags,
     )
 
 

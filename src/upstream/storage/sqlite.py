@@ -102,6 +102,7 @@ class SqliteStorage(RunStorage):
             run.definitions_hash,
             run.created_at,
             _dumps(run.run_config),
+            _dumps(run.tags),
         )
         event = (run.run_id, None, run.created_at, kind, data)
 

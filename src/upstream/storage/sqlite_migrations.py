@@ -114,8 +114,10 @@ _V5 = (
 )
 # Run config (`RunRecord.run_config`): the normalised dict, JSON; '{}' for runs before it.
 _V6 = ("ALTER TABLE runs ADD COLUMN run_config TEXT NOT NULL DEFAULT '{}'",)
+# Run tags (`RunRecord.tags`): str -> str, JSON; '{}' for runs before them.
+_V7 = ("ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

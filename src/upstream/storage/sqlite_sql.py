@@ -55,7 +55,8 @@ __all__ = [
 
 INSERT_RUN = (
     "INSERT INTO runs (run_id, status, selection, steps, code_location, definitions_hash,"
-    " created_at, run_config) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"
+    " created_at, run_config, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (run_id) DO NOTHING"
 )
 FINISH_RUN = (
     "UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ?"

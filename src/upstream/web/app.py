@@ -23,9 +23,10 @@ from starlette.staticfiles import StaticFiles
 
 import upstream
 from upstream.model.errors import UpstreamError
+from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import materializable
 from upstream.planning.selection import select
-from upstream.runs import NothingToReexecute, reexecute_selection
+from upstream.runs import NothingToReexecute, reexecute_selection, reexecution_tags
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
@@ -306,10 +307,17 @@ class _Api:
         run_config = body.get("run_config")
         if run_config is not None and not isinstance(run_config, dict):
             return error(400, '"run_config" must be an object: {"ops": {...}, "resources": {...}}')
-        return await self._launch(check_selection(selection.strip()), run_config)
+        try:
+            tags = check_run_tags(body.get("tags"))
+        except UpstreamError as exc:
+            return error(400, str(exc))
+        return await self._launch(check_selection(selection.strip()), run_config, tags)
 
     async def _launch(
-        self, selection: str, run_config: Mapping[str, Any] | None = None
+        self,
+        selection: str,
+        run_config: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> Response:
         view = await self.view()
         try:
@@ -325,7 +333,7 @@ class _Api:
             # One location: keep the user's words; several: each gets exactly its own keys.
             text = selection if len(by_location) == 1 else ",".join(chosen)
             try:
-                run_ids.append(await self.workspace.launch(location, text, run_config))
+                run_ids.append(await self.workspace.launch(location, text, run_config, tags))
             except NotSupported as exc:
                 return error(409, str(exc))
             except UpstreamError as exc:
@@ -346,7 +354,8 @@ class _Api:
             )
         except NothingToReexecute as exc:
             return error(409, str(exc))
-        return await self._launch(selection, record.run_config)  # re-execution keeps config
+        # Re-execution keeps the run's config and tags, adding Dagster's parent/root run tags.
+        return await self._launch(selection, record.run_config, reexecution_tags(record))
 
     async def cancel(self, request: Request) -> Response:
         record = await self._run(request)

@@ -32,6 +32,8 @@ def _ref(name: str) -> Schema:
 
 _STR, _NUM, _INT = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 _OBJ: Schema = {"type": "object"}
+# Run tags, as Dagster's: string keys to string values.
+_TAGS: Schema = {"type": "object", "additionalProperties": _STR}
 _ASSET_STATUS: Schema = {"enum": ["never", "materialized", "failed", "running"]}
 
 _SCHEMAS: dict[str, Schema] = {
@@ -74,6 +76,7 @@ _SCHEMAS: dict[str, Schema] = {
         ended_at=_maybe(_NUM),
         duration=_maybe(_NUM),
         run_config=_OBJ,
+        tags=_TAGS,
     ),
     "Step": _object(
         step_key=_STR,
@@ -225,7 +228,7 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
             success="201",
             request={
                 **_object(selection=_SELECTION),
-                "properties": {"selection": _SELECTION, "run_config": _OBJ},
+                "properties": {"selection": _SELECTION, "run_config": _OBJ, "tags": _TAGS},
             },
         ),
     },

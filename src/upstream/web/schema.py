@@ -125,6 +125,7 @@ def run_dict(
         "ended_at": run.ended_at,
         "duration": run.duration,
         "run_config": run.run_config,
+        "tags": run.tags,
     }
     if steps is not None:
         made = materialized or {}

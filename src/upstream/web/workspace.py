@@ -78,11 +78,16 @@ class Workspace(Protocol):
     async def locations(self) -> list[LocationState]: ...
 
     async def launch(
-        self, location: str, selection: str, run_config: Mapping[str, Any] | None = None
+        self,
+        location: str,
+        selection: str,
+        run_config: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
         """Start (or queue) a run of `selection` in `location` with `run_config` (the
-        normalised dict, e.g. the run re-executed); return its id once the run is recorded.
-        Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`) for bad input."""
+        normalised dict, e.g. the run re-executed) and run `tags`; return its id once the
+        run is recorded. Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`)
+        for bad input."""
         ...
 
     async def reload(self) -> list[LocationState]:
@@ -134,7 +139,11 @@ class DevWorkspace:
         return [self._state]
 
     async def launch(
-        self, location: str, selection: str, run_config: Mapping[str, Any] | None = None
+        self,
+        location: str,
+        selection: str,
+        run_config: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
         definitions = self._definitions
         if definitions is None or location != self._name:
@@ -142,7 +151,7 @@ class DevWorkspace:
                 f"code location {location!r} is not loaded; fix the error shown and reload"
             )
         location_now = CodeLocation(self._name, definitions)
-        return await self.runs.submit(location_now, selection, run_config)
+        return await self.runs.submit(location_now, selection, run_config, tags)
 
     def _load(self) -> None:
         forget_code_location(self._module, self._file)
@@ -218,7 +227,11 @@ class ClusterWorkspace:
         return states
 
     async def launch(
-        self, location: str, selection: str, run_config: Mapping[str, Any] | None = None
+        self,
+        location: str,
+        selection: str,
+        run_config: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
         if not self._launches:
             raise NotSupported(
@@ -232,7 +245,7 @@ class ClusterWorkspace:
         # Only op names can be checked here, from the graph; the submitter with the code
         # (`upstream materialize`) checked fields, and workers check them with their classes.
         config = check_op_names(run_config, config_keys(current.graph))
-        return await self.runs.submit(location, current.definitions_hash, selection, config)
+        return await self.runs.submit(location, current.definitions_hash, selection, config, tags)
 
     async def reload(self) -> list[LocationState]:
         raise NotSupported(

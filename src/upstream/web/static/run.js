@@ -115,6 +115,9 @@
       ["Steps", esc(stepText)],
       ["Code location", esc(run.code_location || "-")],
     ];
+    if (run.tags && Object.keys(run.tags).length) {
+      facts.push(["Tags", Object.entries(run.tags).map(([k, v]) => `<code>${esc(k)}=${esc(v)}</code>`).join(" ")]);
+    }
     if (run.run_config && Object.keys(run.run_config).length) {
       facts.push(["Run config", `<pre class="run-config">${esc(JSON.stringify(run.run_config, null, 2))}</pre>`]);
     }
