@@ -74,6 +74,8 @@ async def test_reexecuting_a_failed_multi_asset_selects_its_keys(
         monkeypatch.setenv("UPSTREAM_TEST_FAIL_LOAD", "1")
         first = await dev.wait_run(await dev.launch("*"))
         assert first["status"] == "FAILURE"
+        failed = {s["step_key"]: s for s in first["steps"]}["load"]
+        assert failed["assets"] == ["orders", "users"]  # its page links, though it made none
         monkeypatch.delenv("UPSTREAM_TEST_FAIL_LOAD")
         response = await dev.client.post(
             f"/api/runs/{first['run_id']}/reexecute", json={"from_failure": True}, headers=HEADERS

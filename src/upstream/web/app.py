@@ -271,7 +271,12 @@ class _Api:
         record = await self._run(request)
         steps = await self.workspace.storage.get_steps(record.run_id)
         events = await self.workspace.storage.get_events(record.run_id)
-        body = run_dict(record, steps, materialized_by_step(events))
+        made = materialized_by_step(events)
+        ops = (await self.view()).graph.ops
+        for step in steps:  # a multi-asset step that made nothing links to its op's assets
+            if step.step_key not in made and step.step_key in ops:
+                made[step.step_key] = [k.to_user_string() for k in ops[step.step_key]]
+        body = run_dict(record, steps, made)
         body["trace_url"] = self._trace_url(record.run_id)
         return JSONResponse(body)
 
