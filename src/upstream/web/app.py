@@ -27,7 +27,7 @@ from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import materializable
 from upstream.planning.selection import select
 from upstream.runs import NothingToReexecute, reexecute_selection, reexecution_tags
-from upstream.storage.records import RunRecord, RunStatus
+from upstream.storage.records import RunRecord, RunStatus, StepStatus
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
 from upstream.web.openapi import openapi_document
@@ -272,10 +272,14 @@ class _Api:
         steps = await self.workspace.storage.get_steps(record.run_id)
         events = await self.workspace.storage.get_events(record.run_id)
         made = materialized_by_step(events)
-        ops = (await self.view()).graph.ops
-        for step in steps:  # a multi-asset step that made nothing links to its op's assets
-            if step.step_key not in made and step.step_key in ops:
-                made[step.step_key] = [k.to_user_string() for k in ops[step.step_key]]
+        # A multi-asset step that ended without materializing (a failure) links to its op's
+        # assets. Only then is the graph read: a running run's page polls this endpoint.
+        ended = [s for s in steps if s.step_key not in made and s.status is not StepStatus.QUEUED]
+        if ended:
+            ops = (await self.view()).graph.ops
+            for step in ended:
+                if step.step_key in ops:
+                    made[step.step_key] = [k.to_user_string() for k in ops[step.step_key]]
         body = run_dict(record, steps, made)
         body["trace_url"] = self._trace_url(record.run_id)
         return JSONResponse(body)
