@@ -15,6 +15,14 @@ from typing import Any
 
 from upstream.model.errors import AssetCycle, DefinitionsError
 from upstream.model.keys import AssetKey
+from upstream.model.partitions import (
+    BackfillPolicy,
+    PartitionMapping,
+    PartitionsDefinition,
+    default_partition_mapping,
+    partition_mapping_from_spec,
+    partitions_def_from_spec,
+)
 from upstream.model.steps import check_steps
 
 __all__ = ["MATERIALIZATION", "AssetGraph", "AssetNode"]
@@ -43,6 +51,11 @@ class AssetNode:
     required: bool = True  # False: a run's step may leave this asset unmaterialized
     kinds: tuple[str, ...] = ()  # sorted; `compute_kind` included
     owners: tuple[str, ...] = ()  # emails or `team:name`, in the order given
+    partitions_def: PartitionsDefinition | None = None  # None: not partitioned
+    # Mappings given on the asset's inputs/deps (AssetIn / AssetDep), by parent; the others
+    # take the default (`AssetGraph.partition_mapping`).
+    partition_mappings: Mapping[AssetKey, PartitionMapping] = field(default_factory=dict)
+    backfill_policy: BackfillPolicy | None = None
 
     @property
     def is_external(self) -> bool:
@@ -76,6 +89,14 @@ class AssetNode:
             data["kinds"] = list(self.kinds)
         if self.owners:
             data["owners"] = list(self.owners)
+        if self.partitions_def is not None:
+            data["partitions_def"] = self.partitions_def.to_spec()
+        if self.partition_mappings:
+            data["partition_mappings"] = {
+                k.to_user_string(): m.to_spec() for k, m in sorted(self.partition_mappings.items())
+            }
+        if self.backfill_policy is not None:
+            data["backfill_policy"] = self.backfill_policy.max_partitions_per_run
         return data
 
     @staticmethod
@@ -101,6 +122,20 @@ class AssetNode:
             required=bool(data.get("required", True)),
             kinds=tuple(data.get("kinds", ())),  # older snapshots have neither
             owners=tuple(data.get("owners", ())),
+            partitions_def=(
+                partitions_def_from_spec(data["partitions_def"])
+                if "partitions_def" in data
+                else None
+            ),
+            partition_mappings={
+                parse_key(k): partition_mapping_from_spec(m)
+                for k, m in data.get("partition_mappings", {}).items()
+            },
+            backfill_policy=(
+                BackfillPolicy(max_partitions_per_run=data["backfill_policy"])
+                if "backfill_policy" in data
+                else None
+            ),
         )
 
 
@@ -216,6 +251,18 @@ class AssetGraph:
 
     def step_key(self, key: AssetKey) -> str:
         return self._nodes[key].step_key
+
+    def partition_mapping(self, key: AssetKey, parent: AssetKey) -> PartitionMapping | None:
+        """How `key`'s partitions read `parent`'s: the mapping given on the edge, else
+        Dagster's default; None when `parent` is not partitioned."""
+        upstream = self._nodes[parent].partitions_def
+        if upstream is None:
+            return None
+        node = self._nodes[key]
+        given = node.partition_mappings.get(parent)
+        return (
+            given if given is not None else default_partition_mapping(upstream, node.partitions_def)
+        )
 
     def groups(self) -> dict[str, list[AssetKey]]:
         out: dict[str, list[AssetKey]] = {}

@@ -129,6 +129,9 @@ class StepOutcome:
     # materialization each (a multi-asset's step; {} when it made none). None: the step
     # key is the asset, materialized with `metadata`.
     outputs: dict[str, dict[str, Any]] | None = None
+    # The partition keys the step covered (its run's partition or range, expanded); empty:
+    # the step's assets are not partitioned. The catalog keeps a row per (asset, key).
+    partitions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
