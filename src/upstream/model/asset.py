@@ -183,6 +183,11 @@ class AssetsDefinition:
         return self.io_manager_key
 
     @property
+    def output_keys(self) -> dict[str, AssetKey]:
+        """Output name -> asset key: an @asset's one output is named "result"."""
+        return {"result": self.key}
+
+    @property
     def origin(self) -> str:
         """`module.function`, for errors that must say which code defined an asset."""
         return f"{getattr(self.fn, '__module__', '?')}.{getattr(self.fn, '__qualname__', '?')}"

@@ -6,14 +6,19 @@ from __future__ import annotations
 import inspect
 import typing
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from upstream.model.context import AssetExecutionContext
 from upstream.model.errors import ConfigurationError, DefinitionsError, UpstreamError
 from upstream.model.keys import AssetKey
 from upstream.model.logs import get_upstream_logger
-from upstream.model.partition_context import AssetPartitions, PartitionError, StepPartitions
+from upstream.model.partition_context import (
+    AssetPartitions,
+    PartitionError,
+    StepPartitions,
+    typed_key,
+)
 from upstream.model.partitions import PartitionKeyRange, PartitionsDefinition
 
 if TYPE_CHECKING:
@@ -66,11 +71,12 @@ class DirectAssetContext(AssetExecutionContext):
         self,
         key: AssetKey,
         partitions_def: PartitionsDefinition | None = None,
-        keys: Sequence[AssetKey] = (),
+        output_keys: Mapping[str, AssetKey] | None = None,
     ) -> None:
         """Bind to the asset called with this context; a partitioned one checks the key or
         range against its definition, so `partition_keys` and the time window work."""
         self._bound = key
+        self._output_keys = dict(output_keys or {"result": key})
         target = self._partition
         if partitions_def is None or target is None:
             return
@@ -81,18 +87,20 @@ class DirectAssetContext(AssetExecutionContext):
                     f"asset {label!r}: partition key {target.start!r} is not in "
                     f"{partitions_def!r}; pass one of its keys to build_asset_context"
                 )
-            expanded: tuple[str, ...] = (target.start,)
+            expanded: tuple[str, ...] = (typed_key(partitions_def, target.start),)
         else:
             try:
-                expanded = tuple(partitions_def.get_partition_keys_in_range(target))
+                found = partitions_def.get_partition_keys_in_range(target)
             except DefinitionsError as exc:
                 raise InvocationError(f"asset {label!r}: {exc}") from exc
+            expanded = tuple(typed_key(partitions_def, k) for k in found)
+        target = PartitionKeyRange(expanded[0], expanded[-1]) if expanded else target
         made = AssetPartitions(partitions_def, expanded)
         self._partitions = StepPartitions(
             target=target,
             partitions_def=partitions_def,
             keys=expanded,
-            outputs=dict.fromkeys(keys or (key,), made),
+            outputs=dict.fromkeys(self._output_keys.values(), made),
         )
 
     def _step_keys(self) -> tuple[str, ...]:
@@ -150,11 +158,11 @@ def build_asset_context(
             "Cannot specify both partition_key and partition_key_range; pass one of them"
         )
     partition: PartitionKeyRange | None = None
-    if partition_key is not None:
-        partition = PartitionKeyRange(str(partition_key), str(partition_key))
+    if partition_key is not None:  # kept as given: a MultiPartitionKey stays one
+        partition = PartitionKeyRange(partition_key, partition_key)
     elif partition_key_range is not None:
         start, end = partition_key_range  # a PartitionKeyRange, or any (start, end) pair
-        partition = PartitionKeyRange(str(start), str(end))
+        partition = PartitionKeyRange(start, end)
     return DirectAssetContext(
         resources=resources or {},
         asset_config=asset_config,
@@ -193,7 +201,7 @@ def invoke(asset: AssetsDefinition, args: tuple[Any, ...], kwargs: dict[str, Any
     elif args and isinstance(args[0], AssetExecutionContext):
         context, args = args[0], args[1:]  # accepted for its resources, as in Dagster
     if isinstance(context, DirectAssetContext):
-        context.bind(asset.key, asset.partitions_def, asset.keys)
+        context.bind(asset.key, asset.partitions_def, asset.output_keys)
 
     lead = (context,) if asset.takes_context else ()
     try:

@@ -100,6 +100,10 @@ class MultiAssetsDefinition(AssetsDefinition):
     def io_manager_key_for(self, key: AssetKey) -> str:
         return self._by_key[key].io_manager_key
 
+    @property
+    def output_keys(self) -> dict[str, AssetKey]:
+        return {o.output_name: o.key for o in self.outputs}
+
     def __repr__(self) -> str:
         keys = ", ".join(k.to_user_string() for k in self.keys)
         return f"<multi_asset {self._op_name}: {keys}>"

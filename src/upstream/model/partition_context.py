@@ -31,6 +31,7 @@ __all__ = [
     "TimeWindowPartitions",
     "step_partitions",
     "time_window_of",
+    "typed_key",
 ]
 
 
@@ -65,13 +66,22 @@ class _ParsesKeys(Protocol):
     def get_partition_key_from_str(self, partition_key_str: str) -> str: ...
 
 
+def typed_key(partitions_def: PartitionsDefinition, key: str) -> str:
+    """`key` as the definition's own key object (a `MultiPartitionKey` of a
+    multi-dimensional definition, so `context.partition_key.keys_by_dimension` works)."""
+    if isinstance(partitions_def, _ParsesKeys):
+        return partitions_def.get_partition_key_from_str(key)
+    return key
+
+
 def time_window_of(partitions_def: PartitionsDefinition, keys: Sequence[str], what: str) -> Any:
     """The window from the first key's start to the last key's end (Dagster's `TimeWindow`,
     built as the definition builds its own). `what` names the asset or run in the error."""
     if not isinstance(partitions_def, TimeWindowPartitions):
         raise PartitionError(
-            f"{what}: expected a TimeWindowPartitionsDefinition or MultiPartitionsDefinition "
-            f"with a single time dimension, but instead found {type(partitions_def).__name__}"
+            "Expected a TimeWindowPartitionsDefinition or MultiPartitionsDefinition with a "
+            f"single time dimension, but instead found {type(partitions_def).__name__} "
+            f"({what} has no time window)"
         )
     if not keys:
         raise PartitionError(f"{what}: no partitions, so no time window")
@@ -121,10 +131,7 @@ class AssetPartitions:
     def typed_keys(self) -> list[str]:
         """The keys as the definition's own key objects (a `MultiPartitionKey` per key of a
         multi-dimensional definition), for IO managers that lay them out by dimension."""
-        parse = self.partitions_def
-        if isinstance(parse, _ParsesKeys):
-            return [parse.get_partition_key_from_str(k) for k in self.keys]
-        return list(self.keys)
+        return [typed_key(self.partitions_def, k) for k in self.keys]
 
 
 @dataclass(frozen=True)
@@ -152,9 +159,10 @@ def _expand(
                 f"partition key {target.start!r} is not in {partitions_def!r} of {label!r}; "
                 "pick one of its keys"
             )
-        return (target.start,)
+        return (typed_key(partitions_def, target.start),)
     try:
-        return tuple(partitions_def.get_partition_keys_in_range(target, store))
+        keys = partitions_def.get_partition_keys_in_range(target, store)
+        return tuple(typed_key(partitions_def, k) for k in keys)
     except DefinitionsError as exc:
         raise DefinitionsError(f"{label!r}: {exc}") from exc
 
@@ -217,7 +225,7 @@ def step_partitions(
         return StepPartitions(partitions_def=partitions_def, inputs=read)
     made = AssetPartitions(partitions_def, expanded)
     return StepPartitions(
-        target=target,
+        target=PartitionKeyRange(expanded[0], expanded[-1]) if expanded else target,
         partitions_def=partitions_def,
         keys=expanded,
         outputs=dict.fromkeys(keys, made),
