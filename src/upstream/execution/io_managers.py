@@ -155,6 +155,10 @@ class FilesystemIOManager(IOManager):
                 return pickle.load(handle)
         except (FileNotFoundError, NotADirectoryError):
             raise MissingValue(key, f"no file {path}", partition) from None
+        except IsADirectoryError:  # a partitioned asset's directory, read without a partition
+            raise MissingValue(
+                key, f"{path} holds its partitions: load one with a partition key", None
+            ) from None
 
 
 def _replace_unpartitioned_file(path: str, context: OutputContext) -> None:
