@@ -509,3 +509,64 @@ async def test_a_definition_without_time_windows_has_no_time_window() -> None:
 
     result = await _run(Definitions([letters]), "letters", InMemoryIOManager(), _key("a"))
     assert result.success, result.error
+
+
+# -- multi-dimensional keys and async assets --------------------------------------------
+
+
+class TwoDimKey(str):
+    """Dagster's MultiPartitionKey shape: a string ("color|size") with keys by dimension."""
+
+    keys_by_dimension: dict[str, str]
+
+    def __new__(cls, text: str) -> TwoDimKey:
+        made = super().__new__(cls, text)
+        size, color = text.split("|")
+        made.keys_by_dimension = {"size": size, "color": color}
+        return made
+
+
+class TwoDims(PartitionsDefinition):
+    """A stand-in for a MultiPartitionsDefinition: keys parse into `TwoDimKey`s."""
+
+    def get_partition_keys(
+        self,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> Sequence[str]:
+        return [TwoDimKey(f"{s}|{c}") for s in ("small", "large") for c in ("red", "blue")]
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"type": "static", "keys": [str(k) for k in self.get_partition_keys()]}
+
+    def get_partition_key_from_str(self, partition_key_str: str) -> str:
+        return TwoDimKey(partition_key_str)
+
+
+async def test_a_multi_dimensional_key_is_one_directory_per_dimension(tmp_path: Path) -> None:
+    """UPathIOManager's layout: the dimensions' keys, ordered by dimension name."""
+    seen: dict[str, Any] = {}
+
+    @asset(partitions_def=TwoDims())
+    def boxes(context: AssetExecutionContext) -> str:
+        seen["dims"] = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
+        return str(context.partition_key)
+
+    result = await _run(
+        Definitions([boxes]), "boxes", FilesystemIOManager(tmp_path), _key("large|blue")
+    )
+    assert result.success, result.error
+    assert seen == {"dims": {"size": "large", "color": "blue"}}
+    assert pickle.loads((tmp_path / "boxes" / "blue" / "large").read_bytes()) == "large|blue"
+
+
+async def test_an_async_asset_reads_its_partitions_the_same_way() -> None:
+    @asset(partitions_def=LETTERS)
+    async def later(context: AssetExecutionContext, upstream_letters: str) -> str:
+        return f"{context.partition_key}:{upstream_letters}"
+
+    io = InMemoryIOManager()
+    await _fill(io, "c")
+    result = await _run(Definitions([upstream_letters, later]), "later", io, _key("c"))
+    assert result.success, result.error
+    assert io.values[(AssetKey("later"), "c")] == "c:cc"

@@ -241,3 +241,11 @@ def test_a_context_without_a_partition_raises_dagsters_error() -> None:
     assert not context.has_partition_key
     with pytest.raises(Exception, match="Partitions definition is not defined"):
         _ = context.partition_time_window
+
+
+def test_an_asset_spec_takes_asset_deps_but_no_mapping_yet() -> None:
+    spec = AssetSpec("lake", deps=[AssetDep("raw")], partitions_def=LETTERS)
+    assert spec.deps == (AssetKey("raw"),)
+    assert spec.replace_attributes(group_name="g").partitions_def == LETTERS
+    with pytest.raises(DefinitionsError, match="AssetDep\\(\\.\\.\\., partition_mapping"):
+        AssetSpec("lake", deps=[AssetDep("raw", partition_mapping=AllPartitionMapping())])

@@ -210,13 +210,17 @@ class _Step:
         self.context: AssetExecutionContext | None = None
         self.resources = definitions.resources if resources is None else resources
         self.node = config_key(self.asset)  # whose entry of run config's `ops` it reads
-        self.partitions = step_partitions(
-            definitions.graph,
-            self.asset.keys,
-            definitions.input_keys(self.key),
-            partition,
-            label=self.asset.op_name or self.key.to_user_string(),
-            dynamic_partitions_store=dynamic_partitions_store,
+        self.partitions = (
+            step_partitions(
+                definitions.graph,
+                self.asset.keys,
+                definitions.input_keys(self.key),
+                partition,
+                label=self.asset.op_name or self.key.to_user_string(),
+                dynamic_partitions_store=dynamic_partitions_store,
+            )
+            if definitions.has_partitions
+            else None
         )
         # the step's own partition (None: unpartitioned; a target on such a step is ignored)
         self.partition = self.partitions.target if self.partitions is not None else None

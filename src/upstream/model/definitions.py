@@ -58,6 +58,9 @@ class Definitions:
         nodes += [self._resolve_external(e) for e in self._externals.values()]
         self.graph = AssetGraph(nodes)
         self.hash = self.graph.snapshot_hash()
+        # whether any asset is partitioned: a step of a code location without partitions
+        # skips working out its partitions (a no-op step is a few microseconds)
+        self.has_partitions = any(node.partitions_def is not None for node in nodes)
 
     def _add(self, item: object) -> None:
         if isinstance(item, AssetSpec | SourceAsset):

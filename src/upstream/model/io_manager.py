@@ -110,6 +110,7 @@ class OutputContext(_AssetContext):
     `definition_metadata` is the asset's `metadata=`; `output_metadata` is what
     `add_output_metadata` recorded; `metadata` is Dagster's deprecated name for the former.
     `log` writes to the run's event log during a run (a plain logger otherwise).
+    A partitioned asset's value is one per partition: `asset_partition_key(s)` say which.
     """
 
     asset_key: AssetKey
@@ -138,7 +139,9 @@ class InputContext(_AssetContext):
 
     `name` is the parameter; `definition_metadata` the `AssetIn(metadata=...)` of that
     parameter; `upstream_output` describes the asset being loaded (its definition metadata,
-    not the runtime metadata of its last materialization, as in Dagster).
+    not the runtime metadata of its last materialization, as in Dagster). `partition_key`
+    is the running (downstream) step's; `asset_partition_keys` are the upstream partitions
+    to load, through the edge's partition mapping (several: return a dict keyed by key).
     """
 
     asset_key: AssetKey  # the upstream asset being loaded
