@@ -212,7 +212,8 @@ def step_partitions(
     for name, up in partitioned_inputs.items():
         mapping = graph.partition_mapping(keys[0], up)
         upstream_def = graph.node(up).partitions_def
-        assert mapping is not None and upstream_def is not None  # partitioned parent
+        if mapping is None or upstream_def is None:  # never: the parent is partitioned
+            continue
         wanted = mapping.upstream_partition_keys(
             expanded,
             partitions_def if expanded is not None else None,
