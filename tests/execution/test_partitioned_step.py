@@ -570,3 +570,48 @@ async def test_an_async_asset_reads_its_partitions_the_same_way() -> None:
     result = await _run(Definitions([upstream_letters, later]), "later", io, _key("c"))
     assert result.success, result.error
     assert io.values[(AssetKey("later"), "c")] == "c:cc"
+
+
+class Dimension(NamedTuple):
+    name: str
+    partitions_def: PartitionsDefinition
+
+
+class DayAndColor(PartitionsDefinition):
+    """A stand-in for a MultiPartitionsDefinition with one time dimension ("date")."""
+
+    time_window_dimension = Dimension("date", Days(3))
+
+    def get_partition_keys(
+        self,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> Sequence[str]:
+        days = Days(3).get_partition_keys()
+        return [self.get_partition_key_from_str(f"{c}|{d}") for d in days for c in ("red", "blue")]
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"type": "static", "keys": [str(k) for k in self.get_partition_keys()]}
+
+    def get_partition_key_from_str(self, partition_key_str: str) -> str:
+        made = TwoDimKey.__new__(TwoDimKey, partition_key_str)
+        color, day = partition_key_str.split("|")
+        made.keys_by_dimension = {"color": color, "date": day}
+        return made
+
+
+async def test_a_multi_partition_with_a_time_dimension_has_its_windows() -> None:
+    """Dagster: partition_time_window works on a MultiPartitionsDefinition with a single
+    time dimension (the window of the key's value in that dimension)."""
+    seen: dict[str, Any] = {}
+
+    @asset(partitions_def=DayAndColor())
+    def painted(context: AssetExecutionContext) -> MaterializeResult:
+        seen["window"] = context.partition_time_window
+        return MaterializeResult()
+
+    result = await _run(
+        Definitions([painted]), "painted", InMemoryIOManager(), _key("blue|2024-01-02")
+    )
+    assert result.success, result.error
+    assert seen == {"window": Window(datetime(2024, 1, 2), datetime(2024, 1, 3))}

@@ -8,7 +8,7 @@ Works for any `PartitionsDefinition`: time windows are asked through `TimeWindow
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -58,6 +58,25 @@ class TimeWindowPartitions(Protocol):
     def time_window_for_partition_key(self, partition_key: str) -> Any: ...
 
 
+class _Dimension(Protocol):
+    """Dagster's `PartitionDimensionDefinition`: a dimension's name and definition."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def partitions_def(self) -> PartitionsDefinition: ...
+
+
+@runtime_checkable
+class _TimeDimensioned(Protocol):
+    """A multi-dimensional definition whose one time dimension gives the windows
+    (Dagster's `MultiPartitionsDefinition.time_window_dimension`, None without one)."""
+
+    @property
+    def time_window_dimension(self) -> _Dimension | None: ...
+
+
 @runtime_checkable
 class _ParsesKeys(Protocol):
     """A definition whose keys are richer than their strings (Dagster's
@@ -77,7 +96,8 @@ def typed_key(partitions_def: PartitionsDefinition, key: str) -> str:
 def time_window_of(partitions_def: PartitionsDefinition, keys: Sequence[str], what: str) -> Any:
     """The window from the first key's start to the last key's end (Dagster's `TimeWindow`,
     built as the definition builds its own). `what` names the asset or run in the error."""
-    if not isinstance(partitions_def, TimeWindowPartitions):
+    window_of = _window_function(partitions_def)
+    if window_of is None:
         raise PartitionError(
             "Expected a TimeWindowPartitionsDefinition or MultiPartitionsDefinition with a "
             f"single time dimension, but instead found {type(partitions_def).__name__} "
@@ -85,11 +105,30 @@ def time_window_of(partitions_def: PartitionsDefinition, keys: Sequence[str], wh
         )
     if not keys:
         raise PartitionError(f"{what}: no partitions, so no time window")
-    first = partitions_def.time_window_for_partition_key(keys[0])
+    first = window_of(keys[0])
     if len(keys) == 1:
         return first
-    last = partitions_def.time_window_for_partition_key(keys[-1])
+    last = window_of(keys[-1])
     return type(first)(first.start, last.end)
+
+
+def _window_function(partitions_def: PartitionsDefinition) -> Callable[[str], Any] | None:
+    """How to ask the window of a key: the definition itself, or its one time dimension
+    (a multi-dimensional key's value in that dimension); None: no time windows."""
+    if isinstance(partitions_def, TimeWindowPartitions):
+        return partitions_def.time_window_for_partition_key
+    if not isinstance(partitions_def, _TimeDimensioned):
+        return None
+    dimension = partitions_def.time_window_dimension
+    if dimension is None or not isinstance(dimension.partitions_def, TimeWindowPartitions):
+        return None
+    name, timed = dimension.name, dimension.partitions_def
+
+    def window(key: str) -> Any:
+        parts = getattr(typed_key(partitions_def, key), "keys_by_dimension", {})
+        return timed.time_window_for_partition_key(parts[name])
+
+    return window
 
 
 @dataclass(frozen=True)
