@@ -39,6 +39,7 @@ from upstream.model import (
     asset,
     observable_source_asset,
 )
+from upstream.model.asset_dep import AssetDep
 from upstream.model.config import Config, PermissiveConfig, RunConfig, RunConfigError
 from upstream.model.configurable import (
     ConfigurableIOManager,
@@ -61,6 +62,16 @@ from upstream.model.metadata_tables import (
 )
 from upstream.model.multi_asset import multi_asset
 from upstream.model.outputs import AssetOut, Output
+from upstream.model.partitions import (
+    AllPartitionMapping,
+    BackfillPolicy,
+    IdentityPartitionMapping,
+    LastPartitionMapping,
+    PartitionKeyRange,
+    PartitionMapping,
+    PartitionsDefinition,
+    StaticPartitionsDefinition,
+)
 from upstream.model.resource_definition import (
     InitResourceContext,
     IOManagerDefinition,
@@ -83,6 +94,8 @@ from upstream.transport.base import TransportError
 __version__ = "0.1.0"
 
 __all__ = [
+    "AllPartitionMapping",
+    "AssetDep",
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
@@ -91,6 +104,7 @@ __all__ = [
     "AssetSelection",
     "AssetSpec",
     "AssetsDefinition",
+    "BackfillPolicy",
     "CodeLocationError",
     "Config",
     "ConfigurableIOManager",
@@ -106,11 +120,13 @@ __all__ = [
     "FilesystemIOManager",
     "IOManager",
     "IOManagerDefinition",
+    "IdentityPartitionMapping",
     "InMemoryIOManager",
     "InitResourceContext",
     "InputContext",
     "InputLoadError",
     "InvocationError",
+    "LastPartitionMapping",
     "MaterializeResult",
     "MetadataValue",
     "MissingValue",
@@ -119,6 +135,9 @@ __all__ = [
     "OpExecutionContext",
     "Output",
     "OutputContext",
+    "PartitionKeyRange",
+    "PartitionMapping",
+    "PartitionsDefinition",
     "PermissiveConfig",
     "ResourceDefinition",
     "ResourceDependency",
@@ -127,6 +146,7 @@ __all__ = [
     "RunConfigError",
     "SelectionError",
     "SourceAsset",
+    "StaticPartitionsDefinition",
     "StorageError",
     "TableColumn",
     "TableColumnConstraints",

@@ -150,8 +150,8 @@ def test_an_unbound_context_says_so() -> None:
 
 
 def test_unsupported_arguments_are_refused_by_name() -> None:
-    with pytest.raises(ConfigurationError, match=r"partitions are not supported yet"):
-        build_asset_context(partition_key="2026-01-01")
+    with pytest.raises(ConfigurationError, match=r"both partition_key and partition_key_range"):
+        build_asset_context(partition_key="a", partition_key_range=("a", "b"))
     with pytest.raises(ConfigurationError, match=r"instance"):
         build_asset_context(instance=object())
 

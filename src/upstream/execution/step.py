@@ -41,6 +41,8 @@ from upstream.model.metadata import normalize_metadata
 from upstream.model.multi_asset import MultiAssetsDefinition
 from upstream.model.nothing import returns_nothing
 from upstream.model.outputs import Output
+from upstream.model.partition_context import AssetPartitions, step_partitions
+from upstream.model.partitions import DynamicPartitionsStore, PartitionKeyRange
 from upstream.planning.run_config import config_key
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
@@ -189,6 +191,8 @@ class _Step:
         assets: Sequence[str] = (),
         resources: Mapping[str, Any] | None = None,
         run_config: Mapping[str, Any] | None = None,
+        partition: PartitionKeyRange | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> None:
         self.definitions, self.run_id = definitions, run_id
         self.run_config = run_config
@@ -206,11 +210,33 @@ class _Step:
         self.context: AssetExecutionContext | None = None
         self.resources = definitions.resources if resources is None else resources
         self.node = config_key(self.asset)  # whose entry of run config's `ops` it reads
+        self.partitions = (
+            step_partitions(
+                definitions.graph,
+                self.asset.keys,
+                definitions.input_keys(self.key),
+                partition,
+                label=self.asset.op_name or self.key.to_user_string(),
+                dynamic_partitions_store=dynamic_partitions_store,
+            )
+            if definitions.has_partitions
+            else None
+        )
+        # the step's own partition (None: unpartitioned; a target on such a step is ignored)
+        self.partition = self.partitions.target if self.partitions is not None else None
+
+    def _made(self, key: AssetKey) -> AssetPartitions | None:
+        """The partitions of `key` this step writes (None: not partitioned)."""
+        return self.partitions.outputs.get(key) if self.partitions is not None else None
 
     def inputs(self) -> list[_Input]:
         out: list[_Input] = []
+        read = self.partitions.inputs if self.partitions is not None else {}
         for parameter, upstream in self.definitions.input_keys(self.key).items():
             source = _definition_of(self.definitions, upstream)
+            upstream_partitions = read.get(parameter)
+            if upstream_partitions is not None and not upstream_partitions.keys:
+                raise self._no_upstream_partitions(parameter, upstream)
             context = InputContext(
                 asset_key=upstream,
                 downstream_key=self.key,
@@ -222,8 +248,11 @@ class _Step:
                     run_id=self.run_id,
                     definition_metadata=source.metadata,
                     log=self.logger,
+                    asset_partitions=upstream_partitions,
                 ),
                 log=self.logger,
+                run_partition=self.partition,
+                asset_partitions=upstream_partitions,
             )
             out.append(
                 (
@@ -236,6 +265,24 @@ class _Step:
                 )
             )
         return out
+
+    def _no_upstream_partitions(self, parameter: str, upstream: AssetKey) -> InputLoadError:
+        """A mapping that gives no upstream partition for this step's partitions: Dagster
+        fails such a step ("depends on invalid partitions") rather than load nothing."""
+        mapping = self.definitions.graph.partition_mapping(self.key, upstream)
+        target = self.partition
+        covered = (
+            "this unpartitioned step"
+            if target is None
+            else f"partition {target.start!r}"
+            if target.start == target.end
+            else f"partitions {target.start!r} to {target.end!r}"
+        )
+        return InputLoadError(
+            f"input {parameter!r} of {self.key.to_user_string()!r}: {mapping!r} maps "
+            f"{covered} to no partition of {upstream.to_user_string()!r}; give the input a "
+            "partition mapping that reaches existing upstream partitions"
+        )
 
     def arguments(self, kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         resources = self.resources
@@ -262,6 +309,7 @@ class _Step:
                 else None
             ),
             op_config=op_config(config, self.run_config, self.node),
+            partitions=self.partitions,
         )
         return (self.context,), kwargs
 
@@ -288,6 +336,8 @@ class _Step:
             definition_metadata=definition,
             log=self.logger,
             step_key=self.asset.op_name or self.key.to_user_string(),
+            run_partition=self.partition,
+            asset_partitions=self._made(made.key),
         )
         return manager, context
 
@@ -320,6 +370,8 @@ class _Step:
             definition_metadata=self.asset.metadata,
             log=self.logger,
             step_key=self.key.to_user_string(),
+            run_partition=self.partition,
+            asset_partitions=self._made(self.key),
         )
         return metadata, (manager, output, value)
 
@@ -429,6 +481,8 @@ async def execute_step(
     threads: StepThreads | None = None,
     resources: Mapping[str, Any] | None = None,
     run_config: Mapping[str, Any] | None = None,
+    partition: PartitionKeyRange | None = None,
+    dynamic_partitions_store: DynamicPartitionsStore | None = None,
 ) -> StepResult:
     """Materialize `key` once: an asset key, or a step key (a multi-asset's op name, of
     which `assets` may select some keys; empty: all). Never raises for user errors;
@@ -437,7 +491,10 @@ async def execute_step(
     A sync asset's step runs in one of `threads` (a worker's pool), else via
     `anyio.to_thread`. `resources` are the run's set-up resources (by default the
     definitions' objects as they are); `run_config` (normalised) holds the asset's op
-    config, if any."""
+    config, if any. `partition` is the run's partition key (`start == end`) or range: a
+    step of partitioned assets covers it (its context and IO contexts say so, and its
+    inputs load the upstream partitions the edges' mappings give); a step of unpartitioned
+    assets ignores it. `dynamic_partitions_store` answers for dynamic partitions."""
     started = time.time()
     logger = StepLogger(log_sink)
     try:
@@ -452,6 +509,8 @@ async def execute_step(
             assets,
             resources,
             run_config,
+            partition,
+            dynamic_partitions_store,
         )
         if step.asset.is_async:
             metadata, outputs = await step.run_async()

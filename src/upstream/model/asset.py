@@ -13,6 +13,7 @@ from types import CodeType
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from upstream.model.asset_attributes import check_owners, check_tags, resolve_kinds
+from upstream.model.asset_dep import AssetDep, dep_partition_mappings
 from upstream.model.config import CONFIG_PARAM, Config, config_annotation
 from upstream.model.errors import DefinitionsError
 from upstream.model.invocation import invoke
@@ -23,6 +24,7 @@ from upstream.model.keys import (
     CoercibleToKeyPrefix,
     coerce_prefix,
 )
+from upstream.model.partitions import BackfillPolicy, PartitionMapping, PartitionsDefinition
 from upstream.model.resources import is_resource_annotation
 
 if TYPE_CHECKING:
@@ -61,7 +63,7 @@ class AssetIn:
     `key_prefix` keeps the parameter's name and puts it under a prefix, as in Dagster.
     """
 
-    __slots__ = ("key", "key_prefix", "metadata")
+    __slots__ = ("key", "key_prefix", "metadata", "partition_mapping")
 
     def __init__(
         self,
@@ -69,12 +71,20 @@ class AssetIn:
         *,
         key_prefix: CoercibleToKeyPrefix = None,
         metadata: Mapping[str, Any] | None = None,
+        partition_mapping: PartitionMapping | None = None,
     ) -> None:
         if key is not None and key_prefix is not None:
             raise DefinitionsError("AssetIn takes key or key_prefix, not both")
+        if partition_mapping is not None and not isinstance(partition_mapping, PartitionMapping):
+            raise DefinitionsError(
+                f"AssetIn(partition_mapping=...) takes a PartitionMapping, got "
+                f"{type(partition_mapping).__name__}"
+            )
         self.key = AssetKey.from_coercible(key) if key is not None else None
         self.key_prefix = coerce_prefix(key_prefix)
         self.metadata = dict(metadata or {})
+        # which upstream partitions each partition reads (None: Dagster's default)
+        self.partition_mapping = partition_mapping
 
     def resolve(self, parameter: str) -> AssetKey:
         """The upstream key this maps `parameter` to."""
@@ -91,9 +101,12 @@ class InputParam:
     parameter: str
     key: AssetKey | None  # None: resolved by name when Definitions sees every asset
     metadata: Mapping[str, Any] = field(default_factory=dict)  # AssetIn(metadata=...)
+    partition_mapping: PartitionMapping | None = None  # AssetIn(partition_mapping=...)
 
 
-CoercibleToDep: TypeAlias = "AssetsDefinition | AssetSpec | SourceAsset | CoercibleToAssetKey"
+CoercibleToDep: TypeAlias = (
+    "AssetsDefinition | AssetSpec | SourceAsset | AssetDep | CoercibleToAssetKey"
+)
 
 
 class AssetsDefinition:
@@ -124,6 +137,9 @@ class AssetsDefinition:
         kinds: Iterable[str] = (),
         owners: Sequence[str] = (),
         config: tuple[bool, type[Config] | None] = (False, None),
+        partitions_def: PartitionsDefinition | None = None,
+        backfill_policy: BackfillPolicy | None = None,
+        dep_partition_mappings: Mapping[AssetKey, PartitionMapping] | None = None,
     ) -> None:
         self.fn = fn
         self.key = key
@@ -146,6 +162,10 @@ class AssetsDefinition:
         self.owners = tuple(owners)
         # Whether the function takes `config`, and its Config class (None: the raw dict).
         self.takes_config, self.config_type = config
+        self.partitions_def = partitions_def
+        self.backfill_policy = backfill_policy
+        # AssetDep(partition_mapping=...) of `deps`, by the key as given (resolved later)
+        self.dep_partition_mappings = dict(dep_partition_mappings or {})
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -161,6 +181,11 @@ class AssetsDefinition:
     def io_manager_key_for(self, key: AssetKey) -> str:
         """The IO manager resource key that stores `key`'s value."""
         return self.io_manager_key
+
+    @property
+    def output_keys(self) -> dict[str, AssetKey]:
+        """Output name -> asset key: an @asset's one output is named "result"."""
+        return {"result": self.key}
 
     @property
     def origin(self) -> str:
@@ -259,7 +284,14 @@ def parse_parameters(
             )
         elif param.name in ins:
             mapped = ins.pop(param.name)
-            inputs.append(InputParam(param.name, mapped.resolve(param.name), mapped.metadata))
+            inputs.append(
+                InputParam(
+                    param.name,
+                    mapped.resolve(param.name),
+                    mapped.metadata,
+                    mapped.partition_mapping,
+                )
+            )
         elif is_resource_annotation(annotation):
             resource_params.append(param.name)
         else:
@@ -272,6 +304,21 @@ def parse_parameters(
         )
 
     return takes_context, inputs, resource_params, config
+
+
+def check_partitioning(label: str, partitions_def: object, backfill_policy: object) -> None:
+    """`partitions_def` and `backfill_policy` are what they say (a common slip: passing the
+    class, or a list of keys)."""
+    if partitions_def is not None and not isinstance(partitions_def, PartitionsDefinition):
+        raise DefinitionsError(
+            f"asset {label!r}: partitions_def takes a PartitionsDefinition (e.g. "
+            f"StaticPartitionsDefinition([...])), got {partitions_def!r}"
+        )
+    if backfill_policy is not None and not isinstance(backfill_policy, BackfillPolicy):
+        raise DefinitionsError(
+            f"asset {label!r}: backfill_policy takes BackfillPolicy.single_run() or "
+            f"BackfillPolicy.multi_run(n), got {backfill_policy!r}"
+        )
 
 
 def _build(
@@ -295,6 +342,8 @@ def _build(
     compute_kind: str | None = None,
     kinds: Iterable[str] | None = None,
     owners: Sequence[str] | None = None,
+    partitions_def: PartitionsDefinition | None = None,
+    backfill_policy: BackfillPolicy | None = None,
 ) -> AssetsDefinition:
     fn_name = getattr(fn, "__name__", repr(fn))
     if key is not None and (name is not None or key_prefix is not None):
@@ -324,6 +373,7 @@ def _build(
     all_kinds = resolve_kinds(label, kinds, compute_kind, user_tags)
     all_owners = check_owners(label, owners)
     takes_context, inputs, resource_params, config = parse_parameters(fn, label, ins)
+    check_partitioning(label, partitions_def, backfill_policy)
 
     dep_keys = []
     for dep in deps or ():
@@ -352,6 +402,9 @@ def _build(
         kinds=all_kinds,
         owners=all_owners,
         config=config,
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
+        dep_partition_mappings=dep_partition_mappings(deps),
     )
 
 
@@ -380,6 +433,8 @@ def asset(
     compute_kind: str | None = None,
     kinds: Iterable[str] | None = None,
     owners: Sequence[str] | None = None,
+    partitions_def: PartitionsDefinition | None = None,
+    backfill_policy: BackfillPolicy | None = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -405,6 +460,8 @@ def asset(
     compute_kind: str | None = None,
     kinds: Iterable[str] | None = None,
     owners: Sequence[str] | None = None,
+    partitions_def: PartitionsDefinition | None = None,
+    backfill_policy: BackfillPolicy | None = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Define an asset. Parameters name upstream assets (or resources); `context` may come first.
 
@@ -417,6 +474,8 @@ def asset(
     unmaterialized; its downstreams are then skipped, as in Dagster. `op_tags` are recorded.
     `kinds` (at most three), `compute_kind` (one kind, Dagster's older keyword), `owners`
     (emails or `team:name`) and `tags` are validated as Dagster does and shown in the UI.
+    `partitions_def` partitions the asset (a run materializes a key or a range of its
+    keys); `backfill_policy` says how many partitions one run of a backfill covers.
     """
 
     def decorate(f: Callable[..., Any]) -> AssetsDefinition:
@@ -440,6 +499,8 @@ def asset(
             compute_kind=compute_kind,
             kinds=kinds,
             owners=owners,
+            partitions_def=partitions_def,
+            backfill_policy=backfill_policy,
         )
 
     if fn is not None:

@@ -19,6 +19,7 @@ from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import normalize_metadata
 from upstream.model.multi_asset import MultiAssetsDefinition
+from upstream.model.partitions import PartitionMapping
 from upstream.model.resources import provides_io_manager
 from upstream.model.spec import AssetSpec
 
@@ -57,6 +58,9 @@ class Definitions:
         nodes += [self._resolve_external(e) for e in self._externals.values()]
         self.graph = AssetGraph(nodes)
         self.hash = self.graph.snapshot_hash()
+        # whether any asset is partitioned: a step of a code location without partitions
+        # skips working out its partitions (a no-op step is a few microseconds)
+        self.has_partitions = any(node.partitions_def is not None for node in nodes)
 
     def _add(self, item: object) -> None:
         if isinstance(item, AssetSpec | SourceAsset):
@@ -126,7 +130,8 @@ class Definitions:
         for key in item.keys:
             self._inputs[key] = inputs
             self._resource_params[key] = tuple(resource_params)
-        return [self._node(item, key, inputs, shared, resolved) for key in item.keys]
+        mappings = _partition_mappings(item, inputs, resolved)
+        return [self._node(item, key, inputs, shared, resolved, mappings) for key in item.keys]
 
     def _dep(self, item: AssetsDefinition | ExternalAsset, dep: AssetKey) -> AssetKey:
         return (self._by_name(item, dep.name) or dep) if len(dep.path) == 1 else dep
@@ -138,6 +143,7 @@ class Definitions:
         inputs: Mapping[str, AssetKey],
         shared: list[AssetKey],
         resolved: Mapping[AssetKey, AssetKey],
+        mappings: Mapping[AssetKey, PartitionMapping],
     ) -> AssetNode:
         own = _own(item, key)  # an AssetSpec's deps replace the multi-asset's deps=
         deps = [resolved[d] for d in own] if own else shared
@@ -161,6 +167,9 @@ class Definitions:
                 required=out.is_required,
                 kinds=tuple(sorted(out.kinds)),
                 owners=out.owners,
+                partitions_def=item.partitions_def,
+                partition_mappings={p: m for p, m in mappings.items() if p in parents},
+                backfill_policy=item.backfill_policy,
             )
         return AssetNode(
             key=key,
@@ -175,6 +184,9 @@ class Definitions:
             required=item.output_required,
             kinds=tuple(sorted(item.kinds)),
             owners=item.owners,
+            partitions_def=item.partitions_def,
+            partition_mappings={p: m for p, m in mappings.items() if p in parents},
+            backfill_policy=item.backfill_policy,
         )
 
     def _check_io_manager(self, label: str, key: str) -> None:
@@ -216,6 +228,7 @@ class Definitions:
             execution_type=item.execution_type,
             kinds=tuple(sorted(item.kinds)),
             owners=item.owners,
+            partitions_def=item.partitions_def,
         )
 
     def _candidates(self, item: AssetsDefinition | ExternalAsset) -> dict[str, str]:
@@ -374,6 +387,23 @@ def _group(item: AssetsDefinition | ExternalAsset, key: AssetKey) -> str:
 def _own(item: AssetsDefinition, key: AssetKey) -> tuple[AssetKey, ...]:
     """`key`'s own deps beyond the function's: an AssetSpec's, or internal_asset_deps."""
     return item.output(key).deps if isinstance(item, MultiAssetsDefinition) else ()
+
+
+def _partition_mappings(
+    item: AssetsDefinition,
+    inputs: Mapping[str, AssetKey],
+    resolved: Mapping[AssetKey, AssetKey],
+) -> dict[AssetKey, PartitionMapping]:
+    """The mappings given on `item`'s edges (AssetIn / AssetDep), by resolved parent key.
+    A mapping on an edge from an unpartitioned parent is kept and ignored there, as
+    Dagster ignores it (`AssetGraph.partition_mapping` gives None for such an edge)."""
+    found: dict[AssetKey, PartitionMapping] = {}
+    for dep, mapping in item.dep_partition_mappings.items():
+        found[resolved.get(dep, dep)] = mapping
+    for param in item.inputs:
+        if param.partition_mapping is not None:
+            found[inputs[param.parameter]] = param.partition_mapping
+    return found
 
 
 def _definition_metadata(label: str, metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -17,8 +17,9 @@ from typing import Any, overload
 from upstream.model.errors import DefinitionsError
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey, CoercibleToAssetKey, CoercibleToKeyPrefix, coerce_prefix
+from upstream.model.partitions import PartitionsDefinition
 from upstream.model.resources import is_resource_annotation
-from upstream.model.spec import AssetSpec
+from upstream.model.spec import AssetSpec, check_partitions_def
 
 __all__ = [
     "DataVersion",
@@ -72,8 +73,11 @@ class SourceAsset:
         observe_fn: Callable[..., Any] | None = None,
         required_resource_keys: Iterable[str] | None = None,
         tags: Mapping[str, str] | None = None,
+        partitions_def: PartitionsDefinition | None = None,
     ) -> None:
         self.key = AssetKey.from_coercible(key)
+        check_partitions_def(self.key.to_user_string(), partitions_def)
+        self.partitions_def = partitions_def
         self.metadata = dict(metadata or {})
         self.io_manager_key = io_manager_key or DEFAULT_IO_MANAGER_KEY
         self.description = description
@@ -116,6 +120,7 @@ class ExternalAsset:
     required_resource_keys: frozenset[str] = frozenset()
     owners: tuple[str, ...] = ()
     kinds: frozenset[str] = frozenset()
+    partitions_def: PartitionsDefinition | None = None
 
     @property
     def is_observable(self) -> bool:
@@ -155,6 +160,7 @@ def to_external(item: AssetSpec | SourceAsset) -> ExternalAsset:
             source=item,
             owners=item.owners,
             kinds=item.kinds,
+            partitions_def=item.partitions_def,
         )
     takes_context = False
     resource_params: tuple[str, ...] = ()
@@ -174,6 +180,7 @@ def to_external(item: AssetSpec | SourceAsset) -> ExternalAsset:
         takes_context=takes_context,
         resource_params=resource_params,
         required_resource_keys=item.required_resource_keys,
+        partitions_def=item.partitions_def,
     )
 
 
@@ -218,6 +225,7 @@ def _source_from(
     group_name: str | None,
     required_resource_keys: Iterable[str] | None,
     tags: Mapping[str, str] | None,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> SourceAsset:
     fn_name = getattr(fn, "__name__", repr(fn))
     if key is not None and (name is not None or key_prefix is not None):
@@ -238,6 +246,7 @@ def _source_from(
         observe_fn=fn,
         required_resource_keys=required_resource_keys,
         tags=tags,
+        partitions_def=partitions_def,
     )
     _observe_signature(asset_key.to_user_string(), fn)  # a bad signature fails here
     return source
@@ -259,6 +268,7 @@ def observable_source_asset(
     group_name: str | None = None,
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> Callable[[Callable[..., Any]], SourceAsset]: ...
 
 
@@ -275,6 +285,7 @@ def observable_source_asset(
     group_name: str | None = None,
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> SourceAsset | Callable[[Callable[..., Any]], SourceAsset]:
     """An external asset whose function reports its `DataVersion` (or an `ObserveResult`).
 
@@ -294,6 +305,7 @@ def observable_source_asset(
             group_name=group_name,
             required_resource_keys=required_resource_keys,
             tags=tags,
+            partitions_def=partitions_def,
         )
 
     if observe_fn is not None:

@@ -10,9 +10,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from upstream.model.context import AssetExecutionContext
-from upstream.model.errors import ConfigurationError, UpstreamError
+from upstream.model.errors import ConfigurationError, DefinitionsError, UpstreamError
 from upstream.model.keys import AssetKey
 from upstream.model.logs import get_upstream_logger
+from upstream.model.partition_context import (
+    AssetPartitions,
+    PartitionError,
+    StepPartitions,
+    typed_key,
+)
+from upstream.model.partitions import PartitionKeyRange, PartitionsDefinition
 
 if TYPE_CHECKING:
     from upstream.model.asset import AssetsDefinition
@@ -34,13 +41,16 @@ class DirectAssetContext(AssetExecutionContext):
         resources: Mapping[str, Any],
         asset_config: Mapping[str, Any] | None,
         run_id: str,
+        partition: PartitionKeyRange | None = None,
     ) -> None:
         super().__init__(
             run_id=run_id,
             asset_key=AssetKey(["unbound"]),
             log=get_upstream_logger(),
             resources=resources,
+            partitions=StepPartitions(target=partition),
         )
+        self._partition = partition
         self.asset_config = dict(asset_config) if asset_config is not None else None
         self._bound: AssetKey | None = None
 
@@ -57,8 +67,52 @@ class DirectAssetContext(AssetExecutionContext):
     def asset_key(self, key: AssetKey) -> None:
         self._bound = None  # the base class sets a placeholder; calling an asset binds it
 
-    def bind(self, key: AssetKey) -> None:
+    def bind(
+        self,
+        key: AssetKey,
+        partitions_def: PartitionsDefinition | None = None,
+        output_keys: Mapping[str, AssetKey] | None = None,
+    ) -> None:
+        """Bind to the asset called with this context; a partitioned one checks the key or
+        range against its definition, so `partition_keys` and the time window work."""
         self._bound = key
+        self._output_keys = dict(output_keys or {"result": key})
+        target = self._partition
+        if partitions_def is None or target is None:
+            return
+        label = key.to_user_string()
+        if target.start == target.end:
+            if not partitions_def.has_partition_key(target.start):
+                raise InvocationError(
+                    f"asset {label!r}: partition key {target.start!r} is not in "
+                    f"{partitions_def!r}; pass one of its keys to build_asset_context"
+                )
+            expanded: tuple[str, ...] = (typed_key(partitions_def, target.start),)
+        else:
+            try:
+                found = partitions_def.get_partition_keys_in_range(target)
+            except DefinitionsError as exc:
+                raise InvocationError(f"asset {label!r}: {exc}") from exc
+            expanded = tuple(typed_key(partitions_def, k) for k in found)
+        target = PartitionKeyRange(expanded[0], expanded[-1]) if expanded else target
+        made = AssetPartitions(partitions_def, expanded)
+        self._partitions = StepPartitions(
+            target=target,
+            partitions_def=partitions_def,
+            keys=expanded,
+            outputs=dict.fromkeys(self._output_keys.values(), made),
+        )
+
+    def _step_keys(self) -> tuple[str, ...]:
+        target = self._partition
+        if self._partitions.keys or target is None:
+            return self._partitions.keys
+        if target.start == target.end:
+            return (target.start,)
+        raise PartitionError(
+            "a partition key range is expanded with the asset's partitions definition: "
+            "call the partitioned asset with this context first"
+        )
 
     def __enter__(self) -> DirectAssetContext:
         return self  # `with build_asset_context(...) as context:`, as in Dagster
@@ -77,7 +131,7 @@ def build_asset_context(
     asset_config: Mapping[str, Any] | None = None,
     instance: Any = None,
     partition_key: str | None = None,
-    partition_key_range: Any = None,
+    partition_key_range: PartitionKeyRange | tuple[str, str] | None = None,
     *,
     run_id: str | None = None,
 ) -> DirectAssetContext:
@@ -85,8 +139,10 @@ def build_asset_context(
     its parameters in its order). Usable as is or as a context manager.
 
     `resources` are what `context.resources` holds and what resource parameters receive;
-    `asset_config` (a dict) builds the asset's `config` parameter. `resources_config`,
-    `instance`, `partition_key` and `partition_key_range` are not supported yet and raise
+    `asset_config` (a dict) builds the asset's `config` parameter. `partition_key` (or
+    `partition_key_range`, a `PartitionKeyRange`) is what `context.partition_key` (or
+    `partition_key_range`) returns; calling a partitioned asset checks it against its
+    definition. `resources_config` and `instance` are not supported and raise
     `ConfigurationError`."""
     if resources_config is not None:
         raise ConfigurationError(
@@ -97,15 +153,21 @@ def build_asset_context(
         raise ConfigurationError(
             "build_asset_context(instance=...): upstream has no DagsterInstance; leave it out"
         )
-    if partition_key is not None or partition_key_range is not None:
+    if partition_key is not None and partition_key_range is not None:
         raise ConfigurationError(
-            "build_asset_context(partition_key=...): partitions are not supported yet "
-            "(issue 18); leave it out"
+            "Cannot specify both partition_key and partition_key_range; pass one of them"
         )
+    partition: PartitionKeyRange | None = None
+    if partition_key is not None:  # kept as given: a MultiPartitionKey stays one
+        partition = PartitionKeyRange(partition_key, partition_key)
+    elif partition_key_range is not None:
+        start, end = partition_key_range  # a PartitionKeyRange, or any (start, end) pair
+        partition = PartitionKeyRange(start, end)
     return DirectAssetContext(
         resources=resources or {},
         asset_config=asset_config,
         run_id=run_id or f"ephemeral-{uuid.uuid4().hex[:8]}",
+        partition=partition,
     )
 
 
@@ -139,7 +201,7 @@ def invoke(asset: AssetsDefinition, args: tuple[Any, ...], kwargs: dict[str, Any
     elif args and isinstance(args[0], AssetExecutionContext):
         context, args = args[0], args[1:]  # accepted for its resources, as in Dagster
     if isinstance(context, DirectAssetContext):
-        context.bind(asset.key)
+        context.bind(asset.key, asset.partitions_def, asset.output_keys)
 
     lead = (context,) if asset.takes_context else ()
     try:

@@ -18,13 +18,16 @@ from upstream.model.asset import (
     AssetIn,
     AssetsDefinition,
     CoercibleToDep,
+    check_partitioning,
     code_fingerprint,
     parse_parameters,
 )
+from upstream.model.asset_dep import dep_partition_mappings
 from upstream.model.errors import DefinitionsError
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey
 from upstream.model.outputs import AssetOut
+from upstream.model.partitions import BackfillPolicy, PartitionsDefinition
 from upstream.model.spec import AssetSpec
 
 __all__ = ["MultiAssetsDefinition", "OutputSpec", "multi_asset"]
@@ -96,6 +99,10 @@ class MultiAssetsDefinition(AssetsDefinition):
 
     def io_manager_key_for(self, key: AssetKey) -> str:
         return self._by_key[key].io_manager_key
+
+    @property
+    def output_keys(self) -> dict[str, AssetKey]:
+        return {o.output_name: o.key for o in self.outputs}
 
     def __repr__(self) -> str:
         keys = ", ".join(k.to_user_string() for k in self.keys)
@@ -224,6 +231,8 @@ def multi_asset(
     code_version: str | None = None,
     specs: Sequence[AssetSpec] | None = None,
     queue: str | None = None,
+    partitions_def: PartitionsDefinition | None = None,
+    backfill_policy: BackfillPolicy | None = None,
 ) -> Callable[[Callable[..., Any]], MultiAssetsDefinition]:
     """Define several assets computed by one function, run once per run.
 
@@ -234,6 +243,8 @@ def multi_asset(
     its assets (`context.selected_asset_keys`); otherwise selecting some but not all is a
     `SelectionError`. Every asset depends on every input and dep of the function, plus its
     own: an `AssetSpec`'s deps, or `internal_asset_deps` (output name -> keys).
+    `partitions_def` partitions every asset it makes (one step covers one key or range for
+    all of them; an `AssetSpec`'s own `partitions_def` must be the same one).
     """
 
     def decorate(fn: Callable[..., Any]) -> MultiAssetsDefinition:
@@ -264,6 +275,8 @@ def multi_asset(
         )
         _check(op, outputs, group_name)
         takes_context, inputs, resource_params, config = parse_parameters(fn, op, ins)
+        check_partitioning(op, partitions_def, backfill_policy)
+        shared = _shared_partitions(op, partitions_def, list(specs or ()))
         return MultiAssetsDefinition(
             op_name=op,
             outputs=outputs,
@@ -280,6 +293,33 @@ def multi_asset(
             code_version=version,
             op_tags=op_tags,
             config=config,
+            partitions_def=shared,
+            backfill_policy=backfill_policy,
+            dep_partition_mappings=dep_partition_mappings(deps),
         )
 
     return decorate
+
+
+def _shared_partitions(
+    op: str, partitions_def: PartitionsDefinition | None, specs: Sequence[AssetSpec]
+) -> PartitionsDefinition | None:
+    """The one partitions definition of a multi-asset's assets: its own, which specs that
+    set one must repeat, or the one every partitioned spec shares (Dagster's rule: one
+    step covers one key or range, of one definition)."""
+    found = {spec.partitions_def for spec in specs if spec.partitions_def is not None}
+    if partitions_def is not None:
+        found.add(partitions_def)
+    if len(found) > 1:
+        shown = ", ".join(sorted(repr(d) for d in found))
+        raise DefinitionsError(
+            f"multi_asset {op!r}: its assets have different partitions definitions ({shown}); "
+            "a multi_asset's assets share one: set partitions_def on the multi_asset only"
+        )
+    unpartitioned = [s.key.to_user_string() for s in specs if s.partitions_def is None]
+    if found and partitions_def is None and unpartitioned:
+        raise DefinitionsError(
+            f"multi_asset {op!r}: specs {unpartitioned} have no partitions_def while others "
+            "do; set partitions_def on the multi_asset so all its assets share it"
+        )
+    return next(iter(found), None)

@@ -10,6 +10,7 @@ from typing import Any
 from upstream.model.asset_attributes import check_owners, check_tags, resolve_kinds
 from upstream.model.errors import DefinitionsError
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
+from upstream.model.partitions import PartitionsDefinition
 
 __all__ = ["IO_MANAGER_KEY_METADATA", "AssetSpec", "coerce_dep_keys"]
 
@@ -22,6 +23,11 @@ def coerce_dep_keys(label: str, deps: Iterable[Any] | None) -> tuple[AssetKey, .
     as in Dagster."""
     keys: list[AssetKey] = []
     for dep in deps or ():
+        if getattr(dep, "partition_mapping", None) is not None:
+            raise DefinitionsError(
+                f"asset {label!r}: an AssetSpec's deps take no partition_mapping yet; give "
+                "the mapping on the multi_asset's deps=[AssetDep(..., partition_mapping=...)]"
+            )
         key = getattr(dep, "key", dep)
         key = key if isinstance(key, AssetKey) else AssetKey.from_coercible(key)
         if key in keys:
@@ -30,6 +36,13 @@ def coerce_dep_keys(label: str, deps: Iterable[Any] | None) -> tuple[AssetKey, .
             )
         keys.append(key)
     return tuple(keys)
+
+
+def check_partitions_def(label: str, partitions_def: object) -> None:
+    if partitions_def is not None and not isinstance(partitions_def, PartitionsDefinition):
+        raise DefinitionsError(
+            f"asset {label!r}: partitions_def takes a PartitionsDefinition, got {partitions_def!r}"
+        )
 
 
 @dataclass(frozen=True, init=False)
@@ -51,6 +64,7 @@ class AssetSpec:
     owners: tuple[str, ...]
     tags: Mapping[str, str]
     kinds: frozenset[str]
+    partitions_def: PartitionsDefinition | None
 
     def __init__(
         self,
@@ -65,6 +79,7 @@ class AssetSpec:
         owners: Sequence[str] | None = None,
         tags: Mapping[str, str] | None = None,
         kinds: Iterable[str] | None = None,
+        partitions_def: PartitionsDefinition | None = None,
     ) -> None:
         asset_key = AssetKey.from_coercible(key)
         label = asset_key.to_user_string()
@@ -81,7 +96,9 @@ class AssetSpec:
             "owners": check_owners(label, owners),
             "tags": checked_tags,
             "kinds": kind_set,
+            "partitions_def": partitions_def,
         }
+        check_partitions_def(label, partitions_def)
         for name, value in values.items():
             object.__setattr__(self, name, value)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from upstream.model.asset import DEFAULT_GROUP, AssetsDefinition, InputParam
+from upstream.model.asset import DEFAULT_GROUP, AssetsDefinition
 from upstream.model.errors import DefinitionsError
 from upstream.model.keys import AssetKey
 
@@ -29,11 +30,14 @@ def _replaced(
     for param in asset.inputs:
         old = param.key if param.key is not None else AssetKey([param.parameter])
         new = replacements.get(old)
-        inputs.append(InputParam(param.parameter, new) if new is not None else param)
+        inputs.append(replace(param, key=new) if new is not None else param)
     out = copy.copy(asset)
     out.key = replacements[asset.key]
     out.inputs = tuple(inputs)
     out.deps = tuple(replacements.get(d, d) for d in asset.deps)
+    out.dep_partition_mappings = {
+        replacements.get(d, d): m for d, m in asset.dep_partition_mappings.items()
+    }
     return out
 
 
