@@ -41,6 +41,7 @@ from upstream.model.metadata import normalize_metadata
 from upstream.model.multi_asset import MultiAssetsDefinition
 from upstream.model.nothing import returns_nothing
 from upstream.model.outputs import Output
+from upstream.model.partitions import PartitionKeyRange
 from upstream.planning.run_config import config_key
 
 __all__ = ["InputLoadError", "StepLogger", "execute_step"]
@@ -429,6 +430,7 @@ async def execute_step(
     threads: StepThreads | None = None,
     resources: Mapping[str, Any] | None = None,
     run_config: Mapping[str, Any] | None = None,
+    partition: PartitionKeyRange | None = None,  # i18-asset gives it a use; unused here
 ) -> StepResult:
     """Materialize `key` once: an asset key, or a step key (a multi-asset's op name, of
     which `assets` may select some keys; empty: all). Never raises for user errors;
