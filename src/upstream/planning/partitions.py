@@ -19,7 +19,13 @@ from upstream.model.partitions import (
     PartitionsDefinition,
 )
 
-__all__ = ["InvalidPartition", "RunPartitions", "check_partition", "expand_partition"]
+__all__ = [
+    "InvalidPartition",
+    "RunPartitions",
+    "check_partition",
+    "expand_partition",
+    "shared_partitions_def",
+]
 
 # Keys searched for "did you mean": beyond this, the error gives the first and last key only.
 _HINT_MAX = 10_000
@@ -44,7 +50,7 @@ def check_partition(
     materialize`): partitioned assets of different definitions; a partition for a selection
     with none partitioned; a partitioned selection without a partition; a key not in the
     definition; a range whose start comes after its end."""
-    shared = _shared_definition(graph, keys)
+    shared = shared_partitions_def(graph, keys)
     if shared is None:
         if partition is not None:
             raise InvalidPartition(
@@ -95,12 +101,13 @@ def expand_partition(
     return keys
 
 
-def _shared_definition(
+def shared_partitions_def(
     graph: AssetGraph, keys: Sequence[AssetKey]
 ) -> tuple[PartitionsDefinition, list[AssetKey]] | None:
     """The one partitions definition of the partitioned assets among `keys`, with them; None
-    when none is partitioned. Definitions are compared by identity first: assets sharing
-    one object (the usual case) cost no comparison of specs."""
+    when none is partitioned; `InvalidPartition` when they have several. Definitions are
+    compared by identity first: assets sharing one object (the usual case) cost no
+    comparison of specs."""
     if not graph.has_partitions:
         return None
     by_object: dict[int, tuple[PartitionsDefinition, list[AssetKey]]] = {}

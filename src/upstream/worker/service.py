@@ -509,4 +509,5 @@ def _log_finished(task: TaskMessage, result: ResultMessage) -> None:
         duration=round(result.ended_at - result.started_at, 6),
         attempt=task.attempt,
         **({"error": result.error.type} if result.error is not None else {}),
+        **({"partition": "...".join(task.partition)} if task.partition else {}),
     )
