@@ -5,7 +5,6 @@ catalog can record a row per (asset, key)."""
 
 from __future__ import annotations
 
-import anyio
 from tests.backends import Backend
 from tests.partitioned import LETTERS, partitioned
 from tests.services import LOCATION, make_worker, serving
@@ -96,25 +95,28 @@ async def test_the_cluster_coordinator_plans_the_target_its_tags_name(backend: B
     )
     coordinator = Coordinator(storage, transport)
     cluster = ClusterCoordinator(storage, coordinator)
-    for run_id, key in (("good", "d"), ("bad", "z")):
-        await storage.create_run(
-            RunRecord(
-                run_id,
-                RunStatus.QUEUED,
-                "daily",
-                (),
-                LOCATION,
-                DEFS.hash,
-                created_at=0.0,
-                tags={"dagster/partition": key},
-            )
+    runs = {
+        key: RunRecord(
+            run_id,
+            RunStatus.QUEUED,
+            "daily",
+            (),
+            LOCATION,
+            DEFS.hash,
+            created_at=0.0,
+            tags={"dagster/partition": key},
         )
+        for run_id, key in (("good", "d"), ("bad", "z"))
+    }
     async with serving(coordinator, make_worker(transport, defs=DEFS)):
-        assert await cluster.start_queued() == 1
-        with anyio.fail_after(10):
-            while (run := await storage.get_run("good")) is None or not run.status.ended:
-                await anyio.sleep(0.02)
-    assert run.status is RunStatus.SUCCESS
+        await storage.create_run(runs["d"])
+        plan = await cluster.plan(runs["d"])
+        assert plan.partition_keys == ("d",) and plan.partitioned == {"daily"}
+        handle = await coordinator.start_queued(runs["d"], plan)
+        assert handle is not None
+        assert (await handle.wait()).status is RunStatus.SUCCESS
+        await storage.create_run(runs["z"])
+        assert await cluster.start_queued() == 0
     assert [t.partition for m in transport.task_messages for t in m] == [("d",)]
     bad = await storage.get_run("bad")
     assert bad is not None and bad.status is RunStatus.FAILURE
