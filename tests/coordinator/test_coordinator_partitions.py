@@ -5,6 +5,7 @@ catalog can record a row per (asset, key)."""
 
 from __future__ import annotations
 
+import anyio
 from tests.backends import Backend
 from tests.partitioned import LETTERS, partitioned
 from tests.services import LOCATION, make_worker, serving
@@ -122,3 +123,32 @@ async def test_the_cluster_coordinator_plans_the_target_its_tags_name(backend: B
     assert bad is not None and bad.status is RunStatus.FAILURE
     events = await storage.get_events("bad")
     assert any("partition key 'z' is not in" in str(e.data) for e in events)
+
+
+async def test_a_resumed_run_keeps_its_partition(backend: Backend) -> None:
+    """A coordinator taking over a started run plans its stored steps for its tags' target."""
+    storage, transport = backend
+    await storage.register_code_location(
+        CodeLocationRecord(LOCATION, DEFS.hash, DEFS.graph.to_snapshot(), 0.0)
+    )
+    seen = anyio.Event()
+    coordinator = Coordinator(storage, transport, observer=lambda _: seen.set())
+    run = RunRecord(
+        "left",
+        RunStatus.QUEUED,
+        "daily",
+        (),
+        LOCATION,
+        DEFS.hash,
+        created_at=0.0,
+        tags={"dagster/asset_partition_range_start": "b", "dagster/asset_partition_range_end": "c"},
+    )
+    await storage.create_run(run)
+    assert await storage.start_run("left", ("daily",))
+    started = await storage.get_run("left")
+    assert started is not None
+    async with serving(coordinator, make_worker(transport, defs=DEFS)):
+        await ClusterCoordinator(storage, coordinator).resume(started)
+        with anyio.fail_after(10):
+            await seen.wait()
+    assert [t.partition for m in transport.task_messages for t in m] == [("b", "c")]
