@@ -65,7 +65,7 @@ def test_the_positional_order_is_dagsters() -> None:
     ("argument", "message"),
     [
         ({"instance": object()}, "no DagsterInstance"),
-        ({"partition_key": "2026-01-01"}, "partitions are not supported yet"),
+        ({"partition_key": 20260101}, "partition_key must be a string"),
     ],
 )
 def test_unsupported_arguments_are_refused_before_anything_runs(

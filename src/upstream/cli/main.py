@@ -27,6 +27,7 @@ from upstream.cli.options import (
     log_level_option,
     state_options,
 )
+from upstream.cli.partitions import check_range_policy, partition_options, run_target
 from upstream.cli.progress import FinishedStep, Progress, describe
 from upstream.cli.run_config import read_run_config, run_config_options
 from upstream.cli.scaffold import scaffold_project
@@ -36,6 +37,7 @@ from upstream.coordinator.routes import WORKER_GRACE
 from upstream.execution.run_config import check_run_config
 from upstream.locations import default_io_manager, load_code_location, upstream_home
 from upstream.model.errors import UpstreamError, did_you_mean
+from upstream.model.partitions import partition_from_tags, partition_tags
 from upstream.model.run_tags import parse_tag_option
 from upstream.planning.plan import build_plan
 from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
@@ -124,6 +126,7 @@ def cli() -> None:
     metavar="KEY=VALUE",
     help="A run tag, as Dagster's (repeatable): --tag team=sales --tag note=nightly.",
 )
+@partition_options
 @run_config_options
 @state_options
 @handles_errors
@@ -134,18 +137,30 @@ def materialize(
     concurrency: int,
     coordinator_timeout: float,
     tag_options: tuple[str, ...],
+    partition: str | None,
+    partition_range: str | None,
+    all_partitions: bool,
     config_files: tuple[Path, ...],
     config_json: str | None,
     overrides: tuple[str, ...],
     database_url: str | None,
     namespace: str,
 ) -> None:
-    """Materialize assets: embedded by default, or on a cluster with --database-url."""
+    """Materialize assets: embedded by default, or on a cluster with --database-url.
+    Partitioned assets take one partition (--partition), a range (--partition-range) or
+    all of them (--all-partitions) in one run."""
     location = load_code_location(module, file)
-    plan = build_plan(location.definitions.graph, selection)  # a bad selection: exit 2 here
+    graph = location.definitions.graph
+    tags = dict(parse_tag_option(option) for option in tag_options)  # bad: exit 2
+    target = run_target(graph, selection, partition, partition_range, all_partitions)
+    if target is not None:
+        tags.update(partition_tags(target))
+    else:  # `--tag dagster/partition=KEY` targets a partition too, as in Dagster
+        target = partition_from_tags(tags)
+    plan = build_plan(graph, selection, target)  # a bad selection or partition: exit 2 here
+    check_range_policy(graph, plan)
     given = read_run_config(config_files, config_json, overrides)
     run_config = check_run_config(location.definitions, given, plan.steps)  # bad: exit 2
-    tags = dict(parse_tag_option(option) for option in tag_options)  # bad: exit 2
     cluster = cluster_settings(database_url, namespace)
     finished: list[FinishedStep] = []
     reason: str | None = None
@@ -464,6 +479,8 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
         f"duration {seconds(data['duration'])}\nselection {data['selection']}  "
         f"code location {data['code_location']}\n"
     )
+    if data["partition"] is not None:
+        click.echo(f"partition  {_partition_text(data['partition'])}\n")
     if data["tags"]:
         click.echo("tags  " + "  ".join(f"{k}={v}" for k, v in data["tags"].items()) + "\n")
     if data["run_config"]:
@@ -487,6 +504,13 @@ def runs_show(run_id: str, as_json: bool, database_url: str | None, namespace: s
             click.echo(f"\n{step['step_key']} failed: {error['type']}: {error['message']}")
             if error["traceback"]:
                 click.echo(error["traceback"].rstrip())
+
+
+def _partition_text(partition: str | dict[str, str]) -> str:
+    """A run's partition as `runs show` prints it: the key, or START...END (Dagster's form)."""
+    if isinstance(partition, str):
+        return partition
+    return f"{partition['start']}...{partition['end']}"
 
 
 def _made(step: dict[str, Any]) -> str:

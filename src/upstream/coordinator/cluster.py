@@ -15,6 +15,7 @@ import anyio
 from upstream.coordinator.service import Coordinator
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
+from upstream.model.partitions import partition_from_tags
 from upstream.planning.plan import Plan, build_plan, cut_plan, step_assets
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
@@ -58,7 +59,8 @@ class ClusterCoordinator:
     async def resume(self, run: RunRecord) -> None:
         try:
             graph = await self._graph(run)
-            plan = cut_plan(graph, step_assets(graph, run.steps, run.selection), run.selection)
+            keys = step_assets(graph, run.steps, run.selection)
+            plan = cut_plan(graph, keys, run.selection, partition_from_tags(run.tags))
         except UpstreamError as exc:
             await self._fail(run, f"cannot resume: {exc}")
             return
@@ -88,8 +90,11 @@ class ClusterCoordinator:
             await self._coordinator.cancel(run.run_id)
 
     async def plan(self, run: RunRecord) -> Plan:
-        """The run's plan from the snapshot registered under its definitions hash."""
-        return build_plan(await self._graph(run), run.selection or None)
+        """The run's plan from the snapshot registered under its definitions hash, for the
+        partition key or range its tags name (an invalid one fails the run, saying why)."""
+        return build_plan(
+            await self._graph(run), run.selection or None, partition_from_tags(run.tags)
+        )
 
     async def _graph(self, run: RunRecord) -> AssetGraph:
         graph = self._graphs.get(run.definitions_hash)

@@ -22,6 +22,12 @@ from opentelemetry.trace import INVALID_SPAN, Span, Status, StatusCode
 from upstream.coordinator.routes import WORKER_GRACE, Route, Unserved
 from upstream.model.config import step_run_config
 from upstream.model.keys import AssetKey
+from upstream.model.partitions import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+    partition_tags,
+)
 from upstream.planning.dispatch import Costs, cut_messages
 from upstream.planning.plan import Plan
 from upstream.planning.ready import ReadySet
@@ -71,6 +77,12 @@ COMMIT_LINGER = 0.005
 # Finished run ids remembered, so a late duplicate result is acked without a query; a
 # result of a run ended longer ago asks storage (`_finished_earlier`).
 _DONE_MAX = 1024
+# A run's target, as tags: replaced whole by a partitioned plan's (`Coordinator.submit`).
+_PARTITION_TAGS = (
+    PARTITION_NAME_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    ASSET_PARTITION_RANGE_END_TAG,
+)
 
 
 @dataclass
@@ -144,7 +156,11 @@ class Coordinator:
     ) -> RunHandle:
         """Record a new run as STARTED and publish its first ready set (embedded mode).
         `run_config` is normalised and checked already (`planning.run_config`), `tags` too
-        (`model.run_tags`)."""
+        (`model.run_tags`). A partitioned plan's target joins the tags under Dagster's names
+        (`dagster/partition`, or the range's start and end)."""
+        if plan.partition is not None:
+            kept = {k: v for k, v in (tags or {}).items() if k not in _PARTITION_TAGS}
+            tags = {**kept, **partition_tags(plan.partition)}
         run = RunRecord(
             run_id=run_id or str(uuid.uuid4()),
             status=RunStatus.STARTED,
@@ -195,9 +211,16 @@ class Coordinator:
         handle.canceled = True
         skipped, now = handle.tracker.cancel(), time.time()
         log.info("run.canceling", run_id=run_id, skipped=len(skipped))
+        covers = handle.plan.step_partitions
         outcomes = [
             StepOutcome(
-                run_id, step, 1, StepStatus.SKIPPED, ended_at=now, skip_reason="run canceled"
+                run_id,
+                step,
+                1,
+                StepStatus.SKIPPED,
+                ended_at=now,
+                skip_reason="run canceled",
+                partitions=covers(step),
             )
             for step in skipped
         ]
@@ -376,7 +399,13 @@ class Coordinator:
         log.warning("step.worker_died", run_id=handle.run_id, asset_key=step, reason=reason)
         error = ErrorInfo("WorkerDied", reason, "")
         outcome = StepOutcome(
-            handle.run_id, step, attempt, StepStatus.FAILURE, ended_at=now, error=error
+            handle.run_id,
+            step,
+            attempt,
+            StepStatus.FAILURE,
+            ended_at=now,
+            error=error,
+            partitions=handle.plan.step_partitions(step),
         )
         burst.outcomes.append(outcome)
         handle.uncommitted += 1
@@ -395,7 +424,7 @@ class Coordinator:
             return True
         if handle.leases:
             handle.leases.pop(result.step_key, None)
-        burst.outcomes.append(_outcome(result))
+        burst.outcomes.append(_outcome(result, handle.plan.step_partitions(result.step_key)))
         handle.uncommitted += 1
         if result.status == "success" and result.step_key in handle.plan.optional:
             self._succeeded_partly(handle, result, burst)
@@ -429,6 +458,7 @@ class Coordinator:
                     ended_at=now,
                     skip_reason=f"upstream {item.because_of!r} did not materialize "
                     f"{', '.join(map(repr, missing))}",
+                    partitions=handle.plan.step_partitions(item.step),
                 )
             )
 
@@ -444,6 +474,7 @@ class Coordinator:
                     status=StepStatus.SKIPPED,
                     ended_at=now,
                     skip_reason=f"upstream {skip.because_of!r} failed",
+                    partitions=handle.plan.step_partitions(skip.step),
                 )
             )
 
@@ -642,6 +673,7 @@ class Coordinator:
             run_config=step_run_config(run.run_config, AssetKey.from_user_string(step))
             if run.run_config
             else {},
+            partition=handle.plan.task_partition(step),
         )
 
     async def _finish_if_complete(self, handle: RunHandle) -> None:
@@ -705,7 +737,8 @@ def _no_worker(run_id: str, step: str, reason: str) -> ResultMessage:
     )
 
 
-def _outcome(result: ResultMessage) -> StepOutcome:
+def _outcome(result: ResultMessage, partitions: tuple[str, ...]) -> StepOutcome:
+    """The outcome a worker's result reports; `partitions`: the keys its step covered."""
     return StepOutcome(
         run_id=result.run_id,
         step_key=result.step_key,
@@ -718,4 +751,5 @@ def _outcome(result: ResultMessage) -> StepOutcome:
         error=result.error,
         logs=result.logs,
         outputs=result.outputs,
+        partitions=partitions,
     )

@@ -237,6 +237,12 @@ class AssetGraph:
         """Whether some asset may be left unmaterialized by its step (an optional output)."""
         return self._optional
 
+    @functools.cached_property
+    def has_partitions(self) -> bool:
+        """Whether some asset is partitioned: planning an unpartitioned graph skips the
+        partition checks (computed once per graph)."""
+        return any(node.partitions_def is not None for node in self._nodes.values())
+
     def siblings(self, key: AssetKey) -> tuple[AssetKey, ...]:
         """Every asset materialized by `key`'s step (`key` itself included): the query
         behind `AssetSelection.required_multi_asset_neighbors`."""

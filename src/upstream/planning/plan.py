@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from upstream.model.errors import SelectionError
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
+from upstream.model.partitions import DynamicPartitionsStore, PartitionKeyRange
 from upstream.model.steps import step_parents
+from upstream.planning.partitions import check_partition
 from upstream.planning.selection import Selection, recorded_text, select
 
 __all__ = ["Plan", "build_plan", "check_subsets", "cut_plan", "materializable", "step_assets"]
@@ -30,6 +33,23 @@ class Plan:
     # A step that may leave assets unmaterialized -> {such asset: the steps that read it}:
     # those are skipped when it does (`skips_after`).
     optional: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # The run's partition key (start == end) or range; None: an unpartitioned run.
+    partition: PartitionKeyRange | None = None
+    partition_keys: tuple[str, ...] = ()  # `partition` expanded, in its definition's order
+    partitioned: frozenset[str] = frozenset()  # steps whose assets are partitioned
+
+    def task_partition(self, step: str) -> tuple[str, ...]:
+        """`step`'s partition as a task carries it: () unpartitioned, (key,) or (start, end)."""
+        if self.partition is None or step not in self.partitioned:
+            return ()
+        start, end = self.partition
+        return (start,) if start == end else (start, end)
+
+    def step_partitions(self, step: str) -> tuple[str, ...]:
+        """The partition keys `step` covers (its outcome's `partitions`); () unpartitioned."""
+        if not self.partitioned or step not in self.partitioned:
+            return ()
+        return self.partition_keys
 
     def asset_keys(self, step: str) -> tuple[str, ...]:
         """The asset keys `step` materializes in this run."""
@@ -47,12 +67,27 @@ class Plan:
         return len(self.steps)
 
 
-def build_plan(graph: AssetGraph, selection: Selection = None) -> Plan:
+def build_plan(
+    graph: AssetGraph,
+    selection: Selection = None,
+    partition: PartitionKeyRange | None = None,
+    *,
+    dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    current_time: datetime | None = None,
+) -> Plan:
     """Resolve `selection` (a string, a list of strings or an AssetSelection) against
-    `graph` (raises SelectionError) and cut the plan."""
+    `graph` (raises SelectionError) and cut the plan of the run targeting `partition` (a
+    key: start == end; raises `InvalidPartition`, see `check_partition`)."""
     keys = select(graph, selection)
     text = recorded_text(graph, selection, keys)
-    return cut_plan(graph, materializable(graph, keys, text), text)
+    return cut_plan(
+        graph,
+        materializable(graph, keys, text),
+        text,
+        partition,
+        dynamic_partitions_store=dynamic_partitions_store,
+        current_time=current_time,
+    )
 
 
 def materializable(graph: AssetGraph, keys: Sequence[AssetKey], text: str) -> list[AssetKey]:
@@ -71,8 +106,33 @@ def materializable(graph: AssetGraph, keys: Sequence[AssetKey], text: str) -> li
     return steps
 
 
-def cut_plan(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
-    """The plan for exactly `keys` (e.g. a stored run's steps, to resume it)."""
+def cut_plan(
+    graph: AssetGraph,
+    keys: Sequence[AssetKey],
+    selection: str,
+    partition: PartitionKeyRange | None = None,
+    *,
+    dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    current_time: datetime | None = None,
+) -> Plan:
+    """The plan for exactly `keys` (e.g. a stored run's steps, to resume it), targeting
+    `partition`; a graph with no partitioned asset and no partition costs nothing more."""
+    plan = _cut(graph, keys, selection)
+    if partition is None and not graph.has_partitions:
+        return plan
+    partitioned, expanded = check_partition(
+        graph,
+        keys,
+        partition,
+        dynamic_partitions_store=dynamic_partitions_store,
+        current_time=current_time,
+    )
+    if not partitioned:
+        return plan
+    return replace(plan, partition=partition, partition_keys=expanded, partitioned=partitioned)
+
+
+def _cut(graph: AssetGraph, keys: Sequence[AssetKey], selection: str) -> Plan:
     if graph.ops or graph.has_optional:
         return _cut_steps(graph, keys, selection)
     names = {key: key.to_user_string() for key in keys}  # also the set of chosen keys

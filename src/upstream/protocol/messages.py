@@ -40,8 +40,9 @@ __all__ = [
 # (`run_config`: its own op entry and the resources part; msgpack maps, never pickle).
 # Optional fields, sent only when set so that other messages stay as they were: a task's
 # `assets` (the keys a multi-asset's step makes), `run_config`, and a result's `outputs`
-# (metadata per asset key made).
-PROTOCOL_VERSION = 6
+# (metadata per asset key made). 7: a task of a partitioned step carries its run's partition
+# (`partition`: [key] or [start, end]; sent only when set).
+PROTOCOL_VERSION = 7
 
 # A worker that has held a task message this long takes it under lease: it says its steps
 # are "running", acks the message (so no broker ack timeout can redeliver it, however long
@@ -75,6 +76,7 @@ class TaskMessage:
     after: tuple[str, ...] = ()
     assets: tuple[str, ...] = ()  # a multi-asset's step: the keys to make (empty: all)
     run_config: dict[str, Any] = field(default_factory=dict)
+    partition: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ class ResultMessage:
     outputs: dict[str, dict[str, Any]] | None = None
 
 
-_OPTIONAL = ("assets", "outputs")  # left out of a record when unset
+_OPTIONAL = ("assets", "outputs", "partition")  # left out of a record when unset
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "run_id": (str,),
@@ -117,6 +119,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "error": (list, type(None)),
     "logs": (list,),
     "assets": (list,),
+    "partition": (list,),
     "outputs": (dict, type(None)),
 }
 
@@ -245,6 +248,13 @@ def decode_tasks(body: bytes) -> list[TaskMessage]:
             assets = data["assets"] = tuple(data["assets"])
             if not all(type(key) is str for key in assets):
                 raise ProtocolError(f"tasks item {number}: field 'assets' must be a list of str")
+        if "partition" in data:
+            partition = data["partition"] = tuple(data["partition"])
+            if len(partition) not in (1, 2) or not all(type(k) is str for k in partition):
+                raise ProtocolError(
+                    f"tasks item {number}: field 'partition' must be a list of 1 string (a "
+                    f"key) or 2 (a range's start and end), got {list(partition)!r}"
+                )
         earlier.add((data["run_id"], data["step_key"]))
         tasks.append(TaskMessage(**data))
     return tasks

@@ -15,6 +15,7 @@ from upstream.model.external import SourceAsset
 from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey
+from upstream.model.partitions import PartitionKeyRange, partition_from_tags
 from upstream.model.resources import provides_io_manager
 from upstream.model.spec import AssetSpec
 from upstream.planning.asset_selection import AssetSelection
@@ -26,6 +27,7 @@ __all__ = [
     "definitions_for",
     "in_memory",
     "plan_for",
+    "run_partition",
     "unsupported",
 ]
 
@@ -42,18 +44,26 @@ CoercibleToSelection: TypeAlias = (
 )
 
 
-def unsupported(*, instance: Any, partition_key: Any) -> None:
+def unsupported(*, instance: Any) -> None:
     """Refuse, by name and reason, the arguments upstream cannot honour yet."""
     if instance is not None:
         raise ConfigurationError(
             "materialize(instance=...): upstream has no DagsterInstance; every in-process run "
             "is recorded in a throwaway store and returned as the result; leave instance out"
         )
+
+
+def run_partition(partition_key: str | None, tags: Mapping[str, str]) -> PartitionKeyRange | None:
+    """The run's target: `partition_key`, else the key or range its tags name (Dagster's
+    `dagster/partition`, or `dagster/asset_partition_range_start` and `_end`)."""
     if partition_key is not None:
-        raise ConfigurationError(
-            "materialize(partition_key=...): partitions are not supported yet (issue 18); "
-            "leave partition_key out"
-        )
+        if not isinstance(partition_key, str):
+            raise ConfigurationError(
+                f"partition_key must be a string, got {type(partition_key).__name__}: "
+                f"{partition_key!r}"
+            )
+        return PartitionKeyRange(partition_key, partition_key)
+    return partition_from_tags(tags)
 
 
 def definitions_for(
@@ -83,18 +93,24 @@ def in_memory(definitions: Definitions) -> Definitions:
     )
 
 
-def plan_for(definitions: Definitions, selection: CoercibleToSelection) -> Plan:
+def plan_for(
+    definitions: Definitions,
+    selection: CoercibleToSelection,
+    partition: PartitionKeyRange | None = None,
+) -> Plan:
     """The plan of a selection string (or clauses), of exact keys or assets, or of an
-    `AssetSelection`-like object. Raises `SelectionError` before anything runs."""
+    `AssetSelection`-like object, for `partition`. Raises `SelectionError` (a bad partition:
+    `InvalidPartition`) before anything runs."""
     graph = definitions.graph
     if selection is None or isinstance(selection, str | AssetSelection):
-        return build_plan(graph, selection)
+        return build_plan(graph, selection, partition)
     if isinstance(selection, ResolvableSelection):
         keys = list(selection.resolve(graph))
-        return cut_plan(graph, _known(graph, keys), ",".join(k.to_user_string() for k in keys))
+        text = ",".join(k.to_user_string() for k in keys)
+        return cut_plan(graph, _known(graph, keys), text, partition)
     items = list(selection)
     if all(isinstance(item, str) for item in items):
-        return build_plan(graph, [str(item) for item in items])
+        return build_plan(graph, [str(item) for item in items], partition)
     keys = []
     for item in items:
         if isinstance(item, AssetsDefinition):
@@ -105,7 +121,9 @@ def plan_for(definitions: Definitions, selection: CoercibleToSelection) -> Plan:
             raise SelectionError(
                 f"selection takes a string, asset keys or assets; got {item!r} in the list"
             )
-    return cut_plan(graph, _known(graph, keys), ",".join(k.to_user_string() for k in keys))
+    return cut_plan(
+        graph, _known(graph, keys), ",".join(k.to_user_string() for k in keys), partition
+    )
 
 
 def _known(graph: AssetGraph, keys: Sequence[AssetKey]) -> list[AssetKey]:

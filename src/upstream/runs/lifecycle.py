@@ -25,6 +25,7 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import IOManager
+from upstream.model.partitions import partition_from_tags
 from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import Plan, build_plan
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
@@ -79,7 +80,8 @@ class ClusterRuns:
         tags: Mapping[str, str] | None = None,
     ) -> str:
         """Queue a run of `selection` (all assets if None) of the code with that hash, as
-        workers registered it; return its id. The coordinator plans it from their snapshot.
+        workers registered it; return its id. The coordinator plans it from their snapshot,
+        for the partition key or range `tags` name (the submitter checks it first).
         `run_config` is normalised and checked by the submitter, which has the code
         (`planning.run_config`); workers check it again against their own Config classes.
         `tags` are the run's tags (str -> str, checked here)."""
@@ -143,12 +145,13 @@ class EmbeddedRuns:
         tags: Mapping[str, str] | None = None,
     ) -> str:
         """Start a run of `selection` in `location`, tagged `tags`; return its id once the run
-        is recorded. Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`,
+        is recorded; the partition key or range its tags name is its target. Raises
+        `UpstreamError` (e.g. `SelectionError`, `InvalidPartition`, `RunConfigError`,
         `ConfigurationError` for a bad tag) for bad input."""
         if self._group is None:
             raise RuntimeError("EmbeddedRuns.submit outside `running()`")
         checked = check_run_tags(tags)
-        plan = build_plan(location.definitions.graph, selection)
+        plan = build_plan(location.definitions.graph, selection, partition_from_tags(checked))
         config = check_run_config(location.definitions, run_config, plan.steps)
         run_id: str = await self._group.start(self._run, location, plan, config, checked)
         return run_id

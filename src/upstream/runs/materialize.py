@@ -24,6 +24,7 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import ConfigurationError, UpstreamError
 from upstream.model.external import SourceAsset
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY, IOManager
+from upstream.model.partitions import PartitionKeyRange
 from upstream.model.resources import provides_io_manager
 from upstream.model.run_tags import check_run_tags
 from upstream.model.spec import AssetSpec
@@ -33,6 +34,7 @@ from upstream.runs.in_process import (
     definitions_for,
     in_memory,
     plan_for,
+    run_partition,
     unsupported,
 )
 from upstream.runs.result import ExecuteInProcessResult
@@ -81,10 +83,13 @@ def materialize(
     a helper thread. `run_config` (a `RunConfig` or its plain dict) is checked against the
     assets before anything runs. `tags` (str -> str, as Dagster's run tags) are recorded
     with the run (`result.run.tags`, `result.dagster_run.tags`); a bad one raises
-    `ConfigurationError` before anything runs. `instance` and `partition_key` are not
-    supported yet: anything but None raises `ConfigurationError`, naming why.
+    `ConfigurationError` before anything runs. `partition_key` targets one partition of the
+    selection's partitioned assets (as do Dagster's partition tags, a range too), recorded
+    in the run's tags (`dagster/partition`); a key they do not have, or one for unpartitioned
+    assets, raises `InvalidPartition` before anything runs. `instance` is not supported:
+    anything but None raises `ConfigurationError`, naming why.
     """
-    unsupported(instance=instance, partition_key=partition_key)
+    unsupported(instance=instance)
     checked = check_run_tags(tags)
     definitions = definitions_for(assets, resources)
     return _run(
@@ -92,6 +97,7 @@ def materialize(
         selection,
         run_config,
         checked,
+        run_partition(partition_key, checked),
         raise_on_error=raise_on_error,
         concurrency=concurrency,
     )
@@ -111,7 +117,7 @@ def materialize_to_memory(
 ) -> ExecuteInProcessResult:
     """`materialize` with every IO manager replaced by one in-memory IO manager, as Dagster's
     `materialize_to_memory`; passing an IO manager in `resources` is an error there, and here."""
-    unsupported(instance=instance, partition_key=partition_key)
+    unsupported(instance=instance)
     checked = check_run_tags(tags)
     given = [k for k, v in (resources or {}).items() if provides_io_manager(v)]
     if given:
@@ -125,6 +131,7 @@ def materialize_to_memory(
         selection,
         run_config,
         checked,
+        run_partition(partition_key, checked),
         raise_on_error=raise_on_error,
         concurrency=concurrency,
     )
@@ -135,11 +142,12 @@ def _run(
     selection: CoercibleToSelection,
     run_config: RunConfigInput,
     tags: Mapping[str, str],
+    partition: PartitionKeyRange | None,
     *,
     raise_on_error: bool,
     concurrency: int,
 ) -> ExecuteInProcessResult:
-    plan = plan_for(definitions, selection)  # SelectionError before anything runs
+    plan = plan_for(definitions, selection, partition)  # SelectionError before anything runs
     config = check_run_config(definitions, run_config, plan.steps)  # RunConfigError too
     own_io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY)
     io = own_io if isinstance(own_io, IOManager) else InMemoryIOManager()

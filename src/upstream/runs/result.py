@@ -40,6 +40,7 @@ class RecordedMaterialization:
     asset_key: AssetKey
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
     description: str | None = None
+    partition: str | None = None  # the partition key it materialized, if partitioned
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,10 @@ class RunEvent:
             return None
         entries = self.data.get("metadata") or {}
         metadata = {k: MetadataValue(e["type"], e["value"]) for k, e in entries.items()}
-        return RecordedMaterialization(key, metadata)
+        partition = self.data.get("partition")
+        return RecordedMaterialization(
+            key, metadata, partition=partition if isinstance(partition, str) else None
+        )
 
     @property
     def step_materialization_data(self) -> StepMaterializationData | None:

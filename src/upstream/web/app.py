@@ -32,6 +32,7 @@ from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
 from upstream.web.openapi import openapi_document
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
+from upstream.web.partitions import parse_partition, partition_choices, with_partition
 from upstream.web.schema import (
     asset_dict,
     coordinator_dict,
@@ -197,7 +198,8 @@ class _Api:
             keys = select(view.graph, query)
         except UpstreamError as exc:
             return error(400, str(exc))
-        return JSONResponse({"keys": [k.to_user_string() for k in keys]})
+        body = {"keys": [k.to_user_string() for k in keys], **partition_choices(view.graph, keys)}
+        return JSONResponse(body)
 
     async def assets(self, request: Request) -> Response:
         view = await self.view()
@@ -320,6 +322,8 @@ class _Api:
             tags = check_run_tags(body.get("tags"))
         except UpstreamError as exc:
             return error(400, str(exc))
+        # Checked against the selection where the run is submitted (`build_plan`): 400 if bad.
+        tags = with_partition(tags, parse_partition(body.get("partition")))
         return await self._launch(check_selection(selection.strip()), run_config, tags)
 
     async def _launch(

@@ -35,6 +35,8 @@ _OBJ: Schema = {"type": "object"}
 # Run tags, as Dagster's: string keys to string values.
 _TAGS: Schema = {"type": "object", "additionalProperties": _STR}
 _ASSET_STATUS: Schema = {"enum": ["never", "materialized", "failed", "running"]}
+# A run's partition target: a key, or an inclusive range (null: unpartitioned).
+_PARTITION: Schema = {"anyOf": [{"type": "string", "minLength": 1}, _object(start=_STR, end=_STR)]}
 
 _SCHEMAS: dict[str, Schema] = {
     "Error": _object(error=_STR),
@@ -77,6 +79,7 @@ _SCHEMAS: dict[str, Schema] = {
         duration=_maybe(_NUM),
         run_config=_OBJ,
         tags=_TAGS,
+        partition=_maybe(_PARTITION),
     ),
     "Step": _object(
         step_key=_STR,
@@ -132,6 +135,20 @@ _BODIES: dict[str, Schema] = {
         active_runs=_INT,
     ),
     "keys": _object(keys=_list(_STR)),
+    "selection": _object(
+        keys=_list(_STR),
+        partitions=_maybe(
+            _object(
+                definition=_STR,
+                assets=_list(_STR),
+                count=_INT,
+                first=_maybe(_STR),
+                last=_maybe(_STR),
+                keys=_maybe(_list(_STR)),
+            )
+        ),
+        partitions_error=_maybe(_STR),
+    ),
     "assets": _list(_ref("Asset")),
     "asset": {
         "allOf": [
@@ -203,8 +220,8 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
     },
     "/api/selection": {
         "get": _op(
-            "the keys a selection matches",
-            "keys",
+            "the keys a selection matches, and the partitions a run of them takes",
+            "selection",
             [_param("q", "query", _SELECTION, required=True)],
         )
     },
@@ -228,7 +245,12 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
             success="201",
             request={
                 **_object(selection=_SELECTION),
-                "properties": {"selection": _SELECTION, "run_config": _OBJ, "tags": _TAGS},
+                "properties": {
+                    "selection": _SELECTION,
+                    "run_config": _OBJ,
+                    "tags": _TAGS,
+                    "partition": _maybe(_PARTITION),
+                },
             },
         ),
     },

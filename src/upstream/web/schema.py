@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from upstream.model.graph import AssetNode
+from upstream.model.partitions import PartitionKeyRange, partition_from_tags
 from upstream.storage.base import EventType
 from upstream.storage.records import (
     CoordinatorRecord,
@@ -25,6 +26,7 @@ __all__ = [
     "materialization_dict",
     "materialized_by_step",
     "observation_dict",
+    "partition_json",
     "run_dict",
     "step_dict",
 ]
@@ -126,11 +128,21 @@ def run_dict(
         "duration": run.duration,
         "run_config": run.run_config,
         "tags": run.tags,
+        "partition": partition_json(partition_from_tags(run.tags)),
     }
     if steps is not None:
         made = materialized or {}
         out["steps"] = [step_dict(s, made.get(s.step_key, ())) for s in steps]
     return out
+
+
+def partition_json(target: PartitionKeyRange | None) -> str | dict[str, str] | None:
+    """A run's partition target: null (unpartitioned), "key", or {"start", "end"} (a range)."""
+    if target is None:
+        return None
+    if target.start == target.end:
+        return target.start
+    return {"start": target.start, "end": target.end}
 
 
 def coordinator_dict(c: CoordinatorRecord) -> dict[str, Any]:

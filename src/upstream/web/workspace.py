@@ -29,6 +29,8 @@ from upstream.locations import (
 from upstream.model.definitions import Definitions
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
+from upstream.model.partitions import partition_from_tags
+from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import build_plan
 from upstream.planning.run_config import check_op_names, config_keys
 from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
@@ -85,9 +87,10 @@ class Workspace(Protocol):
         tags: Mapping[str, str] | None = None,
     ) -> str:
         """Start (or queue) a run of `selection` in `location` with `run_config` (the
-        normalised dict, e.g. the run re-executed) and run `tags`; return its id once the
-        run is recorded. Raises `UpstreamError` (e.g. `SelectionError`, `RunConfigError`)
-        for bad input."""
+        normalised dict, e.g. the run re-executed) and run `tags` (the partition key or range
+        they name is its target); return its id once the run is recorded. Raises
+        `UpstreamError` (e.g. `SelectionError`, `InvalidPartition`, `RunConfigError`) for
+        bad input."""
         ...
 
     async def reload(self) -> list[LocationState]:
@@ -241,7 +244,8 @@ class ClusterWorkspace:
         current = {state.name: state for state in await self.locations()}.get(location)
         if current is None or current.graph is None or current.definitions_hash is None:
             raise UpstreamError(f"no worker serves code location {location!r}; start one")
-        build_plan(current.graph, selection)  # a bad selection fails here, not in the cluster
+        # A bad selection or partition fails here, not in the cluster.
+        build_plan(current.graph, selection, partition_from_tags(check_run_tags(tags)))
         # Only op names can be checked here, from the graph; the submitter with the code
         # (`upstream materialize`) checked fields, and workers check them with their classes.
         config = check_op_names(run_config, config_keys(current.graph))

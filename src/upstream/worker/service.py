@@ -32,6 +32,7 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import ConfigurationError
 from upstream.model.io_manager import IOManager
 from upstream.model.keys import AssetKey
+from upstream.model.partitions import PartitionKeyRange
 from upstream.protocol import (
     LEASE_SECONDS,
     ResultMessage,
@@ -418,6 +419,7 @@ class Worker:
             log_sink=log_line,
             resources=resources,
             run_config=task.run_config,
+            partition=_partition(task.partition),
         )
 
     def _refuse(self, task: TaskMessage) -> ErrorInfo | None:
@@ -489,6 +491,13 @@ class Worker:
         )
 
 
+def _partition(sent: tuple[str, ...]) -> PartitionKeyRange | None:
+    """A task's partition as `execute_step` takes it: a key is a range of one."""
+    if not sent:
+        return None
+    return PartitionKeyRange(sent[0], sent[-1])
+
+
 def _log_finished(task: TaskMessage, result: ResultMessage) -> None:
     """One line a step, as Celery workers write; inside the step's span, so it carries the
     trace and span ids."""
@@ -500,4 +509,5 @@ def _log_finished(task: TaskMessage, result: ResultMessage) -> None:
         duration=round(result.ended_at - result.started_at, 6),
         attempt=task.attempt,
         **({"error": result.error.type} if result.error is not None else {}),
+        **({"partition": "...".join(task.partition)} if task.partition else {}),
     )

@@ -227,10 +227,19 @@ const upstream = (() => {
     if (kind === "ok" && message) flash.timer = setTimeout(() => { box.hidden = true; }, 5000);
   }
 
-  // Launch a run for `selection`; on success go to its page.
+  // Launch a run for `selection`; on success go to its page. A selection of partitioned
+  // assets first asks which partition (or range) the run takes.
   async function launch(selection) {
     try {
-      const { run_ids } = await post("/api/runs", { selection });
+      const body = { selection };
+      const choice = await api(`/api/selection?q=${encodeURIComponent(selection)}`);
+      if (choice.partitions_error) { flash(choice.partitions_error); return []; }
+      if (choice.partitions) {
+        const partition = await pickPartition(choice.partitions);
+        if (partition === undefined) return [];  // canceled
+        body.partition = partition;
+      }
+      const { run_ids } = await post("/api/runs", body);
       if (run_ids.length === 1) window.location.href = runHref(run_ids[0]);
       else { flash(`launched ${run_ids.length} runs`, "ok"); }
       return run_ids;
@@ -238,6 +247,38 @@ const upstream = (() => {
       flash(error.message);
       return [];
     }
+  }
+
+  // The launch dialog's partition picker: resolves to a key, {start, end}, or undefined
+  // (canceled). Keys come from the selection's definition (typed when there are too many).
+  function pickPartition(p) {
+    return new Promise((resolve) => {
+      const dialog = document.createElement("dialog");
+      dialog.className = "partition-dialog";
+      const field = (id, value) => p.keys
+        ? `<select id="${id}">${p.keys.map((k) => `<option${k === value ? " selected" : ""}>${esc(k)}</option>`).join("")}</select>`
+        : `<input id="${id}" value="${esc(value || "")}" placeholder="${esc(p.first || "")}">`;
+      dialog.innerHTML = `<form method="dialog">
+        <h3>Partition</h3>
+        <p class="muted">${esc(p.assets.join(", "))}: ${esc(p.definition)}, ${p.count} partitions</p>
+        <label>From ${field("partition-start", p.last)}</label>
+        <label>to ${field("partition-end", p.last)}</label>
+        <p><button type="button" id="partition-all">All partitions</button></p>
+        <p><button value="launch" class="primary">Launch</button> <button value="cancel">Cancel</button></p>
+      </form>`;
+      document.body.appendChild(dialog);
+      const start = dialog.querySelector("#partition-start");
+      const end = dialog.querySelector("#partition-end");
+      dialog.querySelector("#partition-all").onclick = () => { start.value = p.first; end.value = p.last; };
+      dialog.addEventListener("close", () => {
+        dialog.remove();
+        if (dialog.returnValue !== "launch") { resolve(undefined); return; }
+        const [a, b] = [start.value.trim(), end.value.trim() || start.value.trim()];
+        resolve(a === b ? a : { start: a, end: b });
+      });
+      if (p.count === 0) { flash(`${p.definition} has no partitions yet`); dialog.remove(); resolve(undefined); return; }
+      dialog.showModal();
+    });
   }
 
   // Fills <nav id="nav">: links, the active page, dev-mode reload, a code location error.

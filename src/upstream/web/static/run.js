@@ -115,6 +115,10 @@
       ["Steps", esc(stepText)],
       ["Code location", esc(run.code_location || "-")],
     ];
+    if (run.partition != null) {
+      const target = typeof run.partition === "string" ? run.partition : `${run.partition.start}...${run.partition.end}`;
+      facts.push(["Partition", `<code>${esc(target)}</code>`]);
+    }
     if (run.tags && Object.keys(run.tags).length) {
       facts.push(["Tags", Object.entries(run.tags).map(([k, v]) => `<code>${esc(k)}=${esc(v)}</code>`).join(" ")]);
     }
