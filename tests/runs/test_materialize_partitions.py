@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.partitioned import LETTERS, partitioned
+from tests.partitioned import LETTERS
 
 import upstream.worker.service
 from upstream import Definitions, asset, materialize, materialize_to_memory
@@ -15,12 +15,12 @@ from upstream.model.partitions import PartitionKeyRange
 from upstream.planning.partitions import InvalidPartition
 
 
-@asset
+@asset(partitions_def=LETTERS)
 def daily() -> int:
     return 1
 
 
-@asset
+@asset(partitions_def=LETTERS)
 def report(daily: int) -> int:
     return daily + 1
 
@@ -31,7 +31,7 @@ def lookup() -> int:
 
 
 def _defs() -> Definitions:
-    return partitioned(Definitions([daily, report, lookup]), LETTERS, "daily", "report")
+    return Definitions([daily, report, lookup])
 
 
 @pytest.fixture

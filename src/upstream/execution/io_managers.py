@@ -196,25 +196,33 @@ def _create_temp_beside(path: str) -> tuple[int, str]:
 
 
 class InMemoryIOManager(IOManager):
-    """Keeps values in a dict, for tests and in-process `materialize()`; nothing touches disk."""
+    """Keeps values in a dict, for tests and in-process `materialize()`; nothing touches disk.
+
+    A range run's output is kept as the one value it is, under its keys, and a reader of
+    exactly those keys gets it back (Dagster's mem_io_manager keeps a step's output as is)."""
 
     runs_inline = True  # cheap and non-blocking: no need for a worker thread
 
     def __init__(self) -> None:
-        # an asset's value by its key; a partitioned asset's by (key, partition key)
+        # an asset's value by its key; a partitioned asset's by (key, partition key), a
+        # range's by (key, its keys joined by NUL)
         self.values: dict[AssetKey | tuple[AssetKey, str], Any] = {}
         self._lock = threading.Lock()
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
-        partition = one_partition(context, type(self).__name__)
+        stored: AssetKey | tuple[AssetKey, str] = context.asset_key
+        if context.has_asset_partitions:
+            stored = (context.asset_key, _RANGE.join(context.asset_partition_keys))
         with self._lock:
-            if partition is None:
-                self.values[context.asset_key] = obj
-            else:
-                self.values[(context.asset_key, partition)] = obj
+            self.values[stored] = obj
 
     def load_input(self, context: InputContext) -> Any:
         if context.has_asset_partitions:
+            keys = context.asset_partition_keys
+            whole = (context.asset_key, _RANGE.join(keys))
+            with self._lock:
+                if len(keys) > 1 and whole in self.values:
+                    return self.values[whole]
             return load_partitions(
                 context, lambda key: self._load(context.asset_key, key), MissingValue
             )
@@ -226,6 +234,9 @@ class InMemoryIOManager(IOManager):
             if stored not in self.values:
                 raise MissingValue(key, "not in this process's memory", partition)
             return self.values[stored]
+
+
+_RANGE = "\x00"  # joins a range's keys: no partition key holds it
 
 
 @io_manager
