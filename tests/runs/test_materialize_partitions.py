@@ -95,3 +95,27 @@ def test_a_bad_target_raises_before_anything_runs(
     with pytest.raises(InvalidPartition, match=words):
         materialize(_defs(), partition_key=key, selection=selection)
     assert handed == {}
+
+
+def test_asset_value_reads_the_partition_the_run_made() -> None:
+    """Dagster: `result.asset_value(key)` of a partitioned run loads that run's partition;
+    a range run's value (mem_io_manager keeps it as is) comes back whole."""
+
+    @asset(partitions_def=LETTERS)
+    def letter(context: Any) -> str:
+        return "".join(context.partition_keys)
+
+    @asset(partitions_def=LETTERS)
+    def shout(letter: str) -> str:
+        return letter.upper()
+
+    one = materialize([letter, shout], partition_key="c")
+    assert one.asset_value("letter") == "c" and one.asset_value("shout") == "C"
+    ranged = materialize(
+        [letter, shout],
+        tags={
+            "dagster/asset_partition_range_start": "a",
+            "dagster/asset_partition_range_end": "b",
+        },
+    )
+    assert ranged.asset_value("letter") == "ab" and ranged.asset_value("shout") == "AB"

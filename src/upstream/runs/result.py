@@ -14,6 +14,8 @@ from upstream.model.io_manager import InputContext, IOManager
 from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import MetadataValue
 from upstream.model.multi_asset import MultiAssetsDefinition
+from upstream.model.partition_context import AssetPartitions
+from upstream.model.partitions import PartitionKeyRange, partition_from_tags
 from upstream.storage.base import EventType
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
 
@@ -203,6 +205,8 @@ class ExecuteInProcessResult:
                 downstream_key=asset_key,
                 parameter="output",
                 run_id=self.run_id,
+                run_partition=(target := partition_from_tags(self.dagster_run.tags)),
+                asset_partitions=_partitions_made(self.definitions, asset_key, target),
             )
         )
 
@@ -289,3 +293,14 @@ class ExecuteInProcessResult:
 
     def __repr__(self) -> str:
         return f"ExecuteInProcessResult(run_id={self.run_id!r}, status={self.run.status})"
+
+
+def _partitions_made(
+    definitions: Definitions, key: AssetKey, target: PartitionKeyRange | None
+) -> AssetPartitions | None:
+    """The partitions of `key` a run of `target` made (None: `key` is not partitioned)."""
+    partitions_def = definitions.graph.node(key).partitions_def
+    if partitions_def is None or target is None:
+        return None
+    keys = partitions_def.get_partition_keys_in_range(target)
+    return AssetPartitions(partitions_def, tuple(keys))
