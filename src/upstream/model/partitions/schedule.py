@@ -191,6 +191,10 @@ class Schedule:
     def extend(self, ticks: list[float], count: int) -> None:
         """Append `count` ticks after `ticks[-1]` (arithmetic in blocks for hourly-or-finer
         schedules, checked at each block's end; one step at a time otherwise)."""
+        if self._interval is None and self._at is None:  # one croniter for the whole run
+            it = croniter(self.cron, datetime.fromtimestamp(ticks[-1], self.tz))
+            ticks.extend(float(it.get_next(float)) for _ in range(count))
+            return
         if self._interval is None:
             tick = ticks[-1]
             for _ in range(count):

@@ -328,14 +328,14 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     def _tick_of(self, partition_key: str) -> float | None:
         """The window start `partition_key` names, None if it is not a key of this schedule
-        in this format (parsed, then formatted back: "2024-1-5" is not "2024-01-05")."""
+        in this format: the key parses to a time, the first window at or after that time
+        formats back to the key (Dagster's reading; "2024-1-5" is not "2024-01-05", and a
+        daily key names the window at the day's offset time)."""
         ts = parse_key(partition_key, self._fmt, self._schedule.tz)
-        if ts is None or self._schedule.at_or_after(ts) != ts:
+        if ts is None:
             return None
-        local = datetime.fromtimestamp(ts, self._schedule.tz)
-        if format_tick(local, self._fmt, self._folds) != partition_key:
-            return None
-        return ts
+        tick = self._schedule.at_or_after(ts)
+        return tick if self._format(tick) == partition_key else None
 
     def has_partition_key(
         self,
@@ -364,14 +364,16 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             starts.append(self._check_key(key) if ts is None else ts)
         return starts
 
+    def _not_a_key(self, partition_key: str) -> DefinitionsError:
+        return DefinitionsError(
+            f"partition key {partition_key!r} is not in {self!r}; its keys look like "
+            f"{self._keys[0]!r} (format {self._fmt!r})"
+        )
+
     def _check_key(self, partition_key: str) -> float:
         ts = self._tick_of(partition_key)
         if ts is None:
-            example = self._keys[0]
-            raise DefinitionsError(
-                f"partition key {partition_key!r} is not in {self!r}; its keys look like "
-                f"{example!r} (format {self._fmt!r})"
-            )
+            raise self._not_a_key(partition_key)
         return ts
 
     def get_partition_keys_in_range(
@@ -408,12 +410,22 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         return format_ticks(span, self._schedule.tz, self._fmt, self._folds)
 
     def time_window_for_partition_key(self, partition_key: str) -> TimeWindow:
-        """The window `partition_key` names (Dagster: not checked against start or now)."""
-        ts = self._check_key(partition_key)
-        tz = self._schedule.tz
+        """The window `partition_key` names: Dagster's reading, the first window starting at or
+        after the time the key parses to (not checked against start, end or now)."""
+        ts = parse_key(partition_key, self._fmt, self._schedule.tz)
+        if ts is None:
+            raise self._not_a_key(partition_key)
+        tz, schedule = self._schedule.tz, self._schedule
+        start = schedule.at_or_after(ts)
         return TimeWindow(
-            datetime.fromtimestamp(ts, tz), datetime.fromtimestamp(self._schedule.after(ts), tz)
+            datetime.fromtimestamp(start, tz), datetime.fromtimestamp(schedule.after(start), tz)
         )
+
+    def start_time_for_partition_key(self, partition_key: str) -> datetime:
+        return self.time_window_for_partition_key(partition_key).start
+
+    def end_time_for_partition_key(self, partition_key: str) -> datetime:
+        return self.time_window_for_partition_key(partition_key).end
 
     def time_windows_for_partition_keys(self, partition_keys: Sequence[str]) -> list[TimeWindow]:
         return [self.time_window_for_partition_key(key) for key in partition_keys]
