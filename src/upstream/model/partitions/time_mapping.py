@@ -146,13 +146,15 @@ class TimeWindowPartitionMapping(PartitionMapping):
         first_tick, limit = downstream._ticks[0], downstream._limit(current_time)
         keys: list[str] = []
         for start, end in _spans(upstream, upstream_keys):
-            found = _overlapping(
-                downstream,
-                _shift(upstream, start, -self.end_offset),
-                _shift(upstream, end, -self.start_offset),
-            )
+            # The downstream windows over these upstream ones, shifted back by the offsets
+            # (counted in downstream partitions, as upstream_partition_keys counts them).
+            found = _overlapping(downstream, start, end)
             if found is None:
                 continue
+            found = (
+                _shift(downstream, found[0], -self.end_offset),
+                _shift(downstream, found[1], -self.start_offset),
+            )
             low, high = max(found[0], first_tick), found[1]
             if high >= limit:
                 high = downstream._schedule.before(limit)
