@@ -6,6 +6,7 @@ Cases follow Dagster's `partition_mapping_tests/test_time_window_partition_mappi
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -451,7 +452,7 @@ def test_a_lag_across_the_fall_back_hour() -> None:
     hourly = HourlyPartitionsDefinition("2023-11-01-00:00", timezone="America/Los_Angeles")
     mapping = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
     now = datetime(2023, 11, 5, 10, tzinfo=ZoneInfo("America/Los_Angeles"))
-    for before, after in zip(keys, keys[1:], strict=False):
+    for before, after in itertools.pairwise(keys):
         assert mapping.upstream_partition_keys([after], hourly, hourly, current_time=now) == [
             before
         ]
