@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import pickle
 from collections.abc import Sequence
@@ -305,3 +306,15 @@ def test_every_public_name_is_exported_from_upstream() -> None:
         assert name in upstream.__all__ and name in partitions.__all__, name
         assert getattr(upstream, name) is getattr(partitions, name)
     assert upstream.__all__ == sorted(upstream.__all__)
+
+
+@pytest.mark.parametrize("partitions_def", DEFINITIONS, ids=repr)
+def test_a_definition_pickles_and_copies(partitions_def: PartitionsDefinition) -> None:
+    # assets travel to worker processes by pickle; a time definition drops its key cache
+    now = datetime(2024, 3, 1, tzinfo=UTC)
+    store = Store(customers=["acme"], c=["acme"])
+    before = partitions_def.get_partition_keys(now, store)
+    again = pickle.loads(pickle.dumps(partitions_def))
+    assert again == partitions_def
+    assert again.get_partition_keys(now, store) == before
+    assert copy.deepcopy(partitions_def) == partitions_def

@@ -153,6 +153,17 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         self._end_offset = int(end_offset)
         self._init_cache()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the definition, not its cache (nor its lock)."""
+        state = dict(self.__dict__)
+        for cached in ("_lock", "_ticks", "_keys", "_index"):
+            state.pop(cached, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_cache()
+
     def _init_cache(self) -> None:
         self._lock = threading.Lock()
         first = self._schedule.at_or_after(self._start_ts)
@@ -306,15 +317,15 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> str | None:
-        return self._keys[0] if self._count(current_time) else None
+        return self._keys[0] if self._limit(current_time) > self._ticks[0] else None
 
     def get_last_partition_key(
         self,
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> str | None:
-        count = self._count(current_time)
-        return self._keys[count - 1] if count else None
+        limit = self._limit(current_time)
+        return self._format(self._schedule.before(limit)) if limit > self._ticks[0] else None
 
     def get_first_partition_window(self, current_time: datetime | None = None) -> TimeWindow | None:
         key = self.get_first_partition_key(current_time)
