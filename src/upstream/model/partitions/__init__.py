@@ -33,6 +33,12 @@ from upstream.model.partitions.multi_mapping import (
     MultiPartitionMapping,
     MultiToSingleDimensionPartitionMapping,
 )
+from upstream.model.partitions.named_windows import (
+    DailyPartitionsDefinition,
+    HourlyPartitionsDefinition,
+    MonthlyPartitionsDefinition,
+    WeeklyPartitionsDefinition,
+)
 from upstream.model.partitions.policy import BackfillPolicy
 from upstream.model.partitions.static import StaticPartitionsDefinition
 from upstream.model.partitions.tags import (
@@ -45,13 +51,9 @@ from upstream.model.partitions.tags import (
 )
 from upstream.model.partitions.time_mapping import TimeWindowPartitionMapping
 from upstream.model.partitions.time_window import (
-    DailyPartitionsDefinition,
-    HourlyPartitionsDefinition,
-    MonthlyPartitionsDefinition,
     ScheduleType,
     TimeWindow,
     TimeWindowPartitionsDefinition,
-    WeeklyPartitionsDefinition,
 )
 
 __all__ = [
