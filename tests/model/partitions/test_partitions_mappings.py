@@ -631,6 +631,46 @@ def test_multi_partition_mapping_dimension_by_dimension() -> None:
         wrong.upstream_partition_keys([key], DATE_COLOR, DATE_COLOR, current_time=NOW)
 
 
+def test_multi_partition_mapping_from_dagsters_docstring() -> None:
+    # Dagster's MultiPartitionMapping example: abc->123 by a static table, weekly->daily by time
+    weekly_abc = MultiPartitionsDefinition(
+        {
+            "abc": StaticPartitionsDefinition(["a", "b", "c"]),
+            "weekly": WeeklyPartitionsDefinition("2023-01-01"),
+        }
+    )
+    daily_123 = MultiPartitionsDefinition(
+        {
+            "123": StaticPartitionsDefinition(["1", "2", "3"]),
+            "daily": DailyPartitionsDefinition("2023-01-01"),
+        }
+    )
+    mapping = MultiPartitionMapping(
+        {
+            "abc": DimensionPartitionMapping(
+                "123", StaticPartitionMapping({"a": "1", "b": "2", "c": "3"})
+            ),
+            "weekly": DimensionPartitionMapping("daily", TimeWindowPartitionMapping()),
+        }
+    )
+    down = MultiPartitionKey({"123": "1", "daily": "2023-01-02"})
+    assert mapping.upstream_partition_keys([down], daily_123, weekly_abc, current_time=LATER) == [
+        "a|2023-01-01"
+    ]
+    assert mapping.downstream_partition_keys(
+        ["b|2023-01-08"], weekly_abc, daily_123, current_time=LATER
+    ) == [f"2|2023-01-{day:02d}" for day in range(8, 15)]
+
+
+def test_two_equal_dimensions_need_a_name() -> None:
+    twin = MultiPartitionsDefinition({"x": COLORS, "y": COLORS})
+    assert default_partition_mapping(twin, COLORS) == IdentityPartitionMapping()
+    with pytest.raises(DefinitionsError, match="pass partition_dimension_name"):
+        MultiToSingleDimensionPartitionMapping().upstream_partition_keys(["red"], COLORS, twin)
+    named = MultiToSingleDimensionPartitionMapping(partition_dimension_name="y")
+    assert named.upstream_partition_keys(["red"], COLORS, twin) == ["red|red", "blue|red"]
+
+
 # -- Dagster's default inference ------------------------------------------------------------
 
 REGION = StaticPartitionsDefinition(["eu", "us"])

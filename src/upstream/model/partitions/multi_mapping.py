@@ -43,9 +43,9 @@ def shared_dimension(
         return None
     multi = multis[0]
     single = downstream_def if multi is upstream_def else upstream_def
-    for dimension in multi.partitions_defs:
-        if dimension.partitions_def == single:
-            return dimension.name
+    equal = [d.name for d in multi.partitions_defs if d.partitions_def == single]
+    if equal:  # two equal dimensions: ambiguous, name one with partition_dimension_name
+        return equal[0] if len(equal) == 1 else None
     timed = multi.time_window_dimension
     if timed is not None and isinstance(single, TimeWindowPartitionsDefinition):
         return timed.name
@@ -101,6 +101,11 @@ class MultiToSingleDimensionPartitionMapping(PartitionMapping):
                 "MultiToSingleDimensionPartitionMapping needs a partitioned downstream asset"
             )
         name = self.partition_dimension_name or shared_dimension(upstream_def, downstream_def)
+        if name is None and all(d.partitions_def == single for d in multi.partitions_defs):
+            raise DefinitionsError(
+                f"both dimensions of {multi!r} equal {single!r}; pass partition_dimension_name="
+                f"naming one of {multi.partition_dimension_names}"
+            )
         if name is None or name not in multi.partition_dimension_names:
             raise DefinitionsError(
                 f"no dimension of {multi!r} corresponds to {single!r}; pass "
