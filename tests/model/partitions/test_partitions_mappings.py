@@ -499,12 +499,12 @@ def test_a_ten_year_daily_range_from_hourly_is_quick() -> None:
     days = hours(daily, "2010-01-01", "2019-12-31")
     import time
 
-    started = time.perf_counter()
+    started = time.process_time()
     got = TimeWindowPartitionMapping().upstream_partition_keys(
         days, daily, hourly, current_time=LATER
     )
     assert len(got) == len(days) * 24
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 # -- static, specific, identity, all, last --------------------------------------------------

@@ -575,25 +575,25 @@ def test_many_keys_are_fast() -> None:
     # in a zone with DST; asking about one key or one range never lists them.
     hourly = HourlyPartitionsDefinition("2010-01-01-00:00", timezone="America/Chicago")
     now = datetime(2021, 5, 29, tzinfo=ZoneInfo("America/Chicago"))
-    started = time.perf_counter()
+    started = time.process_time()
     keys = hourly.get_partition_keys(now)
     assert len(keys) > 99_000
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert keys[:2] == ["2010-01-01-00:00", "2010-01-01-01:00"]
     assert "2020-11-01-01:00-0600" in keys and "2020-03-08-02:00" not in keys
     daily = DailyPartitionsDefinition("2015-01-01")
-    started = time.perf_counter()
+    started = time.process_time()
     assert len(daily.get_partition_keys(utc(2025, 1, 1))) == 3653
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
     fresh = HourlyPartitionsDefinition("2010-01-01-00:00")
-    started = time.perf_counter()
+    started = time.process_time()
     assert fresh.has_partition_key("2020-06-01-03:00", utc(2021, 1, 1))
     in_range = fresh.get_partition_keys_in_range(
         PartitionKeyRange("2020-06-01-00:00", "2020-06-03-23:00")
     )
     assert len(in_range) == 72
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1
     assert len(fresh._ticks) < 100  # nothing was listed
 
 

@@ -53,31 +53,36 @@ class MultiPartitionKey(str):
     """Dagster's: a str ("2024-01-01|a", the dimensions' keys in the order of their names)
     that also knows its key in each dimension."""
 
-    dimension_keys: list[PartitionDimensionKey]
+    _names: tuple[str, ...]
+    _parts: tuple[str, ...]
 
     def __new__(cls, keys_by_dimension: Mapping[str, str]) -> MultiPartitionKey:
-        dimension_keys = [
-            PartitionDimensionKey(name, keys_by_dimension[name])
-            for name in sorted(keys_by_dimension)
-        ]
-        for part in dimension_keys:
-            if not isinstance(part.partition_key, str):
+        names = tuple(sorted(keys_by_dimension))
+        parts = tuple(keys_by_dimension[name] for name in names)
+        for name, part in zip(names, parts, strict=True):
+            if not isinstance(part, str):
                 raise DefinitionsError(
-                    f"the key of dimension {part.dimension_name!r} must be a string, "
-                    f"got {part.partition_key!r}"
+                    f"the key of dimension {name!r} must be a string, got {part!r}"
                 )
-        made = super().__new__(
-            cls, MULTIPARTITION_KEY_DELIMITER.join(part.partition_key for part in dimension_keys)
-        )
-        made.dimension_keys = dimension_keys
+        return cls._of(names, parts)
+
+    @classmethod
+    def _of(cls, names: tuple[str, ...], parts: tuple[str, ...]) -> MultiPartitionKey:
+        """The key of `parts` in dimensions `names` (already sorted): no checks, for bulk."""
+        made = str.__new__(cls, MULTIPARTITION_KEY_DELIMITER.join(parts))
+        made._names, made._parts = names, parts
         return made
 
     def __getnewargs__(self) -> tuple[dict[str, str]]:  # type: ignore[override]
         return (self.keys_by_dimension,)
 
     @property
+    def dimension_keys(self) -> list[PartitionDimensionKey]:
+        return [PartitionDimensionKey(n, p) for n, p in zip(self._names, self._parts, strict=True)]
+
+    @property
     def keys_by_dimension(self) -> dict[str, str]:
-        return {part.dimension_name: part.partition_key for part in self.dimension_keys}
+        return dict(zip(self._names, self._parts, strict=True))
 
 
 _DIMENSION_TYPES = (
@@ -189,15 +194,13 @@ class MultiPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> Sequence[str]:
-        names = self.partition_dimension_names
+        names = tuple(self.partition_dimension_names)
         per_dimension = [
             d.partitions_def.get_partition_keys(current_time, dynamic_partitions_store)
             for d in self._dimensions
         ]
-        return [
-            MultiPartitionKey(dict(zip(names, combination, strict=True)))
-            for combination in itertools.product(*per_dimension)
-        ]
+        make = MultiPartitionKey._of
+        return [make(names, parts) for parts in itertools.product(*per_dimension)]
 
     def has_partition_key(
         self,

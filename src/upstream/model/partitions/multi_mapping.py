@@ -63,11 +63,9 @@ def _ordered_product(
     multi: MultiPartitionsDefinition,
     keys_by_dimension: Mapping[str, Sequence[str]],
 ) -> list[str]:
-    names = multi.partition_dimension_names
-    return [
-        MultiPartitionKey(dict(zip(names, combination, strict=True)))
-        for combination in itertools.product(*(keys_by_dimension[name] for name in names))
-    ]
+    names = tuple(multi.partition_dimension_names)
+    per_dimension = [keys_by_dimension[name] for name in names]
+    return [MultiPartitionKey._of(names, parts) for parts in itertools.product(*per_dimension)]
 
 
 class MultiToSingleDimensionPartitionMapping(PartitionMapping):

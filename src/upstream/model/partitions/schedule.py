@@ -23,6 +23,7 @@ __all__ = ["Schedule", "get_timezone", "schedule_for"]
 
 _MINUTE = 60.0
 _ONE_DAY = timedelta(days=1)
+_EPOCH = datetime(1970, 1, 1)
 
 
 @cache
@@ -39,6 +40,8 @@ def get_timezone(name: str) -> ZoneInfo:
 def localize(wall: datetime, tz: ZoneInfo) -> float:
     """The instant of the naive local time `wall` in `tz`: an ambiguous time's first
     occurrence; a time inside a spring-forward gap moves to the first instant after the gap."""
+    if tz.key == "UTC":  # no gaps, no folds
+        return (wall - _EPOCH).total_seconds()
     aware = wall.replace(tzinfo=tz, fold=0)
     ts = aware.timestamp()
     if datetime.fromtimestamp(ts, tz).replace(tzinfo=None) == wall:
@@ -161,6 +164,11 @@ class Schedule:
         if self._interval is not None:
             nxt = tick + self._interval * _MINUTE
             return nxt if self._in_phase(nxt) else self._fixed(tick + _MINUTE, up=True)
+        if self._at is not None:  # the next matching local day (one tick, not two)
+            day = datetime.fromtimestamp(tick, self.tz).date() + _ONE_DAY
+            nxt = self._tick_on(self._next_day(day, +1))
+            if nxt > tick:
+                return nxt
         return self.at_or_after(tick + 1)
 
     def before(self, tick: float) -> float:

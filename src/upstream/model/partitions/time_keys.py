@@ -63,43 +63,43 @@ def format_ticks(ticks: Sequence[float], tz: ZoneInfo, fmt: str, suffix_folds: b
         p.startswith("%") and p not in _TIME_TOKENS.keys() | _DATE_TOKENS for p in pieces
     ):
         return [format_tick(datetime.fromtimestamp(t, tz), fmt, suffix_folds) for t in ticks]
-    # The date part: `fmt` with each time token replaced by a marker, split on the markers.
+    # Per local day, a %-template: the date part of `fmt` rendered once, "%s" where each time
+    # token goes; per second of the day, the time tokens' values in their order.
     marked = "".join("\x1f" if p in _TIME_TOKENS else p for p in pieces)
     order = [_TIME_TOKENS[p] for p in pieces if p in _TIME_TOKENS]
-    two = [f"{n:02d}" for n in range(60)]
-    days: dict[int, list[str]] = {}
     epoch = date(1970, 1, 1)
+    templates: dict[int, str] = {}
+    times: dict[int, tuple[str, ...]] = {}
 
-    def date_segments(day: int) -> list[str]:
-        segments = days.get(day)
-        if segments is None:
-            segments = (epoch + timedelta(days=day)).strftime(marked).split("\x1f")
-            days[day] = segments
-        return segments
+    def template(day: int) -> str:
+        rendered = (epoch + timedelta(days=day)).strftime(marked)
+        return "%s".join(part.replace("%", "%%") for part in rendered.split("\x1f"))
+
+    def time_values(second: int) -> tuple[str, ...]:
+        hms = (f"{second // 3600:02d}", f"{second // 60 % 60:02d}", f"{second % 60:02d}")
+        return tuple(hms[index] for index in order)
 
     keys: list[str] = []
     append = keys.append
     n = len(ticks)
-    block = 24
     i = 0
     while i < n:
-        j = min(i + block, n)
-        first = datetime.fromtimestamp(ticks[i], tz)
+        j = min(i + 24, n)
         offset = _offset(ticks[i], tz)
-        if first.fold or _offset(ticks[j - 1], tz) != offset:  # near a transition: carefully
-            for t in ticks[i:j]:
+        if datetime.fromtimestamp(ticks[i], tz).fold or _offset(ticks[j - 1], tz) != offset:
+            for t in ticks[i:j]:  # near a transition: one datetime per tick
                 append(format_tick(datetime.fromtimestamp(t, tz), fmt, suffix_folds))
             i = j
             continue
         for t in ticks[i:j]:
-            wall = int(t) + offset
-            day, second = divmod(wall, _DAY)
-            segments = date_segments(day)
-            values = (two[second // 3600], two[second // 60 % 60], two[second % 60])
-            key = segments[0]
-            for k, index in enumerate(order):
-                key += values[index] + segments[k + 1]
-            append(key)
+            day, second = divmod(int(t) + offset, _DAY)
+            day_template = templates.get(day)
+            if day_template is None:
+                day_template = templates[day] = template(day)
+            values = times.get(second)
+            if values is None:
+                values = times[second] = time_values(second)
+            append(day_template % values)
         i = j
     return keys
 
