@@ -477,8 +477,8 @@ def test_keys_in_range(
     ("start", "end", "message"),
     [
         # Dagster's test_invalid_get_partition_keys_in_range
-        ("2019-12-12", "2020-01-01", "'2019-12-12' is not in DailyPartitionsDefinition"),
-        ("2020-01-01", "2020-01-06", "'2020-01-06' is not in DailyPartitionsDefinition"),
+        ("2019-12-12", "2020-01-01", "'2019-12-12' is before the start of DailyPartitionsDef"),
+        ("2020-01-01", "2020-01-06", "'2020-01-06' is after the end of DailyPartitionsDef"),
         ("2020-01-03", "2020-01-01", "reversed"),
         ("2020-13-01", "2020-01-01", "keys look like '2020-01-01'"),
     ],
@@ -487,6 +487,13 @@ def test_a_bad_range_names_the_key(start: str, end: str, message: str) -> None:
     partitions_def = DailyPartitionsDefinition(start_date="2020-01-01", end_date="2020-01-05")
     with pytest.raises(DefinitionsError, match=message):
         partitions_def.get_partition_keys_in_range(PartitionKeyRange(start, end))
+
+
+def test_a_range_is_bounded_by_start_and_end_not_by_now() -> None:
+    # Dagster's get_partition_keys_in_range checks the definition's start and end only
+    daily = DailyPartitionsDefinition("2024-01-01")
+    far = daily.get_partition_keys_in_range(PartitionKeyRange("2090-01-01", "2090-01-02"))
+    assert far == ["2090-01-01", "2090-01-02"]
 
 
 def test_keys_in_a_time_window_and_by_index() -> None:

@@ -387,15 +387,20 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         partition_key_range: PartitionKeyRange,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> Sequence[str]:
+        """The keys from `start` to `end`, both included. As in Dagster, both must be keys of
+        this definition within its `start` and `end`; "now" does not bound a range."""
         start, end = partition_key_range
-        for key in (start, end):
-            if not self.has_partition_key(key):
-                self._check_key(key)
-                raise DefinitionsError(
-                    f"partition key {key!r} is not in {self!r} now (before its start, past its "
-                    "end, or a window that has not ended yet)"
-                )
         first, last = self._check_key(start), self._check_key(end)
+        if first < self._ticks[0]:
+            raise DefinitionsError(
+                f"partition key {start!r} is before the start of {self!r}; its first key is "
+                f"{self._keys[0]!r}"
+            )
+        if self._end_ts is not None and self._schedule.after(last) > self._end_ts:
+            raise DefinitionsError(
+                f"partition key {end!r} is after the end of {self!r} (its windows end by "
+                f"{self.end.isoformat() if self.end else ''})"
+            )
         if first > last:
             raise DefinitionsError(
                 f"partition key range {start!r}..{end!r} is reversed; put the earlier key first"
