@@ -559,6 +559,28 @@ def test_repr_reads_like_the_definition() -> None:
     )
 
 
+def test_str_is_dagsters_description() -> None:
+    assert str(DailyPartitionsDefinition("2024-01-01")) == "Daily, starting 2024-01-01 UTC."
+    assert (
+        str(HourlyPartitionsDefinition("2024-01-01-00:00", timezone="US/Central", end_offset=2))
+        == "Hourly, starting 2024-01-01-00:00 US/Central. End offsetted by 2 partitions."
+    )
+
+
+def test_neighbours_and_window_edges() -> None:
+    daily = DailyPartitionsDefinition("2024-01-01", end_date="2024-01-04")
+    now = utc(2030, 1, 1)
+    assert daily.get_next_partition_key("2024-01-02", now) == "2024-01-03"
+    assert daily.get_next_partition_key("2024-01-03", now) is None  # past the end
+    assert daily.get_prev_partition_key("2024-01-02") == "2024-01-01"
+    assert daily.get_prev_partition_key("2024-01-01") is None
+    assert daily.end_time_for_partition_key("2024-01-03") == utc(2024, 1, 4)
+    assert daily.start_time_for_partition_key("2024-01-03") == utc(2024, 1, 3)
+    assert daily.get_first_partition_window(now) == window("2024-01-01", "2024-01-02")
+    assert daily.get_last_partition_window(now) == window("2024-01-03", "2024-01-04")
+    assert daily.get_last_partition_window(utc(2023, 1, 1)) is None
+
+
 def test_equal_definitions_are_equal_and_hash_alike() -> None:
     a = DailyPartitionsDefinition("2024-01-01")
     b = TimeWindowPartitionsDefinition(

@@ -522,6 +522,16 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             shown += f", end_offset={self._end_offset}"
         return shown
 
+    def __str__(self) -> str:
+        """Dagster's description: "Daily, starting 2024-01-01 UTC."."""
+        kind = self.schedule_type
+        shown = kind.value.capitalize() if kind is not None else self.cron_schedule
+        text = f"{shown}, starting {self._shown_start()} {self.timezone}."
+        if self._end_offset:
+            plural = "" if self._end_offset == 1 else "s"
+            text += f" End offsetted by {self._end_offset} partition{plural}."
+        return text
+
     def __repr__(self) -> str:
         return (
             f"TimeWindowPartitionsDefinition(start={self._shown_start()!r}, fmt={self._fmt!r}, "
