@@ -431,6 +431,31 @@ def test_fall_back_hours_have_distinct_windows() -> None:
     assert hourly.get_prev_partition_key("2023-11-05-02:00") == "2023-11-05-01:00-0800"
 
 
+def test_fifteen_minute_partitions_across_fall_back() -> None:
+    # Dagster's test_dst_transition_15_minute_partitions
+    partitions_def = TimeWindowPartitionsDefinition(
+        cron_schedule="*/15 * * * *",
+        start="2020-11-01-00:30",
+        end="2020-11-01-2:30",
+        timezone="US/Pacific",
+        fmt="%Y-%m-%d-%H:%M",
+    )
+    assert partitions_def.get_partition_keys(current_time=utc(2030, 1, 1)) == [
+        "2020-11-01-00:30",
+        "2020-11-01-00:45",
+        "2020-11-01-01:00",
+        "2020-11-01-01:15",
+        "2020-11-01-01:30",
+        "2020-11-01-01:45",
+        "2020-11-01-01:00-0800",
+        "2020-11-01-01:15-0800",
+        "2020-11-01-01:30-0800",
+        "2020-11-01-01:45-0800",
+        "2020-11-01-02:00",
+        "2020-11-01-02:15",
+    ]
+
+
 def test_a_daily_tick_inside_the_spring_gap_moves_past_it() -> None:
     # 02:30 does not exist on 2024-03-10 in Chicago: that day's window starts at 03:00
     # (Dagster's schedules run "at the next time that exists").
