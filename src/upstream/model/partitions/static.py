@@ -38,7 +38,7 @@ class StaticPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> Sequence[str]:
-        return self._keys
+        return list(self._keys)
 
     def has_partition_key(
         self,
