@@ -167,6 +167,14 @@ def _input_error(
             f"{up!r} is annotated -> None, so its IO manager stored nothing; depend on it "
             f"with @asset(deps=[{up!r}]) and drop the parameter"
         )
+    elif definitions.graph.node(upstream).partitions_def not in (
+        None,
+        definitions.graph.node(key).partitions_def,
+    ):
+        fix = (
+            f"{up!r} is partitioned differently, so it cannot run in this run: materialize "
+            f"those partitions of {up!r} first (a run of each, or `upstream backfill launch`)"
+        )
     else:
         fix = f"to compute it in this run, select '+{key.to_user_string()}'"
     return InputLoadError(
