@@ -480,7 +480,7 @@ async def test_a_version_2_file_is_upgraded_in_place(
     heartbeat table (4), the observations table (5), run config (6) and run tags (7, '{}' for
     old runs) on open, data kept, and the index serves `asset_states`: no scan of every step
     row."""
-    assert LATEST_VERSION == 7
+    assert LATEST_VERSION == 9  # 8: the partition catalog, 9: backfills
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
         older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])

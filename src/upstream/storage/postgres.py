@@ -23,6 +23,7 @@ from upstream.storage import base, records
 from upstream.storage import postgres_sql as sql
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StepAttempt, StorageError
+from upstream.storage.postgres_backfills import PostgresBackfills
 from upstream.storage.postgres_driver import (
     PgTarget,
     advisory_key,
@@ -43,7 +44,7 @@ _RESUMABLE = [status.value for status in base.RESUMABLE]
 _QUEUED = [RunStatus.QUEUED.value]
 
 
-class PostgresStorage(RunStorage):
+class PostgresStorage(PostgresBackfills, RunStorage):
     """Runs, steps, events and the asset catalog in one PostgreSQL schema.
 
     Build it with `open_postgres_storage`, which applies migrations first.
