@@ -121,3 +121,34 @@ async def test_progress_is_read_from_the_runs_carrying_the_backfill_id(
         BackfillRun("r3", RunStatus.QUEUED, "raw,daily", PartitionKeyRange("a", "c"), T0 + 3, None),
     ]
     assert await storage.backfill_runs("none") == []
+
+
+async def test_start_runs_claims_queued_runs_only(storage: RunStorage) -> None:
+    """The bulk claim of `start_run`: QUEUED -> STARTED with steps and RUN_STARTED; a run
+    no longer QUEUED (canceled, or claimed already) is not claimed again."""
+    await storage.create_runs([queued(f"r{i}", "bf-1", f"k{i}") for i in range(3)])
+    await storage.request_cancel("r2", T0)
+    claimed = await storage.start_runs([("r0", ["raw"]), ("r1", ["raw", "daily"]), ("r2", [])])
+    assert sorted(claimed) == ["r0", "r1"]
+    assert await storage.start_runs([("r0", ["raw"])]) == []
+    run = await storage.get_run("r1")
+    assert run is not None and (run.status, run.steps) == (RunStatus.STARTED, ("raw", "daily"))
+    events = [e.type for e in await storage.get_events("r1")]
+    assert events == [EventType.RUN_QUEUED, EventType.RUN_STARTED]
+    assert await storage.start_runs([]) == []
+
+
+async def test_finish_runs_ends_many_runs_once(storage: RunStorage) -> None:
+    """`finish_run` for many runs: each ends once with its event; an ended run is left."""
+    await storage.create_runs([queued(f"r{i}", "bf-1", f"k{i}") for i in range(3)])
+    await storage.start_runs([("r0", ["raw"]), ("r1", ["raw"])])
+    await storage.finish_run("r2", RunStatus.CANCELED, T0 + 1)
+    ends = [("r0", RunStatus.SUCCESS), ("r1", RunStatus.FAILURE), ("r2", RunStatus.SUCCESS)]
+    await storage.finish_runs(ends, T0 + 5)
+    counts = await storage.backfill_run_counts("bf-1")
+    assert (counts[RunStatus.SUCCESS], counts[RunStatus.FAILURE]) == (1, 1)
+    assert counts[RunStatus.CANCELED] == 1
+    assert [e.type for e in await storage.get_events("r1")][-1] == EventType.RUN_FAILURE
+    assert [e.type for e in await storage.get_events("r2")][-1] == EventType.RUN_CANCELED
+    with pytest.raises(ValueError, match="final status"):
+        await storage.finish_runs([("r0", RunStatus.STARTED)], T0)

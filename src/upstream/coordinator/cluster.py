@@ -75,9 +75,11 @@ class ClusterCoordinator:
         await self._coordinator.resume(run, plan, await self._storage.get_steps(run.run_id))
 
     async def start_queued(self) -> int:
-        """Plan and start every queued run; return how many were started."""
-        started = 0
-        for run in await self._storage.queued_runs(limit=_QUEUED_BATCH):
+        """Plan and start every queued run (up to `_QUEUED_BATCH`, claimed together);
+        return how many were read."""
+        runs = await self._storage.queued_runs(limit=_QUEUED_BATCH)
+        planned: list[tuple[RunRecord, Plan]] = []
+        for run in runs:
             try:
                 plan = await self.plan(run)
             except NotServed as exc:
@@ -88,9 +90,9 @@ class ClusterCoordinator:
             except UpstreamError as exc:
                 await self._fail(run, str(exc))
                 continue
-            if await self._coordinator.start_queued(run, plan) is not None:
-                started += 1
-        return started
+            planned.append((run, plan))
+        await self._coordinator.start_queued_many(planned)
+        return len(runs)
 
     async def cancel_requested(self) -> None:
         """Act on runs asked to stop (`RunStorage.request_cancel`, e.g. from the web UI)."""

@@ -113,6 +113,17 @@ class BackfillStorage(Protocol):
         is not QUEUED or has steps (`check_new_runs`)."""
         ...
 
+    async def start_runs(self, claims: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+        """`start_run` for many runs in one transaction: each QUEUED one becomes STARTED
+        with its planned steps and a RUN_STARTED event; return the ids claimed (the others
+        were not QUEUED any more)."""
+        ...
+
+    async def finish_runs(self, ends: Sequence[tuple[str, RunStatus]], ended_at: float) -> None:
+        """`finish_run` (no message) for many runs in one transaction: the coordinator
+        ends a backfill's short runs together."""
+        ...
+
     async def backfill_runs(self, backfill_id: str) -> list[BackfillRun]:
         """Every run tagged with the backfill's id, oldest first (an index on the tag)."""
         ...

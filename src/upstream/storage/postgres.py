@@ -252,10 +252,11 @@ class PostgresStorage(PostgresBackfills, RunStorage):
         queued_at: float = 0.0,
     ) -> list[bool]:
         base.check_outcomes(outcomes)
-        if not outcomes:
-            for run_id in dict.fromkeys(run for run, _, _ in queued):
-                steps = [(key, attempt) for run, key, attempt in queued if run == run_id]
-                await self.record_queued(run_id, steps, queued_at)
+        if not outcomes:  # steps of many runs QUEUED (runs started together): one statement
+            if queued:
+                ids, keys, attempts = _columns(list(queued), 3)
+                async with self._transaction("recording queued steps", ids) as conn:
+                    await conn.execute(sql.INSERT_QUEUED_MANY, ids, keys, attempts, queued_at)
             return []
         # One upsert may not touch a row twice, so only each key's first outcome is sent: a
         # later duplicate in the batch is never new, whatever becomes of the first.

@@ -8,12 +8,13 @@ arrays) and one NOTIFY; a backfill's runs are found through the expression index
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from upstream.storage import backfills as bf
-from upstream.storage.base import created_event
+from upstream.storage.base import created_event, finished_event
 from upstream.storage.postgres_driver import PgTarget, dumps, text_value
 from upstream.storage.records import RunRecord, RunStatus
 
@@ -51,6 +52,26 @@ FROM unnest($1::text[], $5::float8[], $8::text[]) WITH ORDINALITY AS u (i, c, d,
 JOIN new ON new.run_id = u.i
 ORDER BY u.n
 RETURNING run_id"""
+# Claim many QUEUED runs (steps as JSON arrays: one array per run) and append RUN_STARTED.
+START_RUNS = """WITH claimed AS (
+    UPDATE runs AS r SET status = 'STARTED',
+        steps = ARRAY(SELECT jsonb_array_elements_text(u.s::jsonb))
+    FROM unnest($1::text[], $2::text[]) AS u (i, s)
+    WHERE r.run_id = u.i AND r.status = 'QUEUED'
+    RETURNING r.run_id
+)
+INSERT INTO events (run_id, step_key, timestamp, type, data)
+SELECT run_id, NULL, $3, 'RUN_STARTED', '{}'::jsonb FROM claimed ORDER BY run_id
+RETURNING run_id"""
+# End many runs (each from QUEUED, STARTED or CANCELING) and append RUN_SUCCESS & co.
+FINISH_RUNS = """WITH ended AS (
+    UPDATE runs AS r SET status = u.st, ended_at = $3
+    FROM unnest($1::text[], $2::text[]) AS u (i, st)
+    WHERE r.run_id = u.i AND r.status IN ('QUEUED', 'STARTED', 'CANCELING')
+    RETURNING r.run_id, r.status
+)
+INSERT INTO events (run_id, step_key, timestamp, type, data)
+SELECT run_id, NULL, $3, 'RUN_' || status, '{}'::jsonb FROM ended ORDER BY run_id"""
 BACKFILL_RUNS = (
     f"SELECT {_RUN_COLUMNS} FROM runs WHERE {_BACKFILL} = $1 ORDER BY created_at, run_id"
 )
@@ -64,6 +85,11 @@ class PostgresBackfills(ABC):
 
     @abstractmethod
     def _connection(self, action: str) -> AbstractAsyncContextManager[Any]: ...
+
+    @abstractmethod
+    def _transaction(
+        self, action: str, run_ids: Iterable[str] = ()
+    ) -> AbstractAsyncContextManager[Any]: ...
 
     @abstractmethod
     async def _fetch(self, action: str, statement: str, *args: Any) -> list[Any]: ...
@@ -135,6 +161,24 @@ class PostgresBackfills(ABC):
             if new:  # on commit, to every `wait_for_queued_runs`
                 await conn.execute("SELECT pg_notify($1, $2)", self._target.queued_channel, "")
         return len(new)
+
+    async def start_runs(self, claims: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+        if not claims:
+            return []
+        ids = [run_id for run_id, _ in claims]
+        steps = [dumps(list(s)) for _, s in claims]
+        async with self._transaction("starting queued runs", ids) as conn:
+            rows = await conn.fetch(START_RUNS, ids, steps, time.time())
+        return [row[0] for row in rows]
+
+    async def finish_runs(self, ends: Sequence[tuple[str, RunStatus]], ended_at: float) -> None:
+        for run_id, status in ends:
+            finished_event(run_id, status, None, dumps)  # a status that is not final: ValueError
+        if not ends:
+            return
+        ids = [run_id for run_id, _ in ends]
+        async with self._transaction("finishing runs", ids) as conn:
+            await conn.execute(FINISH_RUNS, ids, [s.value for _, s in ends], ended_at)
 
     async def backfill_runs(self, backfill_id: str) -> list[bf.BackfillRun]:
         rows = await self._fetch("reading a backfill's runs", BACKFILL_RUNS, backfill_id)

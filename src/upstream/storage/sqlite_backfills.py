@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from upstream.storage import backfills as bf
-from upstream.storage.base import created_event
+from upstream.storage.base import EventType, created_event, finished_event
 from upstream.storage.records import RunRecord, RunStatus
 
 __all__ = ["SqliteBackfills"]
@@ -42,6 +43,11 @@ INSERT_RUN = (
     "INSERT INTO runs (run_id, status, selection, steps, code_location, definitions_hash,"
     " created_at, run_config, tags) VALUES (?, 'QUEUED', ?, '[]', ?, ?, ?, ?, ?)"
     " ON CONFLICT (run_id) DO NOTHING"
+)
+START_RUN = "UPDATE runs SET status = 'STARTED', steps = ? WHERE run_id = ? AND status = 'QUEUED'"
+FINISH_RUN = (
+    "UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ?"
+    " AND status IN ('QUEUED', 'STARTED', 'CANCELING')"
 )
 INSERT_EVENT = (
     "INSERT INTO events (run_id, step_key, timestamp, type, data) VALUES (?, NULL, ?, ?, ?)"
@@ -133,6 +139,37 @@ class SqliteBackfills(ABC):
             return len(new)
 
         return await self._write("creating runs", write)
+
+    async def start_runs(self, claims: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+        if not claims:
+            return []
+        now = time.time()
+
+        def write(conn: sqlite3.Connection) -> list[str]:
+            claimed = [
+                run_id
+                for run_id, steps in claims
+                if conn.execute(START_RUN, (_dumps(list(steps)), run_id)).rowcount == 1
+            ]
+            events = [(run_id, now, EventType.RUN_STARTED, "{}") for run_id in claimed]
+            conn.executemany(INSERT_EVENT, events)
+            return claimed
+
+        return await self._write("starting queued runs", write)
+
+    async def finish_runs(self, ends: Sequence[tuple[str, RunStatus]], ended_at: float) -> None:
+        events = [
+            (run_id, *finished_event(run_id, status, None, _dumps)) for run_id, status in ends
+        ]
+
+        def write(conn: sqlite3.Connection) -> None:
+            rows = []
+            for (run_id, status), (_, kind, data) in zip(ends, events, strict=True):
+                if conn.execute(FINISH_RUN, (status.value, ended_at, run_id)).rowcount == 1:
+                    rows.append((run_id, ended_at, kind, data))
+            conn.executemany(INSERT_EVENT, rows)
+
+        await self._write("finishing runs", write)
 
     async def backfill_runs(self, backfill_id: str) -> list[bf.BackfillRun]:
         rows = await self._all("reading a backfill's runs", BACKFILL_RUNS, (backfill_id,))
