@@ -140,7 +140,8 @@ def plan_backfill(
         "current_time": current_time,
         "dynamic_partitions_store": dynamic_partitions_store,
     }
-    keys = _asset_keys(graph, chosen, target, opts)
+    same = _SameDef()
+    keys = _asset_keys(graph, chosen, target, opts, same)
     units: dict[str, RunUnit] = {}
     where: dict[AssetKey, dict[str, str]] = {}  # asset -> partition key -> unit id
     single: dict[AssetKey, str] = {}  # unpartitioned asset -> its unit id
@@ -161,12 +162,16 @@ def plan_backfill(
                 at = where.setdefault(member, {})
                 for key in chunk:
                     at[key] = unit.id
-    parents = _edges(graph, units, where, single, opts)
+    parents = _edges(graph, units, where, single, opts, same)
     return BackfillPlan(units, parents)
 
 
 def _asset_keys(
-    graph: AssetGraph, chosen: list[AssetKey], target: BackfillTarget, opts: dict[str, Any]
+    graph: AssetGraph,
+    chosen: list[AssetKey],
+    target: BackfillTarget,
+    opts: dict[str, Any],
+    same: _SameDef,
 ) -> dict[AssetKey, tuple[str, ...]]:
     """Each partitioned chosen asset's keys, in its definition's order."""
     inside = set(chosen)
@@ -204,7 +209,7 @@ def _asset_keys(
             parent_def = graph.node(parent).partitions_def
             if mapping is None or parent_def is None:
                 continue
-            if isinstance(mapping, IdentityPartitionMapping) and parent_def == definition:
+            if isinstance(mapping, IdentityPartitionMapping) and same(parent_def, definition):
                 derived.update(out[parent])
                 continue
             derived.update(
@@ -300,6 +305,7 @@ def _edges(
     where: Mapping[AssetKey, Mapping[str, str]],
     single: Mapping[AssetKey, str],
     opts: dict[str, Any],
+    same: _SameDef,
 ) -> dict[str, tuple[str, ...]]:
     """Each unit's parent units: those holding an upstream partition (or unpartitioned
     asset) one of its assets reads, inside the backfill; never itself."""
@@ -316,14 +322,14 @@ def _edges(
                 at = where.get(parent)
                 if at is None:
                     continue  # outside the backfill
-                if parent in members and _same_keys(graph, asset, parent, definition):
+                if parent in members and _same_keys(graph, asset, parent, definition, same):
                     continue  # identity within the run: its own steps order them
                 mapping = graph.partition_mapping(asset, parent)
                 parent_def = graph.node(parent).partitions_def
                 if mapping is None or parent_def is None:
                     continue
                 keys = None if unit.partition is None else list(unit.keys)
-                if isinstance(mapping, IdentityPartitionMapping) and parent_def == definition:
+                if isinstance(mapping, IdentityPartitionMapping) and same(parent_def, definition):
                     ups: Sequence[str] = keys if keys is not None else list(at)
                 else:
                     ups = mapping.upstream_partition_keys(keys, definition, parent_def, **opts)
@@ -336,9 +342,34 @@ def _edges(
 
 
 def _same_keys(
-    graph: AssetGraph, asset: AssetKey, parent: AssetKey, definition: PartitionsDefinition | None
+    graph: AssetGraph,
+    asset: AssetKey,
+    parent: AssetKey,
+    definition: PartitionsDefinition | None,
+    same: _SameDef,
 ) -> bool:
     mapping = graph.partition_mapping(asset, parent)
     return isinstance(mapping, IdentityPartitionMapping) and (
-        graph.node(parent).partitions_def == definition
+        same(graph.node(parent).partitions_def, definition)
     )
+
+
+class _SameDef:
+    """`a == b` of two definitions, remembered by identity for one planning call (the graph
+    holds them, so ids stay theirs): two definitions rebuilt from one snapshot are equal
+    objects, and comparing their specs (3,650 keys) on every edge of every unit costs
+    seconds."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, int], bool] = {}
+
+    def __call__(self, a: PartitionsDefinition | None, b: PartitionsDefinition | None) -> bool:
+        if a is b:
+            return True
+        if a is None or b is None:
+            return False
+        key = (id(a), id(b))
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = a == b
+        return found
