@@ -52,6 +52,7 @@ __all__ = [
 # several assets) shows the worst of theirs.
 PARTITION_STATUSES = ("FAILURE", "CANCELED", "SKIPPED", "STARTED", "QUEUED", "PENDING", "SUCCESS")
 _RANK = {status: i for i, status in enumerate(PARTITION_STATUSES)}
+_CANCEL_CHECK = 0.5  # seconds between reads of an embedded backfill's status
 
 
 async def new_backfill(
@@ -264,26 +265,46 @@ async def run_backfill_embedded(
                     if handle is not None:
                         group.start_soon(watch, handle)
 
+            batch: list[tuple[str, RunStatus]] = []
             created = await driver.start(retry_failed=retry_failed)
             await start([*await _queued(storage, driver, created), *created])
             await driver.runs_ended([])  # ends at once a backfill with nothing left
             while not driver.ended:
-                batch = [await receive.receive()]
+                with anyio.move_on_after(_CANCEL_CHECK):
+                    batch = [await receive.receive()]
+                if not batch:
+                    if await _cancel_asked(storage, driver):
+                        group.cancel_scope.cancel()  # steps in flight here are stopped
+                        break
+                    continue
                 while True:
                     try:
                         batch.append(receive.receive_nowait())
                     except anyio.WouldBlock:
                         break
                 await start(await driver.runs_ended(batch))
+                batch = []
             await transport.aclose()
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await _abandon(storage, driver)
+            await _abandon(storage, driver, "interrupted")
         raise
+    if not driver.ended:  # canceled: its runs stopped with the task group
+        await _abandon(storage, driver, "canceled")
     final = await storage.get_backfill(record.backfill_id)
     if final is None:
         raise UpstreamError(f"backfill {record.backfill_id} vanished from the store")
     return final
+
+
+async def _cancel_asked(storage: RunStorage, driver: BackfillDriver) -> bool:
+    """Whether a cancel was asked through the store (`cancel_backfill`, e.g. from the web
+    UI); if so the driver launches nothing more (and cancels the runs not started)."""
+    found = await storage.get_backfill(driver.backfill_id)
+    if found is None or found.status is not BackfillStatus.CANCELING:
+        return False
+    await driver.cancel()
+    return True
 
 
 async def _queued(
@@ -301,18 +322,19 @@ async def _queued(
     return out
 
 
-async def _abandon(storage: RunStorage, driver: BackfillDriver) -> None:
-    """In-process workers die with us: record the unfinished runs and the backfill
-    CANCELED, so `upstream backfill resume` can run them again."""
+async def _abandon(storage: RunStorage, driver: BackfillDriver, why: str) -> None:
+    """In-process workers stop with us: record the unfinished runs and the backfill
+    CANCELED, saying `why`, so `upstream backfill resume` can run them again."""
     if driver.ended:
         return
     now = time.time()
     for run_id in driver.active:
-        await storage.finish_run(run_id, RunStatus.CANCELED, now, "interrupted")
+        await storage.finish_run(run_id, RunStatus.CANCELED, now, why)
     await storage.set_backfill_status(
         driver.backfill_id,
         BackfillStatus.CANCELED,
         ended_at=now,
-        message="interrupted",
+        skipped=list(driver.skipped),
+        message=why,
         only_from=[BackfillStatus.REQUESTED, BackfillStatus.CANCELING],
     )

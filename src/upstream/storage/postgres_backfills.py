@@ -7,8 +7,8 @@ arrays) and one NOTIFY; a backfill's runs are found through the expression index
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any

@@ -115,6 +115,10 @@
       ["Steps", esc(stepText)],
       ["Code location", esc(run.code_location || "-")],
     ];
+    const backfill = run.tags && run.tags["dagster/backfill"];
+    if (backfill) {
+      facts.push(["Backfill", `<a id="run-backfill" class="mono" href="/backfills/${encodeURIComponent(backfill)}">${esc(backfill)}</a>`]);
+    }
     if (run.tags && Object.keys(run.tags).length) {
       facts.push(["Tags", Object.entries(run.tags).map(([k, v]) => `<code>${esc(k)}=${esc(v)}</code>`).join(" ")]);
     }
