@@ -57,6 +57,7 @@ class BackfillDriver:
     skipped: dict[str, None] = field(default_factory=dict)
     canceling: bool = False
     ended: bool = False
+    ended_seen: int = -1  # the backfill's ended runs at the last poll
 
     def __post_init__(self) -> None:
         self.tracker = self.plan.tracker()
@@ -106,6 +107,11 @@ class BackfillDriver:
         if not self.active:
             await self._finish_if_done()
             return []
+        counts = await self.storage.backfill_run_counts(self.backfill_id)
+        seen = sum(n for status, n in counts.items() if status.ended)
+        if seen == self.ended_seen:
+            return []  # no run ended since the last poll: no rows to read
+        self.ended_seen = seen
         ended = [
             (run.run_id, run.status)
             for run in await self.storage.backfill_runs(self.backfill_id)

@@ -112,8 +112,10 @@ class PostgresBackfills(ABC):
             dumps(list(b.skipped)),
             text_value(b.message),
         )
-        async with self._connection("creating a backfill") as conn:
+        async with self._connection("creating a backfill") as conn, conn.transaction():
             await conn.execute(INSERT_BACKFILL, *row)
+            # On commit, wakes the active coordinator (`wait_for_queued_runs`) to drive it.
+            await conn.execute("SELECT pg_notify($1, $2)", self._target.queued_channel, "")
 
     async def get_backfill(self, backfill_id: str) -> bf.BackfillRecord | None:
         row = await self._fetchrow("reading a backfill", GET_BACKFILL, backfill_id)
