@@ -30,7 +30,7 @@ SLOW = Path(__file__).with_name("slow")
 @asset
 def raw() -> int:
     if SLOW.exists():
-        time.sleep(0.2)
+        time.sleep(1.0)
     return 1
 
 
