@@ -16,6 +16,7 @@ import anyio
 import click
 import yaml
 
+from upstream.cli.backfill import backfill
 from upstream.cli.cluster import run_coordinator, run_worker
 from upstream.cli.observe import observe
 from upstream.cli.options import (
@@ -535,6 +536,7 @@ def init(name: str, parent: Path) -> None:
     click.echo(f"created {root}\nnext:\n  cd {root}\n  pip install -e '.[dev]'\n  pytest")
 
 
+cli.add_command(backfill)
 cli.add_command(dev)
 cli.add_command(observe)
 cli.add_command(web)

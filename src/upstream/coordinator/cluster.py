@@ -12,11 +12,13 @@ import time
 
 import anyio
 
+from upstream.coordinator.backfills import Backfills
 from upstream.coordinator.service import Coordinator
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.model.partitions import partition_from_tags
 from upstream.planning.plan import Plan, build_plan, cut_plan, step_assets
+from upstream.storage.backfills import BackfillRecord
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.storage.snapshots import graph_from_snapshot
@@ -27,6 +29,8 @@ __all__ = ["ClusterCoordinator", "NotServed", "PlanningError"]
 log = get_logger("coordinator")
 
 _WAKE_EVERY = 1.0  # seconds: the longest a queued run waits if a notification is missed
+_BACKFILL_WAKE = 0.2  # seconds between reads of a running backfill's runs
+_QUEUED_BATCH = 1000  # queued runs read (and started) per pass of the loop
 _SERVE_GRACE = 15.0  # seconds a queued run waits for a worker to register its code
 
 
@@ -45,15 +49,21 @@ class ClusterCoordinator:
         self._storage = storage
         self._coordinator = coordinator
         self._graphs: dict[str, AssetGraph] = {}
+        self.backfills = Backfills(storage, self._backfill_graph)
 
     async def lead(self) -> None:
-        """Resume unfinished runs, then start queued runs as they arrive, forever."""
+        """Resume unfinished runs, then start queued runs as they arrive and drive the
+        backfills (their runs are queued runs too), forever."""
         for run in await self._storage.unfinished_runs():
             await self.resume(run)
         while True:
-            await self.start_queued()
+            started = await self.start_queued()
             await self.cancel_requested()
-            with anyio.move_on_after(_WAKE_EVERY):
+            created = await self.backfills.tick()
+            if started >= _QUEUED_BATCH or created:
+                continue  # more are queued: no wait
+            wake = _BACKFILL_WAKE if self.backfills.active else _WAKE_EVERY
+            with anyio.move_on_after(wake):
                 await self._storage.wait_for_queued_runs()
 
     async def resume(self, run: RunRecord) -> None:
@@ -67,9 +77,11 @@ class ClusterCoordinator:
         await self._coordinator.resume(run, plan, await self._storage.get_steps(run.run_id))
 
     async def start_queued(self) -> int:
-        """Plan and start every queued run; return how many were started."""
-        started = 0
-        for run in await self._storage.queued_runs():
+        """Plan and start every queued run (up to `_QUEUED_BATCH`, claimed together);
+        return how many were read."""
+        runs = await self._storage.queued_runs(limit=_QUEUED_BATCH)
+        planned: list[tuple[RunRecord, Plan]] = []
+        for run in runs:
             try:
                 plan = await self.plan(run)
             except NotServed as exc:
@@ -80,9 +92,9 @@ class ClusterCoordinator:
             except UpstreamError as exc:
                 await self._fail(run, str(exc))
                 continue
-            if await self._coordinator.start_queued(run, plan) is not None:
-                started += 1
-        return started
+            planned.append((run, plan))
+        await self._coordinator.start_queued_many(planned)
+        return len(runs)
 
     async def cancel_requested(self) -> None:
         """Act on runs asked to stop (`RunStorage.request_cancel`, e.g. from the web UI)."""
@@ -96,20 +108,34 @@ class ClusterCoordinator:
             await self._graph(run), run.selection or None, partition_from_tags(run.tags)
         )
 
+    async def _backfill_graph(self, backfill: BackfillRecord) -> AssetGraph | None:
+        """The graph a backfill's runs are planned on; None while no worker serves it (for
+        `_SERVE_GRACE`, then `NotServed` fails the backfill)."""
+        try:
+            return await self.graph_for(backfill.code_location, backfill.definitions_hash)
+        except NotServed:
+            if time.time() - backfill.created_at < _SERVE_GRACE:
+                return None
+            raise
+
     async def _graph(self, run: RunRecord) -> AssetGraph:
-        graph = self._graphs.get(run.definitions_hash)
+        return await self.graph_for(run.code_location, run.definitions_hash)
+
+    async def graph_for(self, code_location: str, definitions_hash: str) -> AssetGraph:
+        """The graph registered under `definitions_hash` (of `code_location`), cached."""
+        graph = self._graphs.get(definitions_hash)
         if graph is not None:
             return graph
-        snapshot = await self._storage.get_snapshot(run.definitions_hash)
+        snapshot = await self._storage.get_snapshot(definitions_hash)
         if snapshot is None:
-            current = await self._storage.get_code_location(run.code_location)
+            current = await self._storage.get_code_location(code_location)
             known = f"it serves {current.definitions_hash[:12]}" if current else "none does"
             raise NotServed(
-                f"no worker has registered code location {run.code_location!r} with "
-                f"definitions {run.definitions_hash[:12]} ({known}); start workers on the "
+                f"no worker has registered code location {code_location!r} with "
+                f"definitions {definitions_hash[:12]} ({known}); start workers on the "
                 "code you submitted from"
             )
-        graph = self._graphs[run.definitions_hash] = graph_from_snapshot(snapshot)
+        graph = self._graphs[definitions_hash] = graph_from_snapshot(snapshot)
         # Kept for this process's life: out of the collector's generations with everything
         # else alive now, so that no later collection rescans it (~5 objects an asset;
         # planning 100,000 assets right after: 0.44 -> 0.25 s). Cyclic garbage alive now

@@ -182,6 +182,33 @@ class Coordinator:
         started = replace(run, status=RunStatus.STARTED, steps=plan.steps)
         return await self._drive(RunHandle(started, plan, ReadySet(plan.parents)), "run.started")
 
+    async def start_queued_many(self, planned: Sequence[tuple[RunRecord, Plan]]) -> list[RunHandle]:
+        """`start_queued` for many runs (a backfill's): one claim, one publish of every
+        run's first ready set, one write recording them QUEUED (the rule of
+        `_publish_ready`: published first). Returns the handles of the runs claimed."""
+        if not planned:
+            return []
+        claims = [(run.run_id, plan.steps) for run, plan in planned]
+        claimed = set(await self._storage.start_runs(claims))
+        handles: list[RunHandle] = []
+        outgoing: list[OutgoingTask] = []
+        queued: list[tuple[str, str, int]] = []
+        for run, plan in planned:
+            if run.run_id not in claimed:
+                continue
+            started = replace(run, status=RunStatus.STARTED, steps=plan.steps)
+            handle = RunHandle(started, plan, ReadySet(plan.parents))
+            ready = self._adopt(handle, "run.started")
+            messages, handed = await self._messages(handle, ready)
+            outgoing += messages
+            queued += [(run.run_id, step, 1) for step in handed]
+            handles.append(handle)
+        await self._transport.publish_tasks(outgoing)
+        await self._storage.record_outcomes([], queued, time.time())
+        for handle in handles:
+            await self._finish_if_complete(handle)
+        return handles
+
     async def resume(self, run: RunRecord, plan: Plan, steps: Sequence[StepRecord]) -> RunHandle:
         """Take over a run that another coordinator (or an earlier life of this one) left
         unfinished: replay its recorded outcomes, then publish again every ready step that
@@ -230,8 +257,14 @@ class Coordinator:
         return True
 
     async def _drive(self, handle: RunHandle, event: str) -> RunHandle:
-        """Adopt the run and publish what is ready (the roots, or what a replay left). It
-        learns from what its code location's steps cost in earlier runs."""
+        """Adopt the run and publish what is ready (the roots, or what a replay left)."""
+        await self._dispatch(handle, self._adopt(handle, event))
+        await self._finish_if_complete(handle)
+        return handle
+
+    def _adopt(self, handle: RunHandle, event: str) -> list[str]:
+        """Drive the run from now on; return its steps ready to publish. It learns from what
+        its code location's steps cost in earlier runs."""
         self._runs[handle.run_id] = handle
         handle.costs = Costs(self._costs.setdefault(handle.run.code_location, {}))
         handle.span = start_run_span(
@@ -247,9 +280,7 @@ class Coordinator:
         handle.tracker.initial()  # a no-op after a replay, which called it first
         ready = handle.tracker.in_flight
         log.info(event, run_id=handle.run_id, steps=len(handle.plan), publishing=len(ready))
-        await self._dispatch(handle, ready)
-        await self._finish_if_complete(handle)
-        return handle
+        return ready
 
     async def serve(self) -> None:
         """Consume results until the transport closes, pipelined in three tasks: this one
@@ -549,10 +580,8 @@ class Coordinator:
                 await delivery.ack(multiple=multiple)
             except TransportError as exc:  # redelivered later; recording it is a no-op
                 log.warning("result.ack_failed", reason=str(exc))
-        for run_id in dict.fromkeys(o.run_id for o in outcomes):
-            handle = self._runs.get(run_id)
-            if handle is not None:  # None: finished by an earlier commit
-                await self._finish_if_complete(handle)
+        handles = [self._runs.get(run_id) for run_id in dict.fromkeys(o.run_id for o in outcomes)]
+        await self._finish_completed([h for h in handles if h is not None])  # None: ended
 
     async def _finished_earlier(self, run_id: str) -> bool:
         """True for a run that ended, here or in an earlier life of the coordinator."""
@@ -676,21 +705,41 @@ class Coordinator:
             partition=handle.plan.task_partition(step),
         )
 
+    async def _finish_completed(self, handles: Sequence[RunHandle]) -> None:
+        """`_finish_if_complete` for the runs one commit completed: many (a backfill's short
+        runs ending together) are ended in one write, their records built here."""
+        done = [h for h in handles if h.tracker.complete and not h.uncommitted and not h.ending]
+        if len(done) < 2:
+            for handle in done:
+                await self._finish_if_complete(handle)
+            return
+        ended = time.time()
+        statuses = []
+        for handle in done:
+            handle.ending = True
+            statuses.append(_final_status(handle))
+        await self._storage.finish_runs(
+            [(h.run_id, status) for h, status in zip(done, statuses, strict=True)], ended
+        )
+        for handle, status in zip(done, statuses, strict=True):
+            self._close(handle, status, replace(handle.run, status=status, ended_at=ended))
+
     async def _finish_if_complete(self, handle: RunHandle) -> None:
         """End the run once every step is decided and every outcome committed."""
         if not handle.tracker.complete or handle.uncommitted or handle.ending:
             return
         handle.ending = True
-        if handle.canceled:
-            status = RunStatus.CANCELED
-        else:
-            status = RunStatus.FAILURE if handle.tracker.failed_steps else RunStatus.SUCCESS
+        status = _final_status(handle)
         ended = time.time()
         await self._storage.finish_run(handle.run_id, status, ended)
+        self._close(handle, status, await self._storage.get_run(handle.run_id))
+
+    def _close(self, handle: RunHandle, status: RunStatus, record: RunRecord | None) -> None:
+        """Forget an ended run, end its span, and wake whoever waits for it."""
         if status is not RunStatus.SUCCESS:
             handle.span.set_status(Status(StatusCode.ERROR, f"run {status}"))
         handle.span.end()
-        handle.record = await self._storage.get_run(handle.run_id)
+        handle.record = record
         del self._runs[handle.run_id]
         self._remember_done(handle.run_id)
         log.info("run.finished", run_id=handle.run_id, status=str(status))
@@ -706,6 +755,12 @@ class _Burst:
     to_ack: list[Delivery] = field(default_factory=list)
     to_reject: list[tuple[Delivery, str]] = field(default_factory=list)  # after the commit
     to_settle: list[Delivery] = field(default_factory=list)  # of another stream: acked alone
+
+
+def _final_status(handle: RunHandle) -> RunStatus:
+    if handle.canceled:
+        return RunStatus.CANCELED
+    return RunStatus.FAILURE if handle.tracker.failed_steps else RunStatus.SUCCESS
 
 
 def _accept(plan: Plan, queue: str | None) -> Callable[[str], bool] | None:

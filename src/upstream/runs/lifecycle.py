@@ -28,7 +28,9 @@ from upstream.model.io_manager import IOManager
 from upstream.model.partitions import partition_from_tags
 from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import Plan, build_plan
+from upstream.runs.backfills import run_backfill_embedded
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
+from upstream.storage.backfills import BackfillRecord
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepStatus
 from upstream.tracing import get_logger
@@ -155,6 +157,28 @@ class EmbeddedRuns:
         config = check_run_config(location.definitions, run_config, plan.steps)
         run_id: str = await self._group.start(self._run, location, plan, config, checked)
         return run_id
+
+    def drive_backfill(self, location: CodeLocation, record: BackfillRecord) -> None:
+        """Drive a recorded backfill to its end in the background of `running()`, with
+        workers in this process (`run_backfill_embedded`); it stops when canceled
+        (`cancel_backfill`) or when `running()` ends (recorded CANCELED)."""
+        if self._group is None:
+            raise RuntimeError("EmbeddedRuns.drive_backfill outside `running()`")
+
+        async def drive() -> None:
+            try:
+                await run_backfill_embedded(
+                    location.definitions,
+                    record,
+                    storage=self.storage,
+                    io_manager=self._io_manager(location.definitions),
+                    code_location=location.name,
+                    concurrency=self._concurrency,
+                )
+            except Exception:
+                log.exception("backfill.crashed", backfill_id=record.backfill_id)
+
+        self._group.start_soon(drive)
 
     async def cancel(self, run_id: str) -> RunStatus | None:
         status = await self.storage.request_cancel(run_id, time.time())

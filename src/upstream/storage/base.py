@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 
 from upstream.execution.records import ErrorInfo
 from upstream.model.errors import UpstreamError
+from upstream.storage.backfills import BackfillStorage
 from upstream.storage.records import (
     AssetState,
     CodeLocationRecord,
@@ -85,7 +86,7 @@ StepAttempt = tuple[str, str, int]  # (run_id, step_key, attempt): what every st
 FORGET_COORDINATORS_AFTER = 86_400.0  # seconds: a heartbeat this old is deleted by the next
 
 
-class RunStorage(Protocol):
+class RunStorage(BackfillStorage, Protocol):
     """Runs, steps, the event log and the asset catalog.
 
     Every write is idempotent: a redelivered result, a re-sent queue marker or a repeated

@@ -23,6 +23,7 @@ from upstream.storage import base, records
 from upstream.storage import postgres_sql as sql
 from upstream.storage import rows as convert
 from upstream.storage.base import EventType, RunStorage, StepAttempt, StorageError
+from upstream.storage.postgres_backfills import PostgresBackfills
 from upstream.storage.postgres_driver import (
     PgTarget,
     advisory_key,
@@ -43,7 +44,7 @@ _RESUMABLE = [status.value for status in base.RESUMABLE]
 _QUEUED = [RunStatus.QUEUED.value]
 
 
-class PostgresStorage(RunStorage):
+class PostgresStorage(PostgresBackfills, RunStorage):
     """Runs, steps, events and the asset catalog in one PostgreSQL schema.
 
     Build it with `open_postgres_storage`, which applies migrations first.
@@ -251,10 +252,11 @@ class PostgresStorage(RunStorage):
         queued_at: float = 0.0,
     ) -> list[bool]:
         base.check_outcomes(outcomes)
-        if not outcomes:
-            for run_id in dict.fromkeys(run for run, _, _ in queued):
-                steps = [(key, attempt) for run, key, attempt in queued if run == run_id]
-                await self.record_queued(run_id, steps, queued_at)
+        if not outcomes:  # steps of many runs QUEUED (runs started together): one statement
+            if queued:
+                ids, keys, attempts = _columns(list(queued), 3)
+                async with self._transaction("recording queued steps", ids) as conn:
+                    await conn.execute(sql.INSERT_QUEUED_MANY, ids, keys, attempts, queued_at)
             return []
         # One upsert may not touch a row twice, so only each key's first outcome is sent: a
         # later duplicate in the batch is never new, whatever becomes of the first.

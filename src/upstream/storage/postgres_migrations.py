@@ -117,7 +117,29 @@ _V5 = ("ALTER TABLE runs ADD COLUMN run_config jsonb NOT NULL DEFAULT '{}'",)
 # Run tags (`RunRecord.tags`): str -> str; '{}' for runs before them.
 _V6 = ("ALTER TABLE runs ADD COLUMN tags jsonb NOT NULL DEFAULT '{}'",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# Reserved: the per-partition catalog (issue 18, another branch) takes version 7.
+_V7: tuple[str, ...] = ()
+# Backfills (`storage.backfills`): the stored object, and its runs found by their
+# `dagster/backfill` tag through an expression index, with no new run column.
+_V8 = (
+    """CREATE TABLE backfills (
+        backfill_id text COLLATE "C" PRIMARY KEY,
+        status text NOT NULL,
+        selection text NOT NULL,
+        target jsonb NOT NULL,
+        code_location text NOT NULL,
+        definitions_hash text NOT NULL,
+        created_at double precision NOT NULL,
+        ended_at double precision,
+        tags jsonb NOT NULL DEFAULT '{}',
+        skipped jsonb NOT NULL DEFAULT '[]',
+        message text
+    )""",
+    "CREATE INDEX backfills_by_created ON backfills (created_at)",
+    "CREATE INDEX runs_by_backfill ON runs ((tags ->> 'dagster/backfill'), created_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -36,6 +36,7 @@ __all__ = [
     "INSERT_EVENT",
     "INSERT_OBSERVATIONS",
     "INSERT_QUEUED",
+    "INSERT_QUEUED_MANY",
     "INSERT_RUN",
     "INSERT_SNAPSHOT",
     "LATEST",
@@ -101,6 +102,9 @@ GET_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events WHERE run_id = $1 AND id > $2 
 LOCK_RUNS = "SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k"
 INSERT_QUEUED = """INSERT INTO steps (run_id, step_key, attempt, status, queued_at)
 SELECT $1, k, a, 'QUEUED', $4 FROM unnest($2::text[], $3::int4[]) AS u (k, a)
+ON CONFLICT (run_id, step_key, attempt) DO NOTHING"""
+INSERT_QUEUED_MANY = """INSERT INTO steps (run_id, step_key, attempt, status, queued_at)
+SELECT r, k, a, 'QUEUED', $4 FROM unnest($1::text[], $2::text[], $3::int4[]) AS u (r, k, a)
 ON CONFLICT (run_id, step_key, attempt) DO NOTHING"""
 # A burst of outcomes in one statement, so one round trip and one implicit transaction:
 # the runs' append locks (every other CTE waits on `locked`, directly or through `up`, so

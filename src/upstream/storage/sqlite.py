@@ -27,6 +27,7 @@ from upstream.storage import sqlite_sql as sql
 from upstream.storage.base import EventType, RunStorage, StepAttempt, StorageError
 from upstream.storage.records import RunStatus, StepOutcome, StepStatus
 from upstream.storage.snapshots import parse_snapshot
+from upstream.storage.sqlite_backfills import SqliteBackfills
 from upstream.storage.sqlite_migrations import migrate
 
 __all__ = ["SqliteStorage", "open_sqlite_storage"]
@@ -40,7 +41,7 @@ _POLL_SECONDS = 0.5  # SQLite has no notifications: waiting for queued runs poll
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per call
 
 
-class SqliteStorage(RunStorage):
+class SqliteStorage(SqliteBackfills, RunStorage):
     """Runs, steps, events and the asset catalog in one SQLite file (or in memory).
 
     Build it with `open_sqlite_storage`, which applies migrations first.

@@ -117,7 +117,30 @@ _V6 = ("ALTER TABLE runs ADD COLUMN run_config TEXT NOT NULL DEFAULT '{}'",)
 # Run tags (`RunRecord.tags`): str -> str, JSON; '{}' for runs before them.
 _V7 = ("ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Reserved: the per-partition catalog (issue 18, another branch) takes version 8.
+_V8: tuple[str, ...] = ()
+# Backfills (`storage.backfills`): the stored object, and its runs found by their
+# `dagster/backfill` tag through an expression index, with no new run column.
+_V9 = (
+    """CREATE TABLE backfills (
+        backfill_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        selection TEXT NOT NULL,
+        target TEXT NOT NULL,
+        code_location TEXT NOT NULL,
+        definitions_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        ended_at REAL,
+        tags TEXT NOT NULL DEFAULT '{}',
+        skipped TEXT NOT NULL DEFAULT '[]',
+        message TEXT
+    )""",
+    "CREATE INDEX backfills_by_created ON backfills (created_at)",
+    "CREATE INDEX runs_by_backfill"
+    """ ON runs (json_extract(tags, '$."dagster/backfill"'), created_at)""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -28,6 +28,7 @@ from upstream.planning.plan import materializable
 from upstream.planning.selection import select
 from upstream.runs import NothingToReexecute, reexecute_selection, reexecution_tags
 from upstream.storage.records import RunRecord, RunStatus, StepStatus
+from upstream.web.backfills import BackfillApi
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
 from upstream.web.openapi import openapi_document
@@ -70,6 +71,7 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
     """The ASGI app for `workspace`; serve it with uvicorn (see `upstream.web.server`)."""
     settings = settings or WebSettings()
     api = _Api(workspace, settings)
+    backfills = BackfillApi(workspace, api.view, _json_body)
     routes: list[BaseRoute] = [
         Route("/", page("graph.html")),
         Route("/catalog", page("catalog.html")),
@@ -93,6 +95,12 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
         Route("/api/runs/{run_id}/reexecute", api.reexecute, methods=["POST"]),
         Route("/api/runs/{run_id}/cancel", api.cancel, methods=["POST"]),
         Route("/api/reload", api.reload, methods=["POST"]),
+        Route("/backfills", page("backfills.html")),
+        Route("/backfills/{backfill_id}", backfills.page),
+        Route("/api/backfills", backfills.list),
+        Route("/api/backfills", backfills.launch, methods=["POST"]),
+        Route("/api/backfills/{backfill_id}", backfills.show),
+        Route("/api/backfills/{backfill_id}/cancel", backfills.cancel, methods=["POST"]),
         Route("/api/openapi.json", api.openapi),
         Route("/favicon.ico", no_icon),
         Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from upstream.runs.backfills import PARTITION_STATUSES
+from upstream.storage.backfills import BackfillStatus
 from upstream.storage.records import RunStatus, StepStatus
 from upstream.web.limits import INT64_MAX, MAX_RUN_ID, MAX_SELECTION
 
@@ -95,6 +97,20 @@ _SCHEMAS: dict[str, Schema] = {
         metadata=_OBJ,
         assets=_list(_STR),
     ),
+    "Backfill": _object(
+        backfill_id=_STR,
+        status={"enum": [s.value for s in BackfillStatus]},
+        selection=_STR,
+        partitions=_OBJ,
+        partitions_text=_STR,
+        code_location=_STR,
+        definitions_hash=_STR,
+        created_at=_NUM,
+        ended_at=_maybe(_NUM),
+        tags=_TAGS,
+        message=_maybe(_STR),
+        runs={"type": "object", "additionalProperties": _INT},
+    ),
     "Info": _object(
         mode={"enum": ["dev", "web"]},
         version=_STR,
@@ -163,6 +179,31 @@ _BODIES: dict[str, Schema] = {
     "events": _list(_object(id=_INT, step_key=_maybe(_STR), timestamp=_NUM, type=_STR, data=_OBJ)),
     "run_ids": _object(run_ids=_list(_STR)),
     "canceled": _object(status=_STR),
+    "backfills": _list(_ref("Backfill")),
+    "backfill": {
+        "allOf": [
+            _ref("Backfill"),
+            _object(
+                units_total=_INT,
+                units_done=_INT,
+                partition_counts={"type": "object", "additionalProperties": _INT},
+                partitions_status={
+                    "type": "object",
+                    "additionalProperties": {"enum": list(PARTITION_STATUSES)},
+                },
+                units=_list(
+                    _object(
+                        id=_STR,
+                        selection=_STR,
+                        partition_range=_maybe({**_list(_STR), "minItems": 2, "maxItems": 2}),
+                        status={"enum": list(PARTITION_STATUSES)},
+                        run_id=_maybe(_STR),
+                    )
+                ),
+            ),
+        ]
+    },
+    "backfill_id": _object(backfill_id=_STR),
     "openapi": _object(openapi=_STR, info=_OBJ, paths=_OBJ),
 }
 
@@ -177,6 +218,14 @@ _CSRF = _param("X-Upstream-CSRF", "header", {"enum": ["1"]}, required=True)
 _COUNT = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
 _LIMIT = _param("limit", "query", _COUNT)
 _SELECTION = {"type": "string", "minLength": 1, "maxLength": MAX_SELECTION}
+_BACKFILL_ID = _param("backfill_id", "path", {"type": "string", "minLength": 1, "maxLength": 64})
+_PARTITIONS: Schema = {
+    "oneOf": [
+        _object(range={**_list(_STR), "minItems": 2, "maxItems": 2}),
+        _object(keys={**_list(_STR), "minItems": 1}),
+        _object(all={"const": True}),
+    ]
+}
 
 
 def _op(
@@ -272,6 +321,28 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
         )
     },
     "/api/runs/{run_id}/cancel": {"post": _op("cancel a run", "canceled", [_RUN_ID], request=_OBJ)},
+    "/api/backfills": {
+        "get": _op("backfills, newest first, with their runs by status", "backfills", [_LIMIT]),
+        "post": _op(
+            "launch a backfill of a selection over partitions",
+            "backfill_id",
+            success="201",
+            request={
+                **_object(selection=_SELECTION, partitions=_PARTITIONS),
+                "properties": {
+                    "selection": _SELECTION,
+                    "partitions": _PARTITIONS,
+                    "tags": _TAGS,
+                },
+            },
+        ),
+    },
+    "/api/backfills/{backfill_id}": {
+        "get": _op("one backfill: per-unit and per-partition status", "backfill", [_BACKFILL_ID])
+    },
+    "/api/backfills/{backfill_id}/cancel": {
+        "post": _op("cancel a backfill", "canceled", [_BACKFILL_ID], request=_OBJ)
+    },
     "/api/reload": {"post": _op("import the code location again", "info", request=_OBJ)},
     "/api/openapi.json": {"get": _op("this document", "openapi")},
 }

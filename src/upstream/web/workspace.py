@@ -31,9 +31,11 @@ from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.model.partitions import partition_from_tags
 from upstream.model.run_tags import check_run_tags
+from upstream.planning.backfill import BackfillTarget
 from upstream.planning.plan import build_plan
 from upstream.planning.run_config import check_op_names, config_keys
 from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
+from upstream.runs.backfills import new_backfill
 from upstream.storage.base import RunStorage
 from upstream.storage.snapshots import graph_from_snapshot
 from upstream.tracing import get_logger
@@ -97,6 +99,18 @@ class Workspace(Protocol):
         """Import the code again (dev); `NotSupported` elsewhere."""
         ...
 
+    async def launch_backfill(
+        self,
+        location: str,
+        selection: str,
+        target: BackfillTarget,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Record a backfill of `selection` in `location` over `target` and have it driven
+        (here in dev, by the cluster's coordinator otherwise); return its id. Raises
+        `UpstreamError` (e.g. `SelectionError` for a key not in the definition)."""
+        ...
+
 
 class DevWorkspace:
     """One code location imported here, its runs executed here; reloaded on demand or when
@@ -155,6 +169,31 @@ class DevWorkspace:
             )
         location_now = CodeLocation(self._name, definitions)
         return await self.runs.submit(location_now, selection, run_config, tags)
+
+    async def launch_backfill(
+        self,
+        location: str,
+        selection: str,
+        target: BackfillTarget,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        definitions = self._definitions
+        if definitions is None or location != self._name:
+            raise UpstreamError(
+                f"code location {location!r} is not loaded; fix the error shown and reload"
+            )
+        await self.locations()  # its snapshot registered: the backfill's runs plan from it
+        record, _ = await new_backfill(
+            self.storage,
+            definitions.graph,
+            code_location=self._name,
+            definitions_hash=definitions.hash,
+            selection=selection,
+            target=target,
+            tags=tags,
+        )
+        self.runs.drive_backfill(CodeLocation(self._name, definitions), record)
+        return record.backfill_id
 
     def _load(self) -> None:
         forget_code_location(self._module, self._file)
@@ -250,6 +289,32 @@ class ClusterWorkspace:
         # (`upstream materialize`) checked fields, and workers check them with their classes.
         config = check_op_names(run_config, config_keys(current.graph))
         return await self.runs.submit(location, current.definitions_hash, selection, config, tags)
+
+    async def launch_backfill(
+        self,
+        location: str,
+        selection: str,
+        target: BackfillTarget,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        if not self._launches:
+            raise NotSupported(
+                "this store has no coordinator to run backfills: use `upstream dev -m MODULE` "
+                "on the same state, or `upstream web --database-url` for a cluster"
+            )
+        current = {state.name: state for state in await self.locations()}.get(location)
+        if current is None or current.graph is None or current.definitions_hash is None:
+            raise UpstreamError(f"no worker serves code location {location!r}; start one")
+        record, _ = await new_backfill(
+            self.storage,
+            current.graph,
+            code_location=location,
+            definitions_hash=current.definitions_hash,
+            selection=selection,
+            target=target,
+            tags=tags,
+        )
+        return record.backfill_id
 
     async def reload(self) -> list[LocationState]:
         raise NotSupported(

@@ -286,7 +286,7 @@ const upstream = (() => {
     const nav = document.getElementById("nav");
     if (!nav) return;
     const here = window.location.pathname;
-    const links = [["/", "Asset graph"], ["/catalog", "Catalog"], ["/runs", "Runs"]];
+    const links = [["/", "Asset graph"], ["/catalog", "Catalog"], ["/runs", "Runs"], ["/backfills", "Backfills"]];
     nav.innerHTML = '<a class="brand" href="/">upstream</a>' + links.map(([href, label]) => {
       const active = href === "/" ? (here === "/") :
         here.startsWith(href) || (href === "/catalog" && here.startsWith("/assets/"));

@@ -119,6 +119,10 @@
       const target = typeof run.partition === "string" ? run.partition : `${run.partition.start}...${run.partition.end}`;
       facts.push(["Partition", `<code>${esc(target)}</code>`]);
     }
+    const backfill = run.tags && run.tags["dagster/backfill"];
+    if (backfill) {
+      facts.push(["Backfill", `<a id="run-backfill" class="mono" href="/backfills/${encodeURIComponent(backfill)}">${esc(backfill)}</a>`]);
+    }
     if (run.tags && Object.keys(run.tags).length) {
       facts.push(["Tags", Object.entries(run.tags).map(([k, v]) => `<code>${esc(k)}=${esc(v)}</code>`).join(" ")]);
     }
