@@ -117,7 +117,30 @@ _V5 = ("ALTER TABLE runs ADD COLUMN run_config jsonb NOT NULL DEFAULT '{}'",)
 # Run tags (`RunRecord.tags`): str -> str; '{}' for runs before them.
 _V6 = ("ALTER TABLE runs ADD COLUMN tags jsonb NOT NULL DEFAULT '{}'",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# The catalog per partition: one row per (asset, partition key) with its last attempt and a
+# reference to its newest materialization; an asset's partitions are one range of the
+# primary key. Dynamic partitions' keys, in the order they were added (`seq`).
+_V7 = (
+    """CREATE TABLE asset_partitions (
+        asset_key text COLLATE "C" NOT NULL,
+        partition_key text COLLATE "C" NOT NULL,
+        last_status text NOT NULL,
+        last_run_id text COLLATE "C" NOT NULL,
+        last_at double precision NOT NULL,
+        materialization_id bigint REFERENCES materializations (id),
+        PRIMARY KEY (asset_key, partition_key)
+    )""",
+    """CREATE TABLE dynamic_partitions (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name text COLLATE "C" NOT NULL,
+        partition_key text COLLATE "C" NOT NULL,
+        added_at double precision NOT NULL,
+        UNIQUE (name, partition_key)
+    )""",
+    "CREATE INDEX dynamic_partitions_by_name ON dynamic_partitions (name, seq)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -117,7 +117,31 @@ _V6 = ("ALTER TABLE runs ADD COLUMN run_config TEXT NOT NULL DEFAULT '{}'",)
 # Run tags (`RunRecord.tags`): str -> str, JSON; '{}' for runs before them.
 _V7 = ("ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# The catalog per partition: one row per (asset, partition key) with its last attempt and a
+# reference to its newest materialization, clustered on the key (WITHOUT ROWID), so an
+# asset's 100,000 partitions are one range read; and dynamic partitions' keys, in the order
+# they were added (`seq`).
+_V8 = (
+    """CREATE TABLE asset_partitions (
+        asset_key TEXT NOT NULL,
+        partition_key TEXT NOT NULL,
+        last_status TEXT NOT NULL,
+        last_run_id TEXT NOT NULL,
+        last_at REAL NOT NULL,
+        materialization_id INTEGER REFERENCES materializations (id),
+        PRIMARY KEY (asset_key, partition_key)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE dynamic_partitions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        partition_key TEXT NOT NULL,
+        added_at REAL NOT NULL,
+        UNIQUE (name, partition_key)
+    )""",
+    "CREATE INDEX dynamic_partitions_by_name ON dynamic_partitions (name, seq)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 LATEST_VERSION = len(MIGRATIONS)
 
 _CREATE_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
