@@ -32,6 +32,7 @@ from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
 from upstream.web.openapi import openapi_document
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
+from upstream.web.partitions import partition_routes
 from upstream.web.schema import (
     asset_dict,
     coordinator_dict,
@@ -84,6 +85,7 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
         Route("/api/assets", api.assets),
         Route("/api/assets/{key:path}/materializations", api.materializations),
         Route("/api/assets/{key:path}/observations", api.observations),
+        *partition_routes(workspace, api.view, _json_body),
         Route("/api/assets/{key:path}", api.asset),
         Route("/api/runs", api.runs),
         Route("/api/runs", api.launch, methods=["POST"]),
