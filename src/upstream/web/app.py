@@ -242,6 +242,8 @@ class _Api:
         item = self._asset(view, key, live, latest, observed)
         item["definition_metadata"] = dict(node.metadata)
         item["code_version"] = node.code_version
+        partitions = node.partitions_def
+        item["partitions_def"] = None if partitions is None else repr(partitions)
         return JSONResponse(item)
 
     async def materializations(self, request: Request) -> Response:

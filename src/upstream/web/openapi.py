@@ -137,7 +137,7 @@ _BODIES: dict[str, Schema] = {
     "asset": {
         "allOf": [
             _ref("Asset"),
-            _object(definition_metadata=_OBJ, code_version=_STR),
+            _object(definition_metadata=_OBJ, code_version=_STR, partitions_def=_maybe(_STR)),
         ]
     },
     "materializations": _list(_ref("Materialization")),
