@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from upstream.model.errors import UpstreamError
@@ -91,28 +92,22 @@ def partition_view(
     """Each of `keys` (the definition's, in order) classified, counted and run-length
     encoded. Catalog rows for keys no longer in the definition (a deleted dynamic key) are
     not shown: the definition decides what exists. One pass, O(keys)."""
-    materialized, failed = set(status.materialized), set(status.failed)
-    busy = set(in_progress)
+    # C-speed passes (dict.fromkeys, a comprehension, groupby over a list), never a
+    # Python-level branch per key: 100,000 keys in a few milliseconds.
+    # Keys no longer in the definition may enter `status_of`: only `keys` are read from it.
+    status_of = dict.fromkeys(keys, MISSING)
+    status_of.update(dict.fromkeys(status.materialized, MATERIALIZED))
+    status_of.update(dict.fromkeys(status.failed, FAILED))
+    status_of.update(dict.fromkeys(in_progress, IN_PROGRESS))
+    kinds = [status_of[key] for key in keys]
     counts = dict.fromkeys(STATUSES, 0)
     segments: list[Segment] = []
-    current, start, previous, run = "", "", "", 0
-    for key in keys:
-        if key in busy:
-            kind = IN_PROGRESS
-        elif key in failed:
-            kind = FAILED
-        elif key in materialized:
-            kind = MATERIALIZED
-        else:
-            kind = MISSING
-        counts[kind] += 1
-        if kind != current:
-            if run:
-                segments.append(Segment(current, start, previous, run))
-            current, start, run = kind, key, 0
-        previous, run = key, run + 1
-    if run:
-        segments.append(Segment(current, start, previous, run))
+    at = 0
+    for kind, group in groupby(kinds):
+        run = len(list(group))
+        counts[kind] += run
+        segments.append(Segment(kind, keys[at], keys[at + run - 1], run))
+        at += run
     return AssetPartitions(
         asset_key, definition, len(keys), counts, tuple(segments), tuple(runs_in_progress)
     )
@@ -136,8 +131,8 @@ def _dynamic_names(spec: Any) -> list[str]:
             found.append(name)
         for value in spec.values():
             found += _dynamic_names(value)
-    elif isinstance(spec, list):
-        for value in spec:
+    elif isinstance(spec, list) and spec and not isinstance(spec[0], str):
+        for value in spec:  # a list of keys (a static definition's 100,000) is skipped
             found += _dynamic_names(value)
     return found
 
@@ -170,7 +165,7 @@ async def asset_partitions(
     if definition is None:
         raise ValueError(f"asset {key.to_user_string()} is not partitioned; it has no partitions")
     store = await dynamic_store_for(storage, definition)
-    keys = definition.get_partition_keys(dynamic_partitions_store=store)
+    keys = list(definition.get_partition_keys(dynamic_partitions_store=store))
     status = await storage.partition_status(key.to_user_string())
     busy: list[str] = []
     runs: list[str] = []
@@ -178,9 +173,10 @@ async def asset_partitions(
         target = partition_from_tags(run.tags)
         if target is None or not _covers(run, graph, key):
             continue
-        try:
-            busy += definition.get_partition_keys_in_range(target, dynamic_partitions_store=store)
-        except UpstreamError:
+        try:  # list.index: a scan in C, no index of 100,000 keys built in Python
+            first, last = keys.index(target.start), keys.index(target.end)
+        except ValueError:
             continue  # a target outside this definition (it changed since): not shown
+        busy += keys[first : last + 1]
         runs.append(run.run_id)
     return partition_view(key.to_user_string(), repr(definition), keys, status, busy, runs)

@@ -243,7 +243,11 @@ LATEST_OBSERVATIONS_OF = (
     " WHERE asset_key = ANY($1::text[]) ORDER BY asset_key, id DESC"
 )
 
-PARTITION_STATUS = "SELECT partition_key, last_status FROM asset_partitions WHERE asset_key = $1"
+# Two rows (one per status), each key list one array, decoded by asyncpg in C.
+PARTITION_STATUS = (
+    "SELECT last_status, array_agg(partition_key) FROM asset_partitions"
+    " WHERE asset_key = $1 GROUP BY last_status"
+)
 _LATEST_PARTITIONS = (
     "SELECT p.partition_key, m.asset_key, m.run_id, m.timestamp, m.duration, m.metadata"
     " FROM asset_partitions AS p JOIN materializations AS m ON m.id = p.materialization_id"

@@ -141,12 +141,14 @@ def materialization(row: Any) -> Materialization:
 
 
 def partition_status(asset_key: str, rows: Iterable[Any]) -> PartitionStatus:
-    """(partition_key, last_status) rows, split by status, each in byte order."""
-    materialized: list[str] = []
-    failed: list[str] = []
-    for key, status in rows:
-        (materialized if status == "SUCCESS" else failed).append(key)
-    return PartitionStatus(asset_key, tuple(sorted(materialized)), tuple(sorted(failed)))
+    """(last_status, keys) rows, one per status, the keys a JSON array (SQLite) or a list
+    (PostgreSQL), as a status with each key list in byte order."""
+    found: dict[str, list[str]] = {}
+    for status, keys in rows:
+        found[status] = sorted(json.loads(keys) if isinstance(keys, str) else keys)
+    return PartitionStatus(
+        asset_key, tuple(found.get("SUCCESS", ())), tuple(found.get("FAILURE", ()))
+    )
 
 
 def partition_materializations(rows: list[Any], limit: int) -> dict[str, Materialization]:
