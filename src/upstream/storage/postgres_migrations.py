@@ -118,8 +118,10 @@ _V5 = ("ALTER TABLE runs ADD COLUMN run_config jsonb NOT NULL DEFAULT '{}'",)
 _V6 = ("ALTER TABLE runs ADD COLUMN tags jsonb NOT NULL DEFAULT '{}'",)
 
 # The catalog per partition: one row per (asset, partition key) with its last attempt and a
-# reference to its newest materialization; an asset's partitions are one range of the
-# primary key. Dynamic partitions' keys, in the order they were added (`seq`).
+# reference to its newest materialization (no foreign key: checked per row it would cost
+# as much as the upsert, and the id comes from the same transaction's insert); an asset's
+# partitions are one range of the primary key. Dynamic partitions' keys, in the order they
+# were added (`seq`).
 _V7 = (
     """CREATE TABLE asset_partitions (
         asset_key text COLLATE "C" NOT NULL,
@@ -127,7 +129,7 @@ _V7 = (
         last_status text NOT NULL,
         last_run_id text COLLATE "C" NOT NULL,
         last_at double precision NOT NULL,
-        materialization_id bigint REFERENCES materializations (id),
+        materialization_id bigint,
         PRIMARY KEY (asset_key, partition_key)
     )""",
     """CREATE TABLE dynamic_partitions (

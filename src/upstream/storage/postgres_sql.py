@@ -116,7 +116,8 @@ ON CONFLICT (run_id, step_key, attempt) DO NOTHING"""
 # those, in the order given; each asset's pointer to its newest row (upserted in key
 # order, so two batches never deadlock on asset_latest); the steps made ready, QUEUED; and
 # the catalog per partition: one row per (asset, key), the last attempt of the batch and
-# its last success's materialization (one upsert may touch a row once), in key order.
+# its last success's materialization (ids grow, so the max; one upsert may touch a row
+# once), in key order: one sort, no join.
 RECORD_OUTCOMES = """WITH locked AS (
     SELECT count(pg_advisory_xact_lock($1, k)) AS n FROM unnest($2::int4[]) AS k
 ), up AS (
@@ -167,15 +168,12 @@ RECORD_OUTCOMES = """WITH locked AS (
     LEFT JOIN (SELECT asset_key, run_id, max(id) AS id FROM m GROUP BY asset_key, run_id)
         AS made ON u.st = 'SUCCESS' AND (made.asset_key, made.run_id) = (u.k, u.r)
 ), last_attempt AS (
-    SELECT DISTINCT ON (k, p) k, p, r, st, t FROM parts ORDER BY k, p, n DESC
-), last_success AS (
-    SELECT DISTINCT ON (k, p) k, p, mid FROM parts WHERE mid IS NOT NULL ORDER BY k, p, n DESC
+    SELECT DISTINCT ON (k, p) k, p, r, st, t, max(mid) OVER (PARTITION BY k, p) AS mid
+    FROM parts ORDER BY k, p, n DESC
 ), partitioned AS (
     INSERT INTO asset_partitions
         (asset_key, partition_key, last_run_id, last_status, last_at, materialization_id)
-    SELECT a.k, a.p, a.r, a.st, a.t, s.mid
-    FROM last_attempt AS a LEFT JOIN last_success AS s ON (s.k, s.p) = (a.k, a.p)
-    ORDER BY a.k, a.p
+    SELECT k, p, r, st, t, mid FROM last_attempt ORDER BY k, p
     ON CONFLICT (asset_key, partition_key) DO UPDATE SET
         last_run_id = excluded.last_run_id, last_status = excluded.last_status,
         last_at = excluded.last_at,

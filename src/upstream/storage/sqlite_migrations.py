@@ -118,9 +118,10 @@ _V6 = ("ALTER TABLE runs ADD COLUMN run_config TEXT NOT NULL DEFAULT '{}'",)
 _V7 = ("ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",)
 
 # The catalog per partition: one row per (asset, partition key) with its last attempt and a
-# reference to its newest materialization, clustered on the key (WITHOUT ROWID), so an
-# asset's 100,000 partitions are one range read; and dynamic partitions' keys, in the order
-# they were added (`seq`).
+# reference to its newest materialization (no foreign key: checked per row it would cost
+# as much as the upsert, and the id comes from the same transaction's insert), clustered on
+# the key (WITHOUT ROWID), so an asset's 100,000 partitions are one range read; and dynamic
+# partitions' keys, in the order they were added (`seq`).
 _V8 = (
     """CREATE TABLE asset_partitions (
         asset_key TEXT NOT NULL,
@@ -128,7 +129,7 @@ _V8 = (
         last_status TEXT NOT NULL,
         last_run_id TEXT NOT NULL,
         last_at REAL NOT NULL,
-        materialization_id INTEGER REFERENCES materializations (id),
+        materialization_id INTEGER,
         PRIMARY KEY (asset_key, partition_key)
     ) WITHOUT ROWID""",
     """CREATE TABLE dynamic_partitions (
