@@ -10,7 +10,7 @@ from tests.backends import Backend
 from tests.partitioned import LETTERS
 from tests.services import LOCATION, make_worker, serving
 
-from upstream import Definitions, asset
+from upstream import AssetOut, Definitions, asset, multi_asset
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
 from upstream.model.partitions import PartitionKeyRange
@@ -116,7 +116,7 @@ async def test_the_cluster_coordinator_plans_the_target_its_tags_name(backend: B
         assert handle is not None
         assert (await handle.wait()).status is RunStatus.SUCCESS
         await storage.create_run(runs["z"])
-        assert await cluster.start_queued() == 0
+        await cluster.start_queued()  # reads the run, fails it: no task is published
     assert [t.partition for m in transport.task_messages for t in m] == [("d",)]
     bad = await storage.get_run("bad")
     assert bad is not None and bad.status is RunStatus.FAILURE
@@ -151,3 +151,24 @@ async def test_a_resumed_run_keeps_its_partition(backend: Backend) -> None:
         with anyio.fail_after(10):
             await seen.wait()
     assert [t.partition for m in transport.task_messages for t in m] == [("b", "c")]
+
+
+@multi_asset(outs={"left": AssetOut(), "right": AssetOut()}, partitions_def=LETTERS, name="pair")
+def pair() -> tuple[int, int]:
+    raise ValueError("no pair today")
+
+
+async def test_a_failed_multi_asset_is_recorded_per_asset_and_key(backend: Backend) -> None:
+    """The catalog's failed rows name the multi-asset's assets, not its op name."""
+    storage, transport = backend
+    defs = Definitions([pair])
+    coordinator = Coordinator(storage, transport)
+    plan = build_plan(defs.graph, "left,right", PartitionKeyRange("b", "b"))
+    async with serving(coordinator, make_worker(transport, defs=defs)):
+        handle = await coordinator.submit(
+            plan, run_id="r3", code_location=LOCATION, definitions_hash=defs.hash
+        )
+        assert (await handle.wait()).status is RunStatus.FAILURE
+    for key in ("left", "right"):
+        assert (await storage.partition_status(key)).failed == ("b",)
+    assert (await storage.partition_status("pair")).failed == ()

@@ -75,9 +75,10 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     pg_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A schema written before the asset-states index (version 1) gains it (2), the
-    heartbeat table (3), the observations table (4), run config (5) and run tags (6, '{}' for
-    old runs) on open, its data kept."""
-    assert LATEST_VERSION == 8  # 7: the partition catalog, 8: backfills
+    heartbeat table (3), the observations table (4), run config (5), run tags (6, '{}' for
+    old runs), the catalog per partition with dynamic partitions (7) and backfills (8) on
+    open, its data kept."""
+    assert LATEST_VERSION == 8
     with monkeypatch.context() as older:
         older.setattr(postgres_migrations, "MIGRATIONS", postgres_migrations.MIGRATIONS[:1])
         older.setattr(postgres_migrations, "LATEST_VERSION", 1)
@@ -102,6 +103,7 @@ async def test_a_version_1_schema_is_upgraded_in_place(
         assert await upgraded.latest_observations() == {}
         run = await upgraded.get_run("run-1")
         assert run is not None and run.run_config == {} and run.tags == {}
+        assert await upgraded.get_dynamic_partitions("any") == []
     assert [v for v, _ in await versions(pg_schema)] == list(range(1, LATEST_VERSION + 1))
     conn = await asyncpg.connect(PG_URL)
     try:

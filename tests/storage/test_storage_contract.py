@@ -477,10 +477,10 @@ async def test_a_version_2_file_is_upgraded_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file written before the asset-states index (schema 2) gains it (3), the
-    heartbeat table (4), the observations table (5), run config (6) and run tags (7, '{}' for
-    old runs) on open, data kept, and the index serves `asset_states`: no scan of every step
-    row."""
-    assert LATEST_VERSION == 9  # 8: the partition catalog, 9: backfills
+    heartbeat table (4), the observations table (5), run config (6), run tags (7, '{}' for
+    old runs), the catalog per partition with dynamic partitions (8) and backfills (9) on
+    open, data kept, and the index serves `asset_states`: no scan of every step row."""
+    assert LATEST_VERSION == 9
     path = tmp_path / "upstream.db"
     with monkeypatch.context() as older:
         older.setattr(sqlite_migrations, "MIGRATIONS", sqlite_migrations.MIGRATIONS[:2])
@@ -503,6 +503,8 @@ async def test_a_version_2_file_is_upgraded_in_place(
         assert await upgraded.latest_observations() == {}
         run = await upgraded.get_run("run-1")
         assert run is not None and run.run_config == {} and run.tags == {}
+        assert await upgraded.get_dynamic_partitions("any") == []
+        assert (await upgraded.partition_status("asset_0")).materialized == ()
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
         plan = conn.execute(f"EXPLAIN QUERY PLAN {asset_states(None)}").fetchall()

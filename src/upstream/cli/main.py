@@ -28,7 +28,8 @@ from upstream.cli.options import (
     log_level_option,
     state_options,
 )
-from upstream.cli.partitions import check_range_policy, partition_options, run_target
+from upstream.cli.partition_options import check_range_policy, partition_options, run_target
+from upstream.cli.partitions import partition_lines, partitions
 from upstream.cli.progress import FinishedStep, Progress, describe
 from upstream.cli.run_config import read_run_config, run_config_options
 from upstream.cli.scaffold import scaffold_project
@@ -43,6 +44,7 @@ from upstream.model.run_tags import parse_tag_option
 from upstream.planning.plan import build_plan
 from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
 from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator, watching
+from upstream.runs.partitions import asset_partitions
 from upstream.runs.state import ClusterSettings, open_state, state_exists
 from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
@@ -372,6 +374,12 @@ def _last(item: dict[str, Any]) -> str:
 @click.argument("key")
 @code_location_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@click.option(
+    "--partitions",
+    "with_partitions",
+    is_flag=True,
+    help="Add the partitions: counts and key ranges materialized, failed, in progress, missing.",
+)
 @state_options
 @handles_errors
 def assets_show(
@@ -379,22 +387,30 @@ def assets_show(
     module: str | None,
     file: str | None,
     as_json: bool,
+    with_partitions: bool,
     database_url: str | None,
     namespace: str,
 ) -> None:
-    """One asset: group, kinds, owners, tags, upstreams, metadata, last materialization."""
+    """One asset: group, kinds, owners, tags, upstreams, metadata, last materialization;
+    with --partitions, the status of each of its partitions."""
     graph = load_code_location(module, file).definitions.graph
     node = next((n for n in graph.nodes if n.key.to_user_string() == key.strip("/")), None)
     if node is None:
         known = [k.to_user_string() for k in graph.keys]
         hint = did_you_mean(key, known) or "see `upstream assets list`"
         raise click.UsageError(f"no asset {key!r}; {hint}")
+    if with_partitions and node.partitions_def is None:
+        raise click.UsageError(f"asset {key!r} is not partitioned; drop --partitions")
     cluster = cluster_settings(database_url, namespace)
     name = node.key.to_user_string()
     latest = (_read_storage(cluster, lambda s: s.latest_materializations([name])) or {}).get(name)
     item = asset_dict(node, latest)
     item["definition_metadata"] = dict(node.metadata)
     item["code_version"] = node.code_version
+    view = None
+    if with_partitions:
+        view = _with_storage(cluster, lambda s: asset_partitions(s, graph, node.key))
+        item["partitions"] = view.to_dict()
     if as_json:
         _echo_json(item)
         return
@@ -410,6 +426,8 @@ def assets_show(
         ["last materialized", when(last["timestamp"]) if last else "never"],
     ]
     click.echo(table(["FIELD", "VALUE"], facts))
+    if view is not None:
+        click.echo(partition_lines(view))
 
 
 @cli.group()
@@ -539,6 +557,7 @@ def init(name: str, parent: Path) -> None:
 cli.add_command(backfill)
 cli.add_command(dev)
 cli.add_command(observe)
+cli.add_command(partitions)
 cli.add_command(web)
 
 

@@ -1,115 +1,133 @@
-"""`upstream materialize --partition KEY | --partition-range START...END | --all-partitions`.
+"""`upstream partitions list|add|delete`: a dynamic partitions definition's keys, and the
+partition section of `upstream assets show KEY --partitions`.
 
-Dagster's `dagster asset materialize` options (its "..." range separator and its rules),
-plus `--all-partitions`: one run over the whole range of the selection's definition.
+Dagster adds and deletes dynamic keys from code (`instance.add_dynamic_partitions`, sensors'
+`dynamic_partitions_requests`) and from its UI; it has no such CLI commands: these are ours.
+Embedded (.upstream's SQLite) by default, a cluster's PostgreSQL with `--database-url`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import anyio
 import click
 
-from upstream.model.errors import UpstreamError
-from upstream.model.graph import AssetGraph
-from upstream.model.partitions import PartitionKeyRange
-from upstream.planning.partitions import InvalidPartition, shared_partitions_def
-from upstream.planning.plan import Plan, materializable
-from upstream.planning.selection import recorded_text, select
+from upstream.cli.options import cluster_settings, handles_errors, state_options
+from upstream.cli.views import table
+from upstream.runs.partitions import (
+    FAILED,
+    IN_PROGRESS,
+    MATERIALIZED,
+    MISSING,
+    AssetPartitions,
+    compact_ranges,
+)
+from upstream.runs.state import ClusterSettings, open_state, state_exists
+from upstream.storage.base import RunStorage
 
-__all__ = ["check_range_policy", "partition_options", "run_target"]
+__all__ = ["partition_lines", "partitions"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
-RANGE_SEPARATOR = "..."  # Dagster's: --partition-range 2024-01-01...2024-01-31
-
-
-def partition_options(fn: F) -> F:
-    fn = click.option(
-        "--all-partitions",
-        is_flag=True,
-        help="One run over every partition of the selection's partitions definition.",
-    )(fn)
-    fn = click.option(
-        "--partition-range",
-        "partition_range",
-        metavar="START...END",
-        help="One run over the partitions START to END, both included (Dagster's form).",
-    )(fn)
-    return click.option(
-        "--partition", "partition", metavar="KEY", help="The partition key to materialize."
-    )(fn)
+_LABELS = {
+    MATERIALIZED: "materialized",
+    FAILED: "failed",
+    IN_PROGRESS: "in progress",
+    MISSING: "missing",
+}
 
 
-def run_target(
-    graph: AssetGraph,
-    selection: str | None,
-    partition: str | None,
-    partition_range: str | None,
-    all_partitions: bool,
-) -> PartitionKeyRange | None:
-    """The run's partition target from the options (None: none given); whether the selection
-    takes it is for the planner. A malformed or conflicting option is an `InvalidPartition`."""
-    given = [
-        name
-        for name, value in (
-            ("--partition", partition is not None),
-            ("--partition-range", partition_range is not None),
-            ("--all-partitions", all_partitions),
-        )
-        if value
+def _using(
+    cluster: ClusterSettings | None, fn: Callable[[RunStorage], Coroutine[Any, Any, T]]
+) -> T:
+    async def go() -> T:
+        storage = await open_state(cluster)
+        try:
+            return await fn(storage)
+        finally:
+            await storage.close()
+
+    return anyio.run(go)
+
+
+def partition_lines(view: AssetPartitions) -> str:
+    """The text `assets show --partitions` prints: counts and compact key ranges."""
+    rows = [
+        [label, str(view.counts[status]), compact_ranges(view.ranges(status))]
+        for status, label in _LABELS.items()
     ]
-    if len(given) > 1:
-        raise InvalidPartition(f"{' and '.join(given)} both given; use only one")
-    if partition is not None:
-        return PartitionKeyRange(partition, partition)
-    if partition_range is not None:
-        parts = partition_range.split(RANGE_SEPARATOR)
-        if len(parts) != 2 or not all(parts):
-            raise InvalidPartition(
-                f"--partition-range {partition_range!r}: expected START...END, e.g. "
-                "--partition-range 2024-01-01...2024-01-31"
-            )
-        return PartitionKeyRange(parts[0], parts[1])
-    if all_partitions:
-        return _whole_range(graph, selection)
-    return None
+    head = f"\npartitions  {view.total} keys of {view.partitions_def}\n"
+    return head + table(["STATUS", "COUNT", "KEYS"], rows)
 
 
-def _whole_range(graph: AssetGraph, selection: str | None) -> PartitionKeyRange:
-    keys = select(graph, selection)
-    steps = materializable(graph, keys, recorded_text(graph, selection, keys))
-    shared = shared_partitions_def(graph, steps)  # assets of several definitions: refused
-    if shared is None:
-        raise InvalidPartition(
-            "--all-partitions given, but none of the selected assets is partitioned; "
-            "leave it out, or select partitioned assets"
-        )
-    definition = shared[0]
-    every = definition.get_partition_keys()
-    if not every:
-        raise InvalidPartition(f"--all-partitions: {definition!r} has no partitions yet")
-    return PartitionKeyRange(every[0], every[-1])
+@click.group()
+def partitions() -> None:
+    """Keys of dynamic partitions definitions (DynamicPartitionsDefinition(name=...))."""
 
 
-def check_range_policy(graph: AssetGraph, plan: Plan) -> None:
-    """A run over several partitions needs assets that take them in one run: Dagster's CLI
-    refuses a range for an asset whose `BackfillPolicy` is multi-run ("Provided partition
-    range, but not all assets have a single-run backfill policy"); here, only when the
-    range holds more keys than the policy's `max_partitions_per_run`."""
-    count = len(plan.partition_keys)
-    if count <= 1:
+@partitions.command("list")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (fields in docs/cli.md).")
+@state_options
+@handles_errors
+def partitions_list(name: str, as_json: bool, database_url: str | None, namespace: str) -> None:
+    """The keys of dynamic partitions NAME, in the order they were added."""
+    cluster = cluster_settings(database_url, namespace)
+    keys: list[str] = []
+    if state_exists(cluster):
+        keys = _using(cluster, lambda s: s.get_dynamic_partitions(name))
+    if as_json:
+        click.echo(json.dumps({"name": name, "keys": keys}, indent=2))
         return
-    for node in graph.nodes:
-        policy = node.backfill_policy
-        if node.step_key not in plan.partitioned or policy is None:
-            continue
-        most = policy.max_partitions_per_run
-        if most is not None and count > most:
-            raise UpstreamError(
-                f"the range covers {count} partitions in one run, but asset "
-                f"{node.key.to_user_string()!r} has BackfillPolicy.multi_run({most}): at most "
-                f"{most} per run; launch a backfill instead (it cuts the range into runs), or "
-                "give the asset BackfillPolicy.single_run()"
-            )
+    if not keys:
+        click.echo(
+            f"dynamic partitions {name!r} has no keys; add some with `upstream partitions add`"
+        )
+        return
+    click.echo("\n".join(keys))
+
+
+@partitions.command("add")
+@click.argument("name")
+@click.argument("keys", nargs=-1, required=True)
+@state_options
+@handles_errors
+def partitions_add(
+    name: str, keys: tuple[str, ...], database_url: str | None, namespace: str
+) -> None:
+    """Add KEYS to dynamic partitions NAME (in order; keys already there are kept)."""
+    cluster = cluster_settings(database_url, namespace)
+    added = _using(cluster, lambda s: s.add_dynamic_partitions(name, keys))
+    kept = len(dict.fromkeys(keys)) - len(added)
+    note = f" ({kept} already there)" if kept else ""
+    click.echo(f"added {len(added)} key(s) to {name!r}{note}")
+
+
+@partitions.command("delete")
+@click.argument("name")
+@click.argument("keys", nargs=-1, required=True)
+@state_options
+@handles_errors
+def partitions_delete(
+    name: str, keys: tuple[str, ...], database_url: str | None, namespace: str
+) -> None:
+    """Delete KEYS from dynamic partitions NAME; a key not there is an error (exit 2), after
+    the others are deleted. Their materializations stay in the catalog's history."""
+    cluster = cluster_settings(database_url, namespace)
+
+    async def delete(storage: RunStorage) -> list[str]:
+        return [
+            k for k in dict.fromkeys(keys) if not await storage.delete_dynamic_partition(name, k)
+        ]
+
+    unknown = _using(cluster, delete) if state_exists(cluster) else list(keys)
+    deleted = len(dict.fromkeys(keys)) - len(unknown)
+    click.echo(f"deleted {deleted} key(s) from {name!r}")
+    if unknown:
+        raise click.UsageError(
+            f"dynamic partitions {name!r} has no key {', '.join(map(repr, unknown))}; "
+            "see `upstream partitions list NAME`"
+        )

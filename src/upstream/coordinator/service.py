@@ -455,7 +455,7 @@ class Coordinator:
             return True
         if handle.leases:
             handle.leases.pop(result.step_key, None)
-        burst.outcomes.append(_outcome(result, handle.plan.step_partitions(result.step_key)))
+        burst.outcomes.append(_outcome(result, handle.plan))
         handle.uncommitted += 1
         if result.status == "success" and result.step_key in handle.plan.optional:
             self._succeeded_partly(handle, result, burst)
@@ -792,8 +792,14 @@ def _no_worker(run_id: str, step: str, reason: str) -> ResultMessage:
     )
 
 
-def _outcome(result: ResultMessage, partitions: tuple[str, ...]) -> StepOutcome:
-    """The outcome a worker's result reports; `partitions`: the keys its step covered."""
+def _outcome(result: ResultMessage, plan: Plan) -> StepOutcome:
+    """The outcome a worker's result reports, with the partition keys its step covered. A
+    failed multi-asset's partitioned step names its assets (`outputs`, empty), so the
+    catalog records the failure per asset and key, not under the op name."""
+    partitions = plan.step_partitions(result.step_key)
+    outputs = result.outputs
+    if result.status != "success" and partitions and result.step_key in plan.assets:
+        outputs = {key: {} for key in plan.asset_keys(result.step_key)}
     return StepOutcome(
         run_id=result.run_id,
         step_key=result.step_key,
@@ -805,6 +811,6 @@ def _outcome(result: ResultMessage, partitions: tuple[str, ...]) -> StepOutcome:
         metadata=result.metadata,
         error=result.error,
         logs=result.logs,
-        outputs=result.outputs,
+        outputs=outputs,
         partitions=partitions,
     )

@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 
 from upstream.execution.records import ErrorInfo
 from upstream.model.errors import UpstreamError
+from upstream.model.partitions.tags import partition_from_tags
 from upstream.storage.backfills import BackfillStorage
 from upstream.storage.records import (
     AssetState,
@@ -24,6 +25,7 @@ from upstream.storage.records import (
     EventRecord,
     Materialization,
     Observation,
+    PartitionStatus,
     RunRecord,
     RunStatus,
     StepOutcome,
@@ -36,15 +38,19 @@ __all__ = [
     "FORGET_COORDINATORS_AFTER",
     "RESUMABLE",
     "EventType",
+    "PartitionRow",
     "RunStorage",
     "StepAttempt",
     "StorageError",
     "cancel_event",
+    "check_dynamic_partitions",
     "check_outcomes",
     "created_event",
     "error_dict",
     "finished_event",
     "outcome_rows",
+    "outcome_time",
+    "partition_rows",
     "pending_versions",
     "prefix_bounds",
 ]
@@ -61,7 +67,9 @@ class EventType:
     `start_run`; RUN_CANCELING {}; RUN_SUCCESS / RUN_FAILURE / RUN_CANCELED {message} when
     there is a why (a QUEUED run canceled says it never started), else {}; STEP_SUCCESS
     {attempt, duration, metadata}; STEP_FAILURE {attempt, error: {type, message, traceback}
-    or null}; STEP_SKIPPED {attempt, reason}; ASSET_MATERIALIZATION {asset_key, metadata};
+    or null}; STEP_SKIPPED {attempt, reason}; ASSET_MATERIALIZATION {asset_key, metadata}, plus
+    {partition} for a step of one partition or {partition_range: {start, end, count}} for a
+    range (one event per asset per step: the per-partition truth is the catalog's rows);
     LOG {level, message}. A success appends its LOG events, then ASSET_MATERIALIZATION,
     then STEP_SUCCESS, so the log reads in the order things happened. The helpers below
     build every one of them, so the log reads the same on every adapter.
@@ -158,8 +166,47 @@ class RunStorage(BackfillStorage, Protocol):
         log line becomes a LOG event, and a success adds an ASSET_MATERIALIZATION event and a
         catalog entry (`outcome_rows`). An outcome for a step already final returns False and
         writes nothing. A QUEUED outcome is a ValueError (`check_outcomes`), nothing written.
+
+        An outcome with `partitions` also upserts, in the same transaction and set-based, a
+        catalog row per (asset, partition key) (`partition_rows`): the last attempt's status,
+        run and time, and on success a reference to the new materialization.
         """
         ...
+
+    async def partition_status(self, asset_key: str) -> PartitionStatus:
+        """The keys of `asset_key` whose last attempt succeeded, and those that failed: one
+        range read of the (asset_key, partition_key) primary key, never the event log."""
+        ...
+
+    async def latest_partition_materializations(
+        self, asset_key: str, keys: Sequence[str] | None = None, limit: int = 1000
+    ) -> dict[str, Materialization]:
+        """Each partition's newest materialization (of `keys`, or of every key), at most
+        `limit`, newest first, keyed by partition key."""
+        ...
+
+    async def partition_runs_in_progress(self) -> list[RunRecord]:
+        """Unfinished runs (QUEUED, STARTED, CANCELING) that target a partition or a range by
+        their tags, oldest first. Which assets each covers is the caller's to decide: a
+        STARTED run lists its steps; a QUEUED one only has its selection, to resolve."""
+        runs = [*await self.queued_runs(limit=100_000), *await self.unfinished_runs()]
+        return [run for run in runs if partition_from_tags(run.tags) is not None]
+
+    async def add_dynamic_partitions(self, name: str, keys: Sequence[str]) -> list[str]:
+        """Append `keys` to the dynamic partitions definition `name`, in order, in one
+        transaction; keys already there keep their place. Returns the keys newly added.
+        An empty name or key is a ValueError (`check_dynamic_partitions`)."""
+        ...
+
+    async def delete_dynamic_partition(self, name: str, key: str) -> bool:
+        """Remove `key` from `name`; False if it was not there. Catalog rows stay (history)."""
+        ...
+
+    async def get_dynamic_partitions(self, name: str) -> list[str]:
+        """The keys of `name` in the order they were added ([] for an unknown name)."""
+        ...
+
+    async def has_dynamic_partition(self, name: str, key: str) -> bool: ...
 
     async def get_run(self, run_id: str) -> RunRecord | None: ...
 
@@ -274,6 +321,8 @@ class RunStorage(BackfillStorage, Protocol):
 Dumps = Callable[[Any], str]  # an adapter's compact JSON encoder
 EventRow = tuple[str, str, float, str, str]  # run_id, step_key, timestamp, type, data (JSON)
 CatalogRow = tuple[str, str, float, float | None, str]  # asset, run, time, duration, metadata
+# asset, partition key, run, status (SUCCESS / FAILURE), time: one per (asset made, key)
+PartitionRow = tuple[str, str, str, str, float]
 
 _FINISHED = {
     RunStatus.SUCCESS: EventType.RUN_SUCCESS,
@@ -330,7 +379,7 @@ def outcome_rows(
     success (or STEP_FAILURE / STEP_SKIPPED), and a catalog row per asset made. `metadata`
     is the outcome's metadata already encoded with `dumps`."""
     events: list[EventRow] = []
-    when = next((t for t in (o.ended_at, o.started_at) if t is not None), now)
+    when = outcome_time(o, now)
     for line in o.logs:
         data = dumps({"level": line.level, "message": line.message})
         events.append((o.run_id, o.step_key, line.timestamp, EventType.LOG, data))
@@ -343,8 +392,9 @@ def outcome_rows(
             if o.outputs is None
             else [(key, dumps(found)) for key, found in o.outputs.items()]
         )
+        covered = _covered(o.partitions, dumps)
         for key, encoded in made:
-            data = f'{{"asset_key":{dumps(key)},"metadata":{encoded}}}'
+            data = f'{{"asset_key":{dumps(key)},"metadata":{encoded}{covered}}}'
             events.append((o.run_id, o.step_key, when, EventType.ASSET_MATERIALIZATION, data))
         data = f'{{"attempt":{o.attempt},"duration":{dumps(duration)},"metadata":{metadata}}}'
         events.append((o.run_id, o.step_key, when, EventType.STEP_SUCCESS, data))
@@ -357,6 +407,45 @@ def outcome_rows(
         data = dumps({"attempt": o.attempt, "reason": o.skip_reason})
         events.append((o.run_id, o.step_key, when, EventType.STEP_SKIPPED, data))
     return events, []
+
+
+def _covered(keys: Sequence[str], dumps: Dumps) -> str:
+    """The partition fields of a materialization event (JSON members, with a leading comma)."""
+    if not keys:
+        return ""
+    if len(keys) == 1:
+        return f',"partition":{dumps(keys[0])}'
+    span = {"start": keys[0], "end": keys[-1], "count": len(keys)}
+    return f',"partition_range":{dumps(span)}'
+
+
+def partition_rows(o: StepOutcome, when: float) -> list[PartitionRow]:
+    """The per-partition catalog rows of one newly recorded outcome: one per asset it made
+    (`outputs`, else its step key) x key in `partitions`, for a success or a failure (a
+    multi-asset's failure names its assets in `outputs`, else the step key is used). A
+    skipped step attempted nothing: no rows."""
+    if not o.partitions or o.status not in (StepStatus.SUCCESS, StepStatus.FAILURE):
+        return []
+    assets = [o.step_key] if o.outputs is None else list(o.outputs)
+    status = o.status.value
+    return [(a, key, o.run_id, status, when) for a in assets for key in o.partitions]
+
+
+def outcome_time(o: StepOutcome, now: float) -> float:
+    """When an outcome happened: its end, else its start, else `now` (as `outcome_rows`)."""
+    return next((t for t in (o.ended_at, o.started_at) if t is not None), now)
+
+
+def check_dynamic_partitions(name: str, keys: Sequence[str]) -> list[str]:
+    """`keys` without repeats, in order; ValueError for an empty name or key."""
+    if not name:
+        raise ValueError("a dynamic partitions definition needs a name, not an empty string")
+    for key in keys:
+        if not isinstance(key, str) or not key:
+            raise ValueError(
+                f"dynamic partitions {name!r}: a partition key is a non-empty string, not {key!r}"
+            )
+    return list(dict.fromkeys(keys))
 
 
 def prefix_bounds(prefix: str) -> tuple[str, str]:

@@ -271,7 +271,7 @@ class PostgresStorage(PostgresBackfills, RunStorage):
         runs = {o.run_id for o, _ in batch} | {run for run, _, _ in queued}
         locks = sorted({advisory_key32(run_id) for run_id in runs})
         args = [self._target.runs_lock, locks, *_columns(rows, 12), *_appended(batch)]
-        args += [*_columns(list(queued), 3), queued_at]
+        args += [*_columns(list(queued), 3), queued_at, *_partitioned(batch)]
         async with self._connection("recording step outcomes") as conn:
             new = {(r[0], r[1], r[2]) for r in await conn.fetch(sql.RECORD_OUTCOMES, *args)}
         return [first[k] == i and k in new for i, k in enumerate(_keys(outcomes))]
@@ -351,6 +351,42 @@ class PostgresStorage(PostgresBackfills, RunStorage):
         rows = await self._fetch_of("reading asset states", every, some, asset_keys)
         return {row[1]: convert.asset_state(row) for row in rows}
 
+    async def partition_status(self, asset_key: str) -> records.PartitionStatus:
+        rows = await self._fetch("reading partition status", sql.PARTITION_STATUS, asset_key)
+        return convert.partition_status(asset_key, rows)
+
+    async def latest_partition_materializations(
+        self, asset_key: str, keys: Sequence[str] | None = None, limit: int = 1000
+    ) -> dict[str, records.Materialization]:
+        action = "reading partition materializations"
+        if keys is None:
+            rows = await self._fetch(action, sql.LATEST_PARTITIONS, asset_key, limit)
+        else:
+            some = sql.LATEST_PARTITIONS_OF
+            rows = await self._fetch(action, some, asset_key, limit, list(dict.fromkeys(keys)))
+        return convert.partition_materializations(rows, limit)
+
+    async def add_dynamic_partitions(self, name: str, keys: Sequence[str]) -> list[str]:
+        unique = base.check_dynamic_partitions(name, keys)
+        if not unique:
+            return []
+        args = (name, unique, time.time())
+        rows = await self._fetch("adding dynamic partitions", sql.ADD_DYNAMIC_PARTITIONS, *args)
+        added = {row[0] for row in rows}
+        return [key for key in unique if key in added]
+
+    async def delete_dynamic_partition(self, name: str, key: str) -> bool:
+        action = "deleting a dynamic partition"
+        return await self._fetchrow(action, sql.DELETE_DYNAMIC_PARTITION, name, key) is not None
+
+    async def get_dynamic_partitions(self, name: str) -> list[str]:
+        rows = await self._fetch("reading dynamic partitions", sql.GET_DYNAMIC_PARTITIONS, name)
+        return [row[0] for row in rows]
+
+    async def has_dynamic_partition(self, name: str, key: str) -> bool:
+        action = "reading dynamic partitions"
+        return await self._fetchrow(action, sql.HAS_DYNAMIC_PARTITION, name, key) is not None
+
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         listener, self._listener = self._listener, None
@@ -395,6 +431,18 @@ def _appended(batch: list[tuple[StepOutcome, str]]) -> list[list[Any]]:
         for asset, run, when, duration, meta in materialized:
             catalog.append((asset, run, o.attempt, when, duration, meta, o.step_key))
     return _columns(events, 6) + _columns(catalog, 7)
+
+
+def _partitioned(batch: list[tuple[StepOutcome, str]]) -> list[list[Any]]:
+    """The per-partition catalog rows (`base.partition_rows`) of each outcome, as the seven
+    arrays of `RECORD_OUTCOMES`'s `parts`: each keyed by its outcome's step and attempt, so
+    only newly recorded outcomes' rows are upserted."""
+    rows: list[tuple[str, str, str, int, str, str, float]] = []
+    now = time.time()
+    for o, _ in batch:
+        for asset, key, run, status, at in base.partition_rows(o, base.outcome_time(o, now)):
+            rows.append((asset, key, run, o.attempt, o.step_key, status, at))
+    return _columns(rows, 7)
 
 
 async def open_postgres_storage(

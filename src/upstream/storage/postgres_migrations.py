@@ -117,8 +117,31 @@ _V5 = ("ALTER TABLE runs ADD COLUMN run_config jsonb NOT NULL DEFAULT '{}'",)
 # Run tags (`RunRecord.tags`): str -> str; '{}' for runs before them.
 _V6 = ("ALTER TABLE runs ADD COLUMN tags jsonb NOT NULL DEFAULT '{}'",)
 
-# Reserved: the per-partition catalog (issue 18, another branch) takes version 7.
-_V7: tuple[str, ...] = ()
+# The catalog per partition: one row per (asset, partition key) with its last attempt and a
+# reference to its newest materialization (no foreign key: checked per row it would cost
+# as much as the upsert, and the id comes from the same transaction's insert); an asset's
+# partitions are one range of the primary key. Dynamic partitions' keys, in the order they
+# were added (`seq`).
+_V7 = (
+    """CREATE TABLE asset_partitions (
+        asset_key text COLLATE "C" NOT NULL,
+        partition_key text COLLATE "C" NOT NULL,
+        last_status text NOT NULL,
+        last_run_id text COLLATE "C" NOT NULL,
+        last_at double precision NOT NULL,
+        materialization_id bigint,
+        PRIMARY KEY (asset_key, partition_key)
+    )""",
+    """CREATE TABLE dynamic_partitions (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name text COLLATE "C" NOT NULL,
+        partition_key text COLLATE "C" NOT NULL,
+        added_at double precision NOT NULL,
+        UNIQUE (name, partition_key)
+    )""",
+    "CREATE INDEX dynamic_partitions_by_name ON dynamic_partitions (name, seq)",
+)
+
 # Backfills (`storage.backfills`): the stored object, and its runs found by their
 # `dagster/backfill` tag through an expression index, with no new run column.
 _V8 = (

@@ -19,19 +19,23 @@ from upstream.storage.rows import (
 )
 
 __all__ = [
+    "ADD_DYNAMIC_PARTITIONS",
     "ASSET_STATES",
     "ASSET_STATES_OF",
     "CANCEL_RUN",
     "COORDINATORS",
     "COUNT_RUNS",
     "COUNT_RUNS_OF",
+    "DELETE_DYNAMIC_PARTITION",
     "FIND_RUN_IDS",
     "FINISH_RUN",
+    "GET_DYNAMIC_PARTITIONS",
     "GET_EVENTS",
     "GET_LOCATION",
     "GET_RUN",
     "GET_SNAPSHOT",
     "GET_STEPS",
+    "HAS_DYNAMIC_PARTITION",
     "HEARTBEAT",
     "INSERT_EVENT",
     "INSERT_OBSERVATIONS",
@@ -43,6 +47,8 @@ __all__ = [
     "LATEST_OBSERVATIONS",
     "LATEST_OBSERVATIONS_OF",
     "LATEST_OF",
+    "LATEST_PARTITIONS",
+    "LATEST_PARTITIONS_OF",
     "LEADERSHIP_LOCK",
     "LIST_LOCATIONS",
     "LIST_RUNS",
@@ -51,6 +57,7 @@ __all__ = [
     "MATERIALIZATIONS",
     "NOTIFY",
     "OBSERVATIONS",
+    "PARTITION_STATUS",
     "RECORD_OUTCOMES",
     "RUNS_WITH_STATUS",
     "RUN_STATUS",
@@ -111,7 +118,10 @@ ON CONFLICT (run_id, step_key, attempt) DO NOTHING"""
 # no id is drawn before them); the outcomes, where the WHERE makes a final row immovable
 # (only rows inserted or moved off QUEUED come back); the events and catalog rows of just
 # those, in the order given; each asset's pointer to its newest row (upserted in key
-# order, so two batches never deadlock on asset_latest); and the steps made ready, QUEUED.
+# order, so two batches never deadlock on asset_latest); the steps made ready, QUEUED; and
+# the catalog per partition: one row per (asset, key), the last attempt of the batch and
+# its last success's materialization (ids grow, so the max; one upsert may touch a row
+# once), in key order: one sort, no join.
 RECORD_OUTCOMES = """WITH locked AS (
     SELECT count(pg_advisory_xact_lock($1, k)) AS n FROM unnest($2::int4[]) AS k
 ), up AS (
@@ -143,7 +153,7 @@ RECORD_OUTCOMES = """WITH locked AS (
             $25::float8[], $26::text[], $27::text[]) WITH ORDINALITY AS u (k, r, a, t, d, m, s, n)
         JOIN up ON (up.run_id, up.step_key, up.attempt) = (u.r, u.s, u.a) ORDER BY u.n
     ) AS chosen
-    RETURNING id, asset_key
+    RETURNING id, asset_key, run_id
 ), latest AS (
     INSERT INTO asset_latest (asset_key, materialization_id)
     SELECT asset_key, max(id) FROM m GROUP BY asset_key ORDER BY asset_key
@@ -154,6 +164,25 @@ RECORD_OUTCOMES = """WITH locked AS (
     SELECT r, k, a, 'QUEUED', $31
     FROM unnest($28::text[], $29::text[], $30::int4[]) AS u (r, k, a), locked
     ON CONFLICT (run_id, step_key, attempt) DO NOTHING
+), parts AS (
+    SELECT u.k, u.p, u.r, u.st, u.t, u.n, made.id AS mid
+    FROM unnest($32::text[], $33::text[], $34::text[], $35::int4[], $36::text[], $37::text[],
+        $38::float8[]) WITH ORDINALITY AS u (k, p, r, a, s, st, t, n)
+    JOIN up ON (up.run_id, up.step_key, up.attempt) = (u.r, u.s, u.a)
+    LEFT JOIN (SELECT asset_key, run_id, max(id) AS id FROM m GROUP BY asset_key, run_id)
+        AS made ON u.st = 'SUCCESS' AND (made.asset_key, made.run_id) = (u.k, u.r)
+), last_attempt AS (
+    SELECT DISTINCT ON (k, p) k, p, r, st, t, max(mid) OVER (PARTITION BY k, p) AS mid
+    FROM parts ORDER BY k, p, n DESC
+), partitioned AS (
+    INSERT INTO asset_partitions
+        (asset_key, partition_key, last_run_id, last_status, last_at, materialization_id)
+    SELECT k, p, r, st, t, mid FROM last_attempt ORDER BY k, p
+    ON CONFLICT (asset_key, partition_key) DO UPDATE SET
+        last_run_id = excluded.last_run_id, last_status = excluded.last_status,
+        last_at = excluded.last_at,
+        materialization_id = coalesce(excluded.materialization_id,
+            asset_partitions.materialization_id)
 )
 SELECT run_id, step_key, attempt FROM up"""
 GET_STEPS = f"SELECT {STEP_COLUMNS} FROM steps WHERE run_id = $1 ORDER BY seq"
@@ -215,3 +244,25 @@ LATEST_OBSERVATIONS_OF = (
     f"SELECT DISTINCT ON (asset_key) {OBSERVATION_COLUMNS} FROM observations"
     " WHERE asset_key = ANY($1::text[]) ORDER BY asset_key, id DESC"
 )
+
+# Two rows (one per status), each key list one array, decoded by asyncpg in C.
+PARTITION_STATUS = (
+    "SELECT last_status, array_agg(partition_key) FROM asset_partitions"
+    " WHERE asset_key = $1 GROUP BY last_status"
+)
+_LATEST_PARTITIONS = (
+    "SELECT p.partition_key, m.asset_key, m.run_id, m.timestamp, m.duration, m.metadata"
+    " FROM asset_partitions AS p JOIN materializations AS m ON m.id = p.materialization_id"
+    " WHERE p.asset_key = $1{} ORDER BY p.materialization_id DESC LIMIT $2"
+)
+LATEST_PARTITIONS = _LATEST_PARTITIONS.format("")
+LATEST_PARTITIONS_OF = _LATEST_PARTITIONS.format(" AND p.partition_key = ANY($3::text[])")
+# In the order given (WITH ORDINALITY): identities are drawn in that order, which `seq` keeps.
+ADD_DYNAMIC_PARTITIONS = """INSERT INTO dynamic_partitions (name, partition_key, added_at)
+SELECT $1, k, $3 FROM unnest($2::text[]) WITH ORDINALITY AS u (k, n) ORDER BY n
+ON CONFLICT (name, partition_key) DO NOTHING RETURNING partition_key"""
+DELETE_DYNAMIC_PARTITION = (
+    "DELETE FROM dynamic_partitions WHERE name = $1 AND partition_key = $2 RETURNING seq"
+)
+GET_DYNAMIC_PARTITIONS = "SELECT partition_key FROM dynamic_partitions WHERE name = $1 ORDER BY seq"
+HAS_DYNAMIC_PARTITION = "SELECT 1 FROM dynamic_partitions WHERE name = $1 AND partition_key = $2"

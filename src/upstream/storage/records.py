@@ -18,6 +18,7 @@ __all__ = [
     "EventRecord",
     "Materialization",
     "Observation",
+    "PartitionStatus",
     "RunRecord",
     "RunStatus",
     "StepOutcome",
@@ -155,6 +156,18 @@ class Materialization:
     timestamp: float
     duration: float | None
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """Where an asset's partitions stand, by the catalog's per-partition rows: the keys whose
+    last attempt succeeded and those whose last attempt failed (Dagster counts a partition
+    materialized once, then failed, as failed). Missing keys are the definition's others:
+    the caller, which has the definition, computes them. Keys come in byte order."""
+
+    asset_key: str
+    materialized: tuple[str, ...]
+    failed: tuple[str, ...]
 
 
 @dataclass(frozen=True)

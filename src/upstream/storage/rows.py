@@ -16,6 +16,7 @@ from upstream.storage.records import (
     EventRecord,
     Materialization,
     Observation,
+    PartitionStatus,
     RunRecord,
     RunStatus,
     StepRecord,
@@ -37,6 +38,8 @@ __all__ = [
     "location",
     "materialization",
     "observation",
+    "partition_materializations",
+    "partition_status",
     "run_counts",
     "run_record",
     "step_record",
@@ -135,3 +138,21 @@ def observation(row: Any) -> Observation:
 
 def materialization(row: Any) -> Materialization:
     return Materialization(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+
+def partition_status(asset_key: str, rows: Iterable[Any]) -> PartitionStatus:
+    """(last_status, keys) rows, one per status, the keys a JSON array (SQLite) or a list
+    (PostgreSQL), as a status with each key list in byte order."""
+    found: dict[str, list[str]] = {}
+    for status, keys in rows:
+        found[status] = sorted(json.loads(keys) if isinstance(keys, str) else keys)
+    return PartitionStatus(
+        asset_key, tuple(found.get("SUCCESS", ())), tuple(found.get("FAILURE", ()))
+    )
+
+
+def partition_materializations(rows: list[Any], limit: int) -> dict[str, Materialization]:
+    """(partition_key, *MATERIALIZATION_COLUMNS) rows, newest first, as partition key ->
+    materialization; chunked reads come back as several newest-first runs, so re-sorted."""
+    ordered = sorted(rows, key=lambda row: row[3], reverse=True)[:limit]
+    return {row[0]: materialization(row[1:]) for row in ordered}

@@ -332,6 +332,53 @@ class SqliteStorage(SqliteBackfills, RunStorage):
         rows = await self._run("reading asset states", _by_keys(sql.asset_states, asset_keys))
         return {row[1]: convert.asset_state(row) for row in rows}
 
+    async def partition_status(self, asset_key: str) -> records.PartitionStatus:
+        rows = await self._all("reading partition status", sql.PARTITION_STATUS, (asset_key,))
+        return convert.partition_status(asset_key, rows)
+
+    async def latest_partition_materializations(
+        self, asset_key: str, keys: Sequence[str] | None = None, limit: int = 1000
+    ) -> dict[str, records.Materialization]:
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            if keys is None:
+                return conn.execute(sql.latest_partitions(None), (asset_key, limit)).fetchall()
+            unique, rows = list(dict.fromkeys(keys)), []
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start : start + _CHUNK]
+                params = (asset_key, *chunk, limit)
+                rows += conn.execute(sql.latest_partitions(len(chunk)), params).fetchall()
+            return rows
+
+        rows = await self._run("reading partition materializations", read)
+        return convert.partition_materializations(rows, limit)
+
+    async def add_dynamic_partitions(self, name: str, keys: Sequence[str]) -> list[str]:
+        unique = base.check_dynamic_partitions(name, keys)
+        now = time.time()
+
+        def write(conn: sqlite3.Connection) -> list[str]:
+            cursor, added = conn.cursor(), []
+            for key in unique:
+                if cursor.execute(sql.ADD_DYNAMIC_PARTITION, (name, key, now)).rowcount == 1:
+                    added.append(key)
+            return added
+
+        return await self._write("adding dynamic partitions", write)
+
+    async def delete_dynamic_partition(self, name: str, key: str) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            return bool(conn.execute(sql.DELETE_DYNAMIC_PARTITION, (name, key)).rowcount == 1)
+
+        return await self._write("deleting a dynamic partition", write)
+
+    async def get_dynamic_partitions(self, name: str) -> list[str]:
+        rows = await self._all("reading dynamic partitions", sql.GET_DYNAMIC_PARTITIONS, (name,))
+        return [row[0] for row in rows]
+
+    async def has_dynamic_partition(self, name: str, key: str) -> bool:
+        row = await self._one("reading dynamic partitions", sql.HAS_DYNAMIC_PARTITION, (name, key))
+        return row is not None
+
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
@@ -373,6 +420,7 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
     accepted: list[bool] = []
     events: list[base.EventRow] = []
     catalog: list[base.CatalogRow] = []
+    partitions: list[base.PartitionRow] = []
     now, upsert = time.time(), sql.UPSERT_OUTCOME
     for o in outcomes:
         error = o.error
@@ -387,12 +435,24 @@ def _record(conn: sqlite3.Connection, outcomes: Sequence[StepOutcome]) -> list[b
         appended, materialized = base.outcome_rows(o, metadata, _dumps, now)
         events.extend(appended)
         catalog.extend(materialized)
+        partitions.extend(base.partition_rows(o, base.outcome_time(o, now)))
     if events:
         cursor.executemany(sql.INSERT_EVENT, events)
+    made: dict[tuple[str, str], int] = {}
     if catalog:
         (before,) = cursor.execute(sql.MAX_MATERIALIZATION).fetchone()
         cursor.executemany(sql.INSERT_MATERIALIZATION, catalog)
         cursor.execute(sql.UPDATE_LATEST, (before,))
+        if partitions:
+            new = cursor.execute(sql.NEW_MATERIALIZATIONS, (before,)).fetchall()
+            made = {(asset, run): id_ for id_, asset, run in new}
+    if partitions:
+        ok = StepStatus.SUCCESS.value
+        rows = [
+            (asset, key, run, status, at, made.get((asset, run)) if status == ok else None)
+            for asset, key, run, status, at in partitions
+        ]
+        cursor.executemany(sql.UPSERT_PARTITION, rows)
     return accepted
 
 

@@ -117,8 +117,31 @@ _V6 = ("ALTER TABLE runs ADD COLUMN run_config TEXT NOT NULL DEFAULT '{}'",)
 # Run tags (`RunRecord.tags`): str -> str, JSON; '{}' for runs before them.
 _V7 = ("ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",)
 
-# Reserved: the per-partition catalog (issue 18, another branch) takes version 8.
-_V8: tuple[str, ...] = ()
+# The catalog per partition: one row per (asset, partition key) with its last attempt and a
+# reference to its newest materialization (no foreign key: checked per row it would cost
+# as much as the upsert, and the id comes from the same transaction's insert), clustered on
+# the key (WITHOUT ROWID), so an asset's 100,000 partitions are one range read; and dynamic
+# partitions' keys, in the order they were added (`seq`).
+_V8 = (
+    """CREATE TABLE asset_partitions (
+        asset_key TEXT NOT NULL,
+        partition_key TEXT NOT NULL,
+        last_status TEXT NOT NULL,
+        last_run_id TEXT NOT NULL,
+        last_at REAL NOT NULL,
+        materialization_id INTEGER,
+        PRIMARY KEY (asset_key, partition_key)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE dynamic_partitions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        partition_key TEXT NOT NULL,
+        added_at REAL NOT NULL,
+        UNIQUE (name, partition_key)
+    )""",
+    "CREATE INDEX dynamic_partitions_by_name ON dynamic_partitions (name, seq)",
+)
+
 # Backfills (`storage.backfills`): the stored object, and its runs found by their
 # `dagster/backfill` tag through an expression index, with no new run column.
 _V9 = (

@@ -30,10 +30,11 @@ from upstream.runs import NothingToReexecute, reexecute_selection, reexecution_t
 from upstream.storage.records import RunRecord, RunStatus, StepStatus
 from upstream.web.backfills import BackfillApi
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
+from upstream.web.launch_partition import parse_partition, partition_choices, with_partition
 from upstream.web.limits import BodyLimit, check_run_id, check_selection, query_int
 from upstream.web.openapi import openapi_document
 from upstream.web.pages import STATIC, login, login_form, no_icon, not_found_page, page, static_page
-from upstream.web.partitions import parse_partition, partition_choices, with_partition
+from upstream.web.partitions import partition_routes
 from upstream.web.schema import (
     asset_dict,
     coordinator_dict,
@@ -87,6 +88,7 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Sta
         Route("/api/assets", api.assets),
         Route("/api/assets/{key:path}/materializations", api.materializations),
         Route("/api/assets/{key:path}/observations", api.observations),
+        *partition_routes(workspace, api.view, _json_body),
         Route("/api/assets/{key:path}", api.asset),
         Route("/api/runs", api.runs),
         Route("/api/runs", api.launch, methods=["POST"]),
@@ -250,6 +252,8 @@ class _Api:
         item = self._asset(view, key, live, latest, observed)
         item["definition_metadata"] = dict(node.metadata)
         item["code_version"] = node.code_version
+        partitions = node.partitions_def
+        item["partitions_def"] = None if partitions is None else repr(partitions)
         return JSONResponse(item)
 
     async def materializations(self, request: Request) -> Response:

@@ -39,6 +39,7 @@ _TAGS: Schema = {"type": "object", "additionalProperties": _STR}
 _ASSET_STATUS: Schema = {"enum": ["never", "materialized", "failed", "running"]}
 # A run's partition target: a key, or an inclusive range (null: unpartitioned).
 _PARTITION: Schema = {"anyOf": [{"type": "string", "minLength": 1}, _object(start=_STR, end=_STR)]}
+_PARTITION_STATUSES = ("materialized", "failed", "in_progress", "missing")
 
 _SCHEMAS: dict[str, Schema] = {
     "Error": _object(error=_STR),
@@ -169,7 +170,7 @@ _BODIES: dict[str, Schema] = {
     "asset": {
         "allOf": [
             _ref("Asset"),
-            _object(definition_metadata=_OBJ, code_version=_STR),
+            _object(definition_metadata=_OBJ, code_version=_STR, partitions_def=_maybe(_STR)),
         ]
     },
     "materializations": _list(_ref("Materialization")),
@@ -204,6 +205,19 @@ _BODIES: dict[str, Schema] = {
         ]
     },
     "backfill_id": _object(backfill_id=_STR),
+    "partitions": _object(
+        asset_key=_STR,
+        partitions_def=_STR,
+        total=_INT,
+        counts=_object(**{status: _INT for status in _PARTITION_STATUSES}),
+        segments=_list(
+            _object(status={"enum": list(_PARTITION_STATUSES)}, start=_STR, end=_STR, count=_INT)
+        ),
+        runs_in_progress=_list(_STR),
+    ),
+    "dynamic_keys": _object(name=_STR, keys=_list(_STR)),
+    "dynamic_added": _object(name=_STR, added=_list(_STR)),
+    "dynamic_deleted": _object(name=_STR, deleted=_list(_STR), missing=_list(_STR)),
     "openapi": _object(openapi=_STR, info=_OBJ, paths=_OBJ),
 }
 
@@ -226,6 +240,9 @@ _PARTITIONS: Schema = {
         _object(all={"const": True}),
     ]
 }
+_NAME = _param("name", "path", {"type": "string", "minLength": 1, "maxLength": 200})
+_PARTITION_KEY = {"type": "string", "minLength": 1, "maxLength": 200}
+_PARTITION_KEYS = _object(keys={**_list(_PARTITION_KEY), "minItems": 1, "maxItems": 10_000})
 
 
 def _op(
@@ -281,6 +298,28 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
     },
     "/api/assets/{key}/observations": {
         "get": _op("an asset's observations, newest first", "observations", [_KEY, _LIMIT])
+    },
+    "/api/assets/{key}/partitions": {
+        "get": _op(
+            "an asset's partitions: counts and status segments in key order", "partitions", [_KEY]
+        )
+    },
+    "/api/partitions/{name}": {
+        "get": _op(
+            "a dynamic partitions definition's keys, in added order", "dynamic_keys", [_NAME]
+        ),
+        "post": _op(
+            "add keys to a dynamic partitions definition",
+            "dynamic_added",
+            [_NAME],
+            request=_PARTITION_KEYS,
+        ),
+        "delete": _op(
+            "delete keys of a dynamic partitions definition",
+            "dynamic_deleted",
+            [_NAME],
+            request=_PARTITION_KEYS,
+        ),
     },
     "/api/runs": {
         "get": _op(

@@ -1,75 +1,89 @@
-"""Partitions in the API: the `partition` a launch names, and the keys a launch dialog offers.
-
-The same JSON shape both ways (`web.schema.partition_json`): null, "key", or {"start",
-"end"}. What a partition means is checked by the planner where the run is submitted, so the
-API and the CLI refuse the same targets with the same words.
-"""
+"""The partitions API: an asset's partition status as counts and run-length encoded
+segments (10,000 keys of a few statuses are a few KB), and a dynamic partitions
+definition's keys, read, added and deleted (docs/web-api.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from upstream.model.graph import AssetGraph
-from upstream.model.keys import AssetKey
-from upstream.model.partitions import PartitionKeyRange, partition_tags
-from upstream.planning.partitions import InvalidPartition, shared_partitions_def
-from upstream.web.errors import BadRequest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-__all__ = ["MAX_OFFERED_KEYS", "parse_partition", "partition_choices", "with_partition"]
+from upstream.runs.partitions import asset_partitions
+from upstream.web.errors import BadRequest, error
+from upstream.web.view import GraphView
+from upstream.web.workspace import Workspace
 
-# Keys a launch dialog is sent to pick from; beyond this it takes the key typed instead.
-MAX_OFFERED_KEYS = 10_000
-_MAX_KEY = 1_000  # characters in a partition key sent to launch
+__all__ = ["MAX_KEYS", "MAX_NAME", "partition_routes"]
+
+MAX_NAME = 200  # characters of a dynamic partitions definition's name or of a key
+MAX_KEYS = 10_000  # keys per add or delete request
 
 
-def parse_partition(value: Any) -> PartitionKeyRange | None:
-    """A launch's `partition` field as a target; `BadRequest` naming the right shape."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        start = end = value
-    elif isinstance(value, dict) and set(value) == {"start", "end"}:
-        start, end = value["start"], value["end"]
-    else:
+def _name(request: Request) -> str:
+    name = str(request.path_params["name"])
+    if not 0 < len(name) <= MAX_NAME or not name.isprintable():
         raise BadRequest(
-            '"partition" must be a key ("2024-01-01") or a range '
-            '({"start": "2024-01-01", "end": "2024-01-31"})'
+            f"a partitions definition's name is printable text of 1 to {MAX_NAME} characters"
         )
-    for key in (start, end):
-        if not isinstance(key, str) or not key or len(key) > _MAX_KEY:
+    return name
+
+
+def _keys(body: dict[str, Any]) -> list[str]:
+    keys = body.get("keys")
+    if not isinstance(keys, list) or not keys or len(keys) > MAX_KEYS:
+        raise BadRequest(f'give {{"keys": ["<key>", ...]}}: 1 to {MAX_KEYS} partition keys')
+    for key in keys:
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_NAME or not key.isprintable():
             raise BadRequest(
-                f'"partition" keys must be non-empty strings of at most {_MAX_KEY} characters'
+                f"a partition key is printable text of 1 to {MAX_NAME} characters, not {key!r:.60}"
             )
-    return PartitionKeyRange(start, end)
+    return keys
 
 
-def with_partition(tags: dict[str, str], partition: PartitionKeyRange | None) -> dict[str, str]:
-    """`tags` with the target's tags (Dagster's names) when a partition was given."""
-    return tags if partition is None else {**tags, **partition_tags(partition)}
+def partition_routes(
+    workspace: Workspace,
+    view: Callable[[], Awaitable[GraphView]],
+    body: Callable[[Request], Awaitable[dict[str, Any]]],
+) -> list[Route]:
+    """The routes, around the app's workspace, its current graph view and its JSON body
+    reader; `/api/assets/{key}/partitions` must come before `/api/assets/{key}`."""
 
+    async def asset(request: Request) -> Response:
+        key = request.path_params["key"].strip("/")
+        current = await view()
+        node = current.node(key)
+        if node is None:
+            return error(404, f"no asset {key!r}; see /api/assets")
+        if node.partitions_def is None:
+            return error(400, f"asset {key!r} is not partitioned; it has no partitions")
+        found = await asset_partitions(workspace.storage, current.graph, node.key)
+        return JSONResponse(found.to_dict())
 
-def partition_choices(graph: AssetGraph, keys: Sequence[AssetKey]) -> dict[str, Any]:
-    """What a launch dialog needs for the selection `keys`: `partitions` (null when nothing
-    selected is partitioned: the definition's text, key count, first and last key, and the
-    keys themselves up to `MAX_OFFERED_KEYS`, else null) and `partitions_error` (why one run
-    cannot take them: assets of different definitions)."""
-    try:
-        shared = shared_partitions_def(graph, keys)
-    except InvalidPartition as exc:
-        return {"partitions": None, "partitions_error": str(exc)}
-    if shared is None:
-        return {"partitions": None, "partitions_error": None}
-    definition, members = shared
-    every = list(definition.get_partition_keys())
-    return {
-        "partitions": {
-            "definition": repr(definition),
-            "assets": [k.to_user_string() for k in members],
-            "count": len(every),
-            "first": every[0] if every else None,
-            "last": every[-1] if every else None,
-            "keys": every if len(every) <= MAX_OFFERED_KEYS else None,
-        },
-        "partitions_error": None,
-    }
+    async def keys(request: Request) -> Response:
+        name = _name(request)
+        return JSONResponse(
+            {"name": name, "keys": await workspace.storage.get_dynamic_partitions(name)}
+        )
+
+    async def add(request: Request) -> Response:
+        name = _name(request)
+        wanted = _keys(await body(request))
+        added = await workspace.storage.add_dynamic_partitions(name, wanted)
+        return JSONResponse({"name": name, "added": added})
+
+    async def delete(request: Request) -> Response:
+        name = _name(request)
+        wanted = list(dict.fromkeys(_keys(await body(request))))
+        deleted = [k for k in wanted if await workspace.storage.delete_dynamic_partition(name, k)]
+        missing = [k for k in wanted if k not in set(deleted)]
+        return JSONResponse({"name": name, "deleted": deleted, "missing": missing})
+
+    return [
+        Route("/api/assets/{key:path}/partitions", asset),
+        Route("/api/partitions/{name}", keys),
+        Route("/api/partitions/{name}", add, methods=["POST"]),
+        Route("/api/partitions/{name}", delete, methods=["DELETE"]),
+    ]

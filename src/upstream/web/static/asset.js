@@ -23,6 +23,11 @@
     const observed = asset.is_external ? await api(`${apiPath}/observations?limit=100`) : [];
     render(asset, history);
     renderExternal(asset, observed);
+    // A partitioned asset: its partitions' status bar (partitions.js).
+    if (asset.partitions_def) {
+      const partitions = await api(`${apiPath}/partitions`);
+      upstreamPartitions.render($("partitions-section"), asset.key, partitions);
+    }
   }
 
   // External assets (AssetSpec, SourceAsset): never materialized here, so no Materialize
