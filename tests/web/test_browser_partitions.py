@@ -79,6 +79,14 @@ def test_the_partition_bar_shows_counts_hover_and_dispatches_a_range(
     assert "k11999" in page.locator("#partitions-selected").inner_text()
     _shot(page, "ui-partitions.png")
 
+    # The selection launches: the dialog opens filled in with its first and last key.
+    page.click("#launch-partitions")
+    dialog = page.locator("dialog.partition-dialog")
+    dialog.wait_for(state="visible")
+    assert page.locator("#partition-start").input_value() == "k00000"
+    assert page.locator("#partition-end").input_value() == "k11999"
+    page.click("dialog.partition-dialog button[value=cancel]")
+
 
 def test_an_unpartitioned_asset_has_no_bar(page: Page, partitioned: str) -> None:  # noqa: F811
     page.goto(partitioned + "/assets/plain")

@@ -155,6 +155,15 @@
   // ---- Actions ----
 
   $("materialize").addEventListener("click", () => upstream.launch(key));
+  // A stretch selected on the partition status bar (click, shift-click to extend): its
+  // button launches it, the launch dialog filled in with its first and last key.
+  let picked = null;
+  document.addEventListener("upstream:partition-range", (event) => {
+    if (event.detail.asset !== key) return;
+    picked = { start: event.detail.start, end: event.detail.end };
+    $("launch-partitions").hidden = false;
+  });
+  $("launch-partitions").addEventListener("click", () => picked && upstream.launch(key, picked));
   $("materialize-upstream").addEventListener("click", () => upstream.launch(`*${key}`));
   $("materialize-downstream").addEventListener("click", () => upstream.launch(`${key}*`));
 

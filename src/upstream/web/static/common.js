@@ -228,14 +228,15 @@ const upstream = (() => {
   }
 
   // Launch a run for `selection`; on success go to its page. A selection of partitioned
-  // assets first asks which partition (or range) the run takes.
-  async function launch(selection) {
+  // assets first asks which partition (or range) the run takes; `preset` ({start, end},
+  // e.g. a stretch clicked on the partition status bar) fills the dialog in.
+  async function launch(selection, preset) {
     try {
       const body = { selection };
       const choice = await api(`/api/selection?q=${encodeURIComponent(selection)}`);
       if (choice.partitions_error) { flash(choice.partitions_error); return []; }
       if (choice.partitions) {
-        const partition = await pickPartition(choice.partitions);
+        const partition = await pickPartition(choice.partitions, preset);
         if (partition === undefined) return [];  // canceled
         body.partition = partition;
       }
@@ -251,7 +252,7 @@ const upstream = (() => {
 
   // The launch dialog's partition picker: resolves to a key, {start, end}, or undefined
   // (canceled). Keys come from the selection's definition (typed when there are too many).
-  function pickPartition(p) {
+  function pickPartition(p, preset) {
     return new Promise((resolve) => {
       const dialog = document.createElement("dialog");
       dialog.className = "partition-dialog";
@@ -261,8 +262,8 @@ const upstream = (() => {
       dialog.innerHTML = `<form method="dialog">
         <h3>Partition</h3>
         <p class="muted">${esc(p.assets.join(", "))}: ${esc(p.definition)}, ${p.count} partitions</p>
-        <label>From ${field("partition-start", p.last)}</label>
-        <label>to ${field("partition-end", p.last)}</label>
+        <label>From ${field("partition-start", preset ? preset.start : p.last)}</label>
+        <label>to ${field("partition-end", preset ? preset.end : p.last)}</label>
         <p><button type="button" id="partition-all">All partitions</button></p>
         <p><button value="launch" class="primary">Launch</button> <button value="cancel">Cancel</button></p>
       </form>`;
