@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 import anyio
+from anyio.abc import TaskStatus
 
 from upstream.coordinator import Coordinator
 from upstream.coordinator.cluster import ClusterCoordinator
@@ -47,9 +48,13 @@ def _process_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-async def _until_signalled(stop: Callable[[], None]) -> None:
-    """Call `stop` on the first SIGTERM or SIGINT."""
+async def _until_signalled(
+    stop: Callable[[], None], *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """Call `stop` on the first SIGTERM or SIGINT. Started with `TaskGroup.start`, it
+    returns once the handler is in place: a SIGTERM sent after "ready" is never fatal."""
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        task_status.started()
         async for signum in signals:
             log.info("signal.received", signal=signal.Signals(signum).name)
             stop()
@@ -84,15 +89,15 @@ async def run_worker(
                     recorded=recorded_in(storage),
                 )
                 quiet_libraries(False)  # started: a lost connection is logged, and retried
-                log.info(
-                    "worker.ready",
-                    worker_id=worker_id,
-                    code_location=location.name,
-                    queue=queue,
-                    definitions_hash=definitions.hash,
-                )
                 async with anyio.create_task_group() as group:
-                    group.start_soon(_until_signalled, worker.drain)
+                    await group.start(_until_signalled, worker.drain)
+                    log.info(
+                        "worker.ready",
+                        worker_id=worker_id,
+                        code_location=location.name,
+                        queue=queue,
+                        definitions_hash=definitions.hash,
+                    )
                     await worker.serve()
                     group.cancel_scope.cancel()
     log.info("worker.stopped", worker_id=worker_id)
@@ -115,7 +120,7 @@ async def run_coordinator(settings: ClusterSettings, *, worker_grace: float) -> 
 async def _supervise(settings: ClusterSettings, worker_grace: float) -> None:
     heartbeat = Heartbeat(_process_id())
     async with anyio.create_task_group() as group:
-        group.start_soon(_until_signalled, group.cancel_scope.cancel)
+        await group.start(_until_signalled, group.cancel_scope.cancel)
         group.start_soon(heartbeat.run, settings.open_storage)
         delay = _BACKOFF_FIRST
         while True:
