@@ -183,7 +183,13 @@ def _run(
         finally:
             await storage.close()
         return ExecuteInProcessResult(
-            definitions, record, steps, events, io, {**definitions.resources, **released}
+            definitions,
+            record,
+            steps,
+            events,
+            io,
+            {**definitions.resources, **released},
+            dynamic_partitions_store=store,
         )
 
     with _heap_frozen():
