@@ -314,4 +314,4 @@ def _partitions_made(
     if partitions_def is None or target is None:
         return None
     keys = partitions_def.get_partition_keys_in_range(target, store)
-    return AssetPartitions(partitions_def, tuple(keys))
+    return AssetPartitions(partitions_def, tuple(keys), store)
