@@ -13,6 +13,7 @@ from tests.recording import Recording
 from upstream import AssetIn, Definitions, InMemoryIOManager, asset
 from upstream.protocol import TaskMessage
 from upstream.worker import Worker, WorkerSettings
+from upstream.worker.dynamic_keys import DynamicKeys
 
 
 @asset
@@ -50,12 +51,14 @@ def make_worker(
     *,
     defs: Definitions = DEFS,
     concurrency: int = 2,
+    dynamic_keys: DynamicKeys | None = None,
 ) -> Worker:
     return Worker(
         defs,
         transport,
         WorkerSettings(LOCATION, "w1", concurrency=concurrency),
         default_io_manager=io or InMemoryIOManager(),
+        dynamic_keys=dynamic_keys,
     )
 
 

@@ -110,3 +110,35 @@ async def test_a_cluster_launch_checks_and_queues_the_partition(tmp_path: Path) 
                 "/api/runs", json={"selection": "daily", "partition": "z"}, headers=HEADERS
             )
             assert bad.status_code == 400 and "'z' is not in" in bad.json()["error"]
+
+
+DYNAMIC = """
+from upstream import Definitions, DynamicPartitionsDefinition, asset
+
+CUSTOMERS = DynamicPartitionsDefinition(name="customers")
+
+
+@asset(partitions_def=CUSTOMERS)
+def orders(context) -> None:
+    context.log.info(f"orders of {context.partition_key}")
+
+
+defs = Definitions(assets=[orders])
+"""
+
+
+async def test_dynamic_keys_are_offered_and_launched_from_storage(tmp_path: Path) -> None:
+    """The launch dialog offers the keys added so far; a key not added is a 400 naming the
+    command that adds it; an added one runs."""
+    (tmp_path / "pipeline.py").write_text(DYNAMIC)
+    async with open_dev(tmp_path) as dev:
+        await dev.workspace.storage.add_dynamic_partitions("customers", ["acme", "globex"])
+        body = (await dev.client.get("/api/selection", params={"q": "orders"})).json()
+        assert body["partitions"]["keys"] == ["acme", "globex"]
+        status, answer = await _launch(dev, selection="orders", partition="initech")
+        assert status == 400, answer
+        assert "upstream partitions add customers initech" in str(answer["error"])
+        status, answer = await _launch(dev, selection="orders", partition="globex")
+        assert status == 201, answer
+        run = await dev.wait_run(str(answer["run_ids"][0]))  # type: ignore[index]
+        assert run["status"] == "SUCCESS" and run["partition"] == "globex"

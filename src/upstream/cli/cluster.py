@@ -33,6 +33,7 @@ from upstream.transport.rabbitmq import (
     open_worker_transport,
 )
 from upstream.worker import Worker, WorkerSettings
+from upstream.worker.dynamic_keys import dynamic_keys_in
 from upstream.worker.recorded import recorded_in
 from upstream.worker.run_resources import DEFAULT_IDLE_TIMEOUT
 
@@ -87,6 +88,7 @@ async def run_worker(
                     WorkerSettings(location.name, worker_id, concurrency, resource_idle_timeout),
                     default_io_manager=io,
                     recorded=recorded_in(storage),
+                    dynamic_keys=dynamic_keys_in(storage, definitions.graph),
                 )
                 quiet_libraries(False)  # started: a lost connection is logged, and retried
                 async with anyio.create_task_group() as group:

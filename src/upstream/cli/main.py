@@ -39,6 +39,7 @@ from upstream.coordinator.routes import WORKER_GRACE
 from upstream.execution.run_config import check_run_config
 from upstream.locations import default_io_manager, load_code_location, upstream_home
 from upstream.model.errors import UpstreamError, did_you_mean
+from upstream.model.graph import AssetGraph
 from upstream.model.partitions import partition_from_tags, partition_tags
 from upstream.model.run_tags import parse_tag_option
 from upstream.planning.plan import build_plan
@@ -47,6 +48,7 @@ from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator, watchin
 from upstream.runs.partitions import asset_partitions
 from upstream.runs.state import ClusterSettings, open_state, state_exists
 from upstream.storage.base import RunStorage
+from upstream.storage.dynamic import FetchedDynamicPartitions, load_dynamic_partitions
 from upstream.storage.records import RunRecord, RunStatus, StepOutcome, StepRecord, StepStatus
 from upstream.tracing import configure_logging, traced
 from upstream.web.schema import asset_dict, materialized_by_step, run_dict
@@ -81,6 +83,18 @@ def _read_storage(
     if not state_exists(cluster):
         return None
     return _with_storage(cluster, fn)
+
+
+def _dynamic_keys(
+    cluster: ClusterSettings | None, graph: AssetGraph
+) -> FetchedDynamicPartitions | None:
+    """The stored keys of `graph`'s dynamic partitions (none yet without embedded state);
+    None, opening nothing, when it has none."""
+    names = graph.dynamic_partition_names
+    if not names:
+        return None
+    found = _read_storage(cluster, lambda storage: load_dynamic_partitions(storage, names))
+    return FetchedDynamicPartitions({}) if found is None else found
 
 
 def _indented_yaml(data: Any) -> str:
@@ -155,16 +169,18 @@ def materialize(
     location = load_code_location(module, file)
     graph = location.definitions.graph
     tags = dict(parse_tag_option(option) for option in tag_options)  # bad: exit 2
-    target = run_target(graph, selection, partition, partition_range, all_partitions)
+    cluster = cluster_settings(database_url, namespace)
+    store = _dynamic_keys(cluster, graph)  # None (and no storage opened) if none is dynamic
+    target = run_target(graph, selection, partition, partition_range, all_partitions, store)
     if target is not None:
         tags.update(partition_tags(target))
     else:  # `--tag dagster/partition=KEY` targets a partition too, as in Dagster
         target = partition_from_tags(tags)
-    plan = build_plan(graph, selection, target)  # a bad selection or partition: exit 2 here
+    # A bad selection or partition: exit 2 here.
+    plan = build_plan(graph, selection, target, dynamic_partitions_store=store)
     check_range_policy(graph, plan)
     given = read_run_config(config_files, config_json, overrides)
     run_config = check_run_config(location.definitions, given, plan.steps)  # bad: exit 2
-    cluster = cluster_settings(database_url, namespace)
     finished: list[FinishedStep] = []
     reason: str | None = None
 

@@ -13,7 +13,7 @@ import click
 
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
-from upstream.model.partitions import PartitionKeyRange
+from upstream.model.partitions import DynamicPartitionsStore, PartitionKeyRange
 from upstream.planning.partitions import InvalidPartition, shared_partitions_def
 from upstream.planning.plan import Plan, materializable
 from upstream.planning.selection import recorded_text, select
@@ -48,6 +48,7 @@ def run_target(
     partition: str | None,
     partition_range: str | None,
     all_partitions: bool,
+    dynamic_partitions_store: DynamicPartitionsStore | None = None,
 ) -> PartitionKeyRange | None:
     """The run's partition target from the options (None: none given); whether the selection
     takes it is for the planner. A malformed or conflicting option is an `InvalidPartition`."""
@@ -73,11 +74,13 @@ def run_target(
             )
         return PartitionKeyRange(parts[0], parts[1])
     if all_partitions:
-        return _whole_range(graph, selection)
+        return _whole_range(graph, selection, dynamic_partitions_store)
     return None
 
 
-def _whole_range(graph: AssetGraph, selection: str | None) -> PartitionKeyRange:
+def _whole_range(
+    graph: AssetGraph, selection: str | None, store: DynamicPartitionsStore | None
+) -> PartitionKeyRange:
     keys = select(graph, selection)
     steps = materializable(graph, keys, recorded_text(graph, selection, keys))
     shared = shared_partitions_def(graph, steps)  # assets of several definitions: refused
@@ -87,7 +90,7 @@ def _whole_range(graph: AssetGraph, selection: str | None) -> PartitionKeyRange:
             "leave it out, or select partitioned assets"
         )
     definition = shared[0]
-    every = definition.get_partition_keys()
+    every = definition.get_partition_keys(dynamic_partitions_store=store)
     if not every:
         raise InvalidPartition(f"--all-partitions: {definition!r} has no partitions yet")
     return PartitionKeyRange(every[0], every[-1])

@@ -21,6 +21,7 @@ from upstream.planning.backfill import BackfillPlan, BackfillTarget, plan_backfi
 from upstream.planning.ready import ReadySet
 from upstream.storage.backfills import BackfillRecord, BackfillRun, BackfillStatus
 from upstream.storage.base import RunStorage
+from upstream.storage.dynamic import dynamic_store_for_graph
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.tracing import get_logger
 
@@ -33,14 +34,17 @@ _ACTIVE = (BackfillStatus.REQUESTED, BackfillStatus.CANCELING)
 GraphOf = Callable[[BackfillRecord], Awaitable[AssetGraph | None]]
 
 
-def backfill_plan(graph: AssetGraph, record: BackfillRecord) -> BackfillPlan:
+async def backfill_plan(
+    storage: RunStorage, graph: AssetGraph, record: BackfillRecord
+) -> BackfillPlan:
     """The plan of a stored backfill: the same units every time (planned as of its creation,
-    so time partitions that ended since do not change it)."""
+    so time partitions that ended since do not change it; dynamic keys are read now)."""
     keys = [AssetKey.from_user_string(k) for k in record.selection.split(",") if k]
     return plan_backfill(
         graph,
         keys,
         BackfillTarget.from_dict(record.target),
+        dynamic_partitions_store=await dynamic_store_for_graph(storage, graph),
         current_time=datetime.fromtimestamp(record.created_at, UTC),
     )
 
@@ -219,7 +223,7 @@ class Backfills:
             graph = await self._graph_of(record)
             if graph is None:
                 return None  # its workers may be starting: asked again next tick
-            plan = backfill_plan(graph, record)
+            plan = await backfill_plan(self._storage, graph, record)
         except UpstreamError as exc:
             log.warning("backfill.unplannable", backfill_id=record.backfill_id, reason=str(exc))
             await self._storage.set_backfill_status(

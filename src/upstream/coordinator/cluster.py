@@ -20,6 +20,7 @@ from upstream.model.partitions import partition_from_tags
 from upstream.planning.plan import Plan, build_plan, cut_plan, step_assets
 from upstream.storage.backfills import BackfillRecord
 from upstream.storage.base import RunStorage
+from upstream.storage.dynamic import FetchedDynamicPartitions, dynamic_store_for_graph
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.storage.snapshots import graph_from_snapshot
 from upstream.tracing import get_logger
@@ -70,7 +71,14 @@ class ClusterCoordinator:
         try:
             graph = await self._graph(run)
             keys = step_assets(graph, run.steps, run.selection)
-            plan = cut_plan(graph, keys, run.selection, partition_from_tags(run.tags))
+            store = await dynamic_store_for_graph(self._storage, graph)
+            plan = cut_plan(
+                graph,
+                keys,
+                run.selection,
+                partition_from_tags(run.tags),
+                dynamic_partitions_store=store,
+            )
         except UpstreamError as exc:
             await self._fail(run, f"cannot resume: {exc}")
             return
@@ -81,9 +89,10 @@ class ClusterCoordinator:
         return how many were read."""
         runs = await self._storage.queued_runs(limit=_QUEUED_BATCH)
         planned: list[tuple[RunRecord, Plan]] = []
+        stores: dict[str, FetchedDynamicPartitions | None] = {}  # read once a batch
         for run in runs:
             try:
-                plan = await self.plan(run)
+                plan = await self.plan(run, stores)
             except NotServed as exc:
                 if time.time() - run.created_at < _SERVE_GRACE:
                     continue  # workers started with the run may not have registered yet
@@ -101,11 +110,21 @@ class ClusterCoordinator:
         for run in await self._storage.list_runs(limit=1000, status=RunStatus.CANCELING):
             await self._coordinator.cancel(run.run_id)
 
-    async def plan(self, run: RunRecord) -> Plan:
+    async def plan(
+        self, run: RunRecord, stores: dict[str, FetchedDynamicPartitions | None] | None = None
+    ) -> Plan:
         """The run's plan from the snapshot registered under its definitions hash, for the
-        partition key or range its tags name (an invalid one fails the run, saying why)."""
+        partition key or range its tags name (an invalid one fails the run, saying why).
+        Dynamic keys are read from storage (once per definitions hash in `stores`)."""
+        graph = await self._graph(run)
+        cache = {} if stores is None else stores
+        if run.definitions_hash not in cache:
+            cache[run.definitions_hash] = await dynamic_store_for_graph(self._storage, graph)
         return build_plan(
-            await self._graph(run), run.selection or None, partition_from_tags(run.tags)
+            graph,
+            run.selection or None,
+            partition_from_tags(run.tags),
+            dynamic_partitions_store=cache[run.definitions_hash],
         )
 
     async def _backfill_graph(self, backfill: BackfillRecord) -> AssetGraph | None:

@@ -243,6 +243,14 @@ class AssetGraph:
         partition checks (computed once per graph)."""
         return any(node.partitions_def is not None for node in self._nodes.values())
 
+    @functools.cached_property
+    def dynamic_partition_names(self) -> tuple[str, ...]:
+        """The names of the dynamic partitions the graph's definitions read (computed once
+        per graph): () and no storage query for a graph without dynamic partitions."""
+        definitions = {id(n.partitions_def): n.partitions_def for n in self._nodes.values()}
+        names = (n for d in definitions.values() if d is not None for n in d.dynamic_names())
+        return tuple(dict.fromkeys(names))
+
     def siblings(self, key: AssetKey) -> tuple[AssetKey, ...]:
         """Every asset materialized by `key`'s step (`key` itself included): the query
         behind `AssetSelection.required_multi_asset_neighbors`."""

@@ -82,7 +82,9 @@ class DirectAssetContext(AssetExecutionContext):
             return
         label = key.to_user_string()
         if target.start == target.end:
-            if not partitions_def.has_partition_key(target.start):
+            # Dynamic keys live in storage, which a direct call has not: the key given is used.
+            known = partitions_def.dynamic_names() or partitions_def.has_partition_key(target.start)
+            if not known:
                 raise InvocationError(
                     f"asset {label!r}: partition key {target.start!r} is not in "
                     f"{partitions_def!r}; pass one of its keys to build_asset_context"

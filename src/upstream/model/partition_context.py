@@ -138,6 +138,8 @@ class AssetPartitions:
 
     partitions_def: PartitionsDefinition
     keys: tuple[str, ...]
+    # Where a dynamic definition's keys are read (`key_range` checks they are contiguous).
+    store: DynamicPartitionsStore | None = field(default=None, compare=False, repr=False)
 
     def key(self, what: str) -> str:
         """The one key; a `PartitionError` naming `what` when there are several."""
@@ -156,7 +158,7 @@ class AssetPartitions:
             raise PartitionError(f"Tried to access the partition key range of {what}: no keys")
         found = PartitionKeyRange(self.keys[0], self.keys[-1])
         if len(self.keys) > 2:
-            spanned = self.partitions_def.get_partition_keys_in_range(found)
+            spanned = self.partitions_def.get_partition_keys_in_range(found, self.store)
             if len(spanned) != len(self.keys):
                 raise PartitionError(
                     f"Tried to access the partition key range of {what}, but its "
@@ -260,10 +262,10 @@ def step_partitions(
             current_time=current_time,
             dynamic_partitions_store=dynamic_partitions_store,
         )
-        read[name] = AssetPartitions(upstream_def, tuple(wanted))
+        read[name] = AssetPartitions(upstream_def, tuple(wanted), dynamic_partitions_store)
     if partitions_def is None or expanded is None or target is None:
         return StepPartitions(partitions_def=partitions_def, inputs=read)
-    made = AssetPartitions(partitions_def, expanded)
+    made = AssetPartitions(partitions_def, expanded, dynamic_partitions_store)
     return StepPartitions(
         target=PartitionKeyRange(expanded[0], expanded[-1]) if expanded else target,
         partitions_def=partitions_def,

@@ -7,6 +7,7 @@ one partitions definition, as in a Dagster job.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from upstream.model.errors import SelectionError, did_you_mean
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
 from upstream.model.partitions import (
+    DynamicPartitionsDefinition,
     DynamicPartitionsStore,
     PartitionKeyRange,
     PartitionsDefinition,
@@ -140,8 +142,15 @@ def _unknown(
     store: DynamicPartitionsStore | None,
     current_time: datetime | None,
 ) -> str:
-    """Dagster's "could not find a partition with key", with the keys there are."""
+    """Dagster's "could not find a partition with key", with the keys there are (a dynamic
+    definition's: with the command that adds it)."""
     keys = definition.get_partition_keys(current_time, store)
+    if isinstance(definition, DynamicPartitionsDefinition):
+        return (
+            f"partition key {key!r} is not in {definition!r}, which has "
+            f"{len(keys)} key{'' if len(keys) == 1 else 's'}; add it first: "
+            f"upstream partitions add {shlex.quote(definition.name)} {shlex.quote(key)}"
+        )
     if not keys:
         return f"partition key {key!r} is not in {definition!r}, which has no partitions yet"
     hint = did_you_mean(key, keys) if len(keys) <= _HINT_MAX else ""

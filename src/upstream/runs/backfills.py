@@ -25,16 +25,20 @@ from upstream.model.definitions import Definitions
 from upstream.model.errors import SelectionError, UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import IOManager
+from upstream.model.keys import AssetKey
 from upstream.model.run_tags import check_run_tags
 from upstream.planning.backfill import BackfillPlan, BackfillTarget, plan_backfill, unit_id
+from upstream.planning.partitions import shared_partitions_def
 from upstream.planning.plan import materializable
 from upstream.planning.selection import select, selection_text
 from upstream.storage.backfills import BackfillRecord, BackfillRun, BackfillStatus
 from upstream.storage.base import RunStorage
+from upstream.storage.dynamic import FetchedDynamicPartitions, dynamic_store_for_graph
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.storage.snapshots import graph_from_snapshot
 from upstream.transport.memory import MemoryTransport
 from upstream.worker import Worker, WorkerSettings
+from upstream.worker.dynamic_keys import dynamic_keys_in
 
 __all__ = [
     "PARTITION_STATUSES",
@@ -69,7 +73,10 @@ async def new_backfill(
     `SelectionError` before anything is stored. Its runs are launched by whoever drives it."""
     keys = materializable(graph, select(graph, selection), selection_text(selection))
     checked = check_run_tags(tags)
-    plan = plan_backfill(graph, keys, target)
+    store = await dynamic_store_for_graph(storage, graph)
+    if store is not None:
+        target = _frozen(graph, keys, target, store)
+    plan = plan_backfill(graph, keys, target, dynamic_partitions_store=store)
     if not any(unit.partition is not None for unit in plan.units.values()):
         raise SelectionError(
             f"selection {selection or '*'!r} holds no partitioned asset: a backfill runs "
@@ -87,6 +94,26 @@ async def new_backfill(
     )
     await storage.create_backfill(record)
     return record, plan
+
+
+def _frozen(
+    graph: AssetGraph,
+    keys: Sequence[AssetKey],
+    target: BackfillTarget,
+    store: FetchedDynamicPartitions,
+) -> BackfillTarget:
+    """ "Every partition" of one dynamic definition, as the keys it has now: the backfill's
+    units stay the same when keys are added later (Dagster stores the targeted keys too)."""
+    if not target.all:
+        return target
+    try:
+        shared = shared_partitions_def(graph, keys)
+    except UpstreamError:
+        return target  # several definitions: the planner says so
+    if shared is None or not shared[0].dynamic_names():
+        return target
+    found = tuple(shared[0].get_partition_keys(dynamic_partitions_store=store))
+    return BackfillTarget(keys=found) if found else target
 
 
 def _short_id() -> str:
@@ -131,7 +158,7 @@ async def resume_backfill(
     if record.status is BackfillStatus.COMPLETED:
         raise UpstreamError(f"backfill {record.backfill_id} completed: nothing to resume")
     reopened = BackfillRecord(**{**record.__dict__, "status": BackfillStatus.REQUESTED})
-    driver = BackfillDriver(storage, reopened, backfill_plan(graph, record))
+    driver = BackfillDriver(storage, reopened, await backfill_plan(storage, graph, record))
     created = await driver.start(retry_failed=True)
     await storage.set_backfill_status(
         record.backfill_id, BackfillStatus.REQUESTED, only_from=[record.status]
@@ -183,7 +210,7 @@ async def backfill_progress(
 ) -> BackfillProgress:
     """Per-unit and per-partition status, read from the backfill's runs (one indexed query)
     against its plan (from `graph`, else its stored snapshot)."""
-    plan = backfill_plan(graph or await stored_graph(storage, record), record)
+    plan = await backfill_plan(storage, graph or await stored_graph(storage, record), record)
     runs = await storage.backfill_runs(record.backfill_id)
     latest: dict[str, BackfillRun] = {}
     counts = dict.fromkeys(RunStatus, 0)
@@ -239,8 +266,10 @@ async def run_backfill_embedded(
             concurrency=concurrency,
         ),
         default_io_manager=io_manager,
+        dynamic_keys=dynamic_keys_in(storage, definitions.graph),
     )
-    driver = BackfillDriver(storage, record, backfill_plan(definitions.graph, record))
+    units = await backfill_plan(storage, definitions.graph, record)
+    driver = BackfillDriver(storage, record, units)
     send, receive = anyio.create_memory_object_stream[tuple[str, RunStatus]](math.inf)
     try:
         async with anyio.create_task_group() as group:

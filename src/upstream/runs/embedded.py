@@ -25,6 +25,7 @@ from upstream.storage.base import RunStorage
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.transport.memory import MemoryTransport
 from upstream.worker import Worker, WorkerSettings
+from upstream.worker.dynamic_keys import dynamic_keys_in
 from upstream.worker.run_resources import ReleaseSink
 from upstream.worker.service import ExceptionSink
 
@@ -70,6 +71,7 @@ async def run_embedded(
         default_io_manager=io_manager,
         on_exception=on_exception,
         on_resources_released=on_resources_released,
+        dynamic_keys=dynamic_keys_in(storage, definitions.graph),
     )
     run_id = run_id or str(uuid.uuid4())  # known before `submit` returns: see below
     handle: RunHandle | None = None

@@ -10,12 +10,19 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 from upstream.execution.io_managers import InMemoryIOManager
 from upstream.model.asset import AssetsDefinition
 from upstream.model.definitions import Definitions
-from upstream.model.errors import ConfigurationError, SelectionError
+from upstream.model.errors import ConfigurationError, SelectionError, UpstreamError
 from upstream.model.external import SourceAsset
 from upstream.model.graph import AssetGraph
 from upstream.model.io_manager import DEFAULT_IO_MANAGER_KEY
 from upstream.model.keys import AssetKey
-from upstream.model.partitions import PartitionKeyRange, partition_from_tags
+from upstream.model.partitions import (
+    DynamicPartitionsDefinition,
+    DynamicPartitionsStore,
+    MultiPartitionsDefinition,
+    PartitionKeyRange,
+    PartitionsDefinition,
+    partition_from_tags,
+)
 from upstream.model.resources import provides_io_manager
 from upstream.model.spec import AssetSpec
 from upstream.planning.asset_selection import AssetSelection
@@ -27,6 +34,7 @@ __all__ = [
     "definitions_for",
     "in_memory",
     "plan_for",
+    "run_dynamic_keys",
     "run_partition",
     "unsupported",
 ]
@@ -93,24 +101,64 @@ def in_memory(definitions: Definitions) -> Definitions:
     )
 
 
+def run_dynamic_keys(
+    graph: AssetGraph, partition: PartitionKeyRange | None
+) -> dict[str, list[str]]:
+    """The dynamic keys an in-process run's ephemeral store holds: the run's own key (or
+    range ends) in each dynamic definition of `graph`, a multi-partition's dynamic dimension
+    included. Dagster's `materialize` reads them from the `instance=` a test filled first
+    (`instance.add_dynamic_partitions`); with no instance here, the run's key is taken as
+    added."""
+    if partition is None or not graph.dynamic_partition_names:
+        return {}
+    found: dict[str, list[str]] = {}
+    definitions = {id(n.partitions_def): n.partitions_def for n in graph.nodes}
+    for definition in definitions.values():
+        for key in dict.fromkeys(partition):
+            for name, part in _dynamic_parts(definition, key):
+                found.setdefault(name, [])
+                if part not in found[name]:
+                    found[name].append(part)
+    return found
+
+
+def _dynamic_parts(definition: PartitionsDefinition | None, key: str) -> list[tuple[str, str]]:
+    if isinstance(definition, DynamicPartitionsDefinition):
+        return [(definition.name, key)]
+    if isinstance(definition, MultiPartitionsDefinition) and definition.dynamic_names():
+        try:
+            parts = definition.get_partition_key_from_str(key).keys_by_dimension
+        except UpstreamError:
+            return []  # not a key of this definition: the planner says so
+        return [
+            pair
+            for dimension in definition.partitions_defs
+            for pair in _dynamic_parts(dimension.partitions_def, parts[dimension.name])
+        ]
+    return []
+
+
 def plan_for(
     definitions: Definitions,
     selection: CoercibleToSelection,
     partition: PartitionKeyRange | None = None,
+    dynamic_partitions_store: DynamicPartitionsStore | None = None,
 ) -> Plan:
     """The plan of a selection string (or clauses), of exact keys or assets, or of an
     `AssetSelection`-like object, for `partition`. Raises `SelectionError` (a bad partition:
     `InvalidPartition`) before anything runs."""
     graph = definitions.graph
+    store = dynamic_partitions_store
     if selection is None or isinstance(selection, str | AssetSelection):
-        return build_plan(graph, selection, partition)
+        return build_plan(graph, selection, partition, dynamic_partitions_store=store)
     if isinstance(selection, ResolvableSelection):
         keys = list(selection.resolve(graph))
         text = ",".join(k.to_user_string() for k in keys)
-        return cut_plan(graph, _known(graph, keys), text, partition)
+        return cut_plan(graph, _known(graph, keys), text, partition, dynamic_partitions_store=store)
     items = list(selection)
     if all(isinstance(item, str) for item in items):
-        return build_plan(graph, [str(item) for item in items], partition)
+        texts = [str(item) for item in items]
+        return build_plan(graph, texts, partition, dynamic_partitions_store=store)
     keys = []
     for item in items:
         if isinstance(item, AssetsDefinition):
@@ -121,9 +169,8 @@ def plan_for(
             raise SelectionError(
                 f"selection takes a string, asset keys or assets; got {item!r} in the list"
             )
-    return cut_plan(
-        graph, _known(graph, keys), ",".join(k.to_user_string() for k in keys), partition
-    )
+    text = ",".join(k.to_user_string() for k in keys)
+    return cut_plan(graph, _known(graph, keys), text, partition, dynamic_partitions_store=store)
 
 
 def _known(graph: AssetGraph, keys: Sequence[AssetKey]) -> list[AssetKey]:

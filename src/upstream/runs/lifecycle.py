@@ -32,6 +32,7 @@ from upstream.runs.backfills import run_backfill_embedded
 from upstream.runs.embedded import DEFAULT_CONCURRENCY, run_embedded
 from upstream.storage.backfills import BackfillRecord
 from upstream.storage.base import RunStorage
+from upstream.storage.dynamic import dynamic_store_for_graph
 from upstream.storage.records import RunRecord, RunStatus, StepStatus
 from upstream.tracing import get_logger
 
@@ -153,7 +154,10 @@ class EmbeddedRuns:
         if self._group is None:
             raise RuntimeError("EmbeddedRuns.submit outside `running()`")
         checked = check_run_tags(tags)
-        plan = build_plan(location.definitions.graph, selection, partition_from_tags(checked))
+        graph = location.definitions.graph
+        store = await dynamic_store_for_graph(self.storage, graph)
+        partition = partition_from_tags(checked)
+        plan = build_plan(graph, selection, partition, dynamic_partitions_store=store)
         config = check_run_config(location.definitions, run_config, plan.steps)
         run_id: str = await self._group.start(self._run, location, plan, config, checked)
         return run_id

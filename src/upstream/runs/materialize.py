@@ -34,10 +34,12 @@ from upstream.runs.in_process import (
     definitions_for,
     in_memory,
     plan_for,
+    run_dynamic_keys,
     run_partition,
     unsupported,
 )
 from upstream.runs.result import ExecuteInProcessResult
+from upstream.storage.dynamic import FetchedDynamicPartitions
 from upstream.storage.sqlite import open_sqlite_storage
 
 __all__ = ["ExecuteInProcessResult", "materialize", "materialize_to_memory"]
@@ -147,7 +149,9 @@ def _run(
     raise_on_error: bool,
     concurrency: int,
 ) -> ExecuteInProcessResult:
-    plan = plan_for(definitions, selection, partition)  # SelectionError before anything runs
+    added = run_dynamic_keys(definitions.graph, partition)  # in the run's ephemeral store
+    store = FetchedDynamicPartitions(added) if definitions.graph.dynamic_partition_names else None
+    plan = plan_for(definitions, selection, partition, store)  # SelectionError before running
     config = check_run_config(definitions, run_config, plan.steps)  # RunConfigError too
     own_io = definitions.resources.get(DEFAULT_IO_MANAGER_KEY)
     io = own_io if isinstance(own_io, IOManager) else InMemoryIOManager()
@@ -160,6 +164,8 @@ def _run(
     async def go() -> ExecuteInProcessResult:
         storage = await open_sqlite_storage(":memory:")
         try:
+            for name, keys in added.items():
+                await storage.add_dynamic_partitions(name, keys)
             record = await run_embedded(
                 definitions,
                 plan,
@@ -177,7 +183,13 @@ def _run(
         finally:
             await storage.close()
         return ExecuteInProcessResult(
-            definitions, record, steps, events, io, {**definitions.resources, **released}
+            definitions,
+            record,
+            steps,
+            events,
+            io,
+            {**definitions.resources, **released},
+            dynamic_partitions_store=store,
         )
 
     with _heap_frozen():

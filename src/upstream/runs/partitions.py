@@ -9,7 +9,7 @@ progress shows as such whatever its last attempt did (Dagster's "materializing")
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -17,10 +17,10 @@ from typing import Any
 from upstream.model.errors import UpstreamError
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
-from upstream.model.partitions import PartitionsDefinition, partition_from_tags
+from upstream.model.partitions import partition_from_tags
 from upstream.planning.selection import select
 from upstream.storage.base import RunStorage
-from upstream.storage.dynamic import FetchedDynamicPartitions, load_dynamic_partitions
+from upstream.storage.dynamic import dynamic_store_for
 from upstream.storage.records import PartitionStatus, RunRecord, RunStatus
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "Segment",
     "asset_partitions",
     "compact_ranges",
-    "dynamic_store_for",
     "partition_view",
 ]
 
@@ -120,28 +119,6 @@ def compact_ranges(ranges: Iterable[tuple[str, str, int]], most: int = 8) -> str
         return "-"
     extra = len(shown) - most
     return ", ".join(shown[:most]) + (f" (+{extra} more)" if extra > 0 else "")
-
-
-def _dynamic_names(spec: Any) -> list[str]:
-    """Names of dynamic definitions in a spec (nested ones too, e.g. a multi-partition's)."""
-    found: list[str] = []
-    if isinstance(spec, Mapping):
-        kind, name = spec.get("type"), spec.get("name")
-        if isinstance(kind, str) and "dynamic" in kind.lower() and isinstance(name, str):
-            found.append(name)
-        for value in spec.values():
-            found += _dynamic_names(value)
-    elif isinstance(spec, list) and spec and not isinstance(spec[0], str):
-        for value in spec:  # a list of keys (a static definition's 100,000) is skipped
-            found += _dynamic_names(value)
-    return found
-
-
-async def dynamic_store_for(
-    storage: RunStorage, definition: PartitionsDefinition
-) -> FetchedDynamicPartitions:
-    """The dynamic keys `definition` needs (none for a static or time one), fetched."""
-    return await load_dynamic_partitions(storage, _dynamic_names(definition.to_spec()))
 
 
 def _covers(run: RunRecord, graph: AssetGraph, key: AssetKey) -> bool:

@@ -15,7 +15,11 @@ from upstream.model.keys import AssetKey, CoercibleToAssetKey
 from upstream.model.metadata import MetadataValue
 from upstream.model.multi_asset import MultiAssetsDefinition
 from upstream.model.partition_context import AssetPartitions
-from upstream.model.partitions import PartitionKeyRange, partition_from_tags
+from upstream.model.partitions import (
+    DynamicPartitionsStore,
+    PartitionKeyRange,
+    partition_from_tags,
+)
 from upstream.storage.base import EventType
 from upstream.storage.records import EventRecord, RunRecord, RunStatus, StepRecord, StepStatus
 
@@ -141,8 +145,10 @@ class ExecuteInProcessResult:
         events: Sequence[EventRecord],
         default_io: IOManager,
         resources: Mapping[str, Any] | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> None:
         self.definitions = definitions
+        self._dynamic = dynamic_partitions_store  # the run's dynamic keys, if it had any
         self._resources = resources  # the run's set-up values (an IO manager's, say)
         self.run = run
         self.steps: dict[str, StepRecord] = {s.step_key: s for s in steps}
@@ -206,7 +212,9 @@ class ExecuteInProcessResult:
                 parameter="output",
                 run_id=self.run_id,
                 run_partition=(target := partition_from_tags(self.dagster_run.tags)),
-                asset_partitions=_partitions_made(self.definitions, asset_key, target),
+                asset_partitions=_partitions_made(
+                    self.definitions, asset_key, target, self._dynamic
+                ),
             )
         )
 
@@ -296,11 +304,14 @@ class ExecuteInProcessResult:
 
 
 def _partitions_made(
-    definitions: Definitions, key: AssetKey, target: PartitionKeyRange | None
+    definitions: Definitions,
+    key: AssetKey,
+    target: PartitionKeyRange | None,
+    store: DynamicPartitionsStore | None,
 ) -> AssetPartitions | None:
     """The partitions of `key` a run of `target` made (None: `key` is not partitioned)."""
     partitions_def = definitions.graph.node(key).partitions_def
     if partitions_def is None or target is None:
         return None
-    keys = partitions_def.get_partition_keys_in_range(target)
-    return AssetPartitions(partitions_def, tuple(keys))
+    keys = partitions_def.get_partition_keys_in_range(target, store)
+    return AssetPartitions(partitions_def, tuple(keys), store)

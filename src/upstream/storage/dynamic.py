@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from upstream.model.graph import AssetGraph
+from upstream.model.partitions import PartitionsDefinition
 from upstream.storage.base import RunStorage
 
-__all__ = ["FetchedDynamicPartitions", "load_dynamic_partitions"]
+__all__ = [
+    "FetchedDynamicPartitions",
+    "dynamic_store_for",
+    "dynamic_store_for_graph",
+    "load_dynamic_partitions",
+]
 
 
 class FetchedDynamicPartitions:
@@ -35,3 +42,19 @@ async def load_dynamic_partitions(
     """Read the keys of each of `names` (one query each) into a sync store."""
     found = {name: await storage.get_dynamic_partitions(name) for name in dict.fromkeys(names)}
     return FetchedDynamicPartitions(found)
+
+
+async def dynamic_store_for(
+    storage: RunStorage, definition: PartitionsDefinition
+) -> FetchedDynamicPartitions:
+    """The dynamic keys `definition` needs (none for a static or time one), fetched."""
+    return await load_dynamic_partitions(storage, definition.dynamic_names())
+
+
+async def dynamic_store_for_graph(
+    storage: RunStorage, graph: AssetGraph
+) -> FetchedDynamicPartitions | None:
+    """The keys of every dynamic definition of `graph`, fetched (one query a name); None,
+    with no query, for a graph without one (the planner needs no store then)."""
+    names = graph.dynamic_partition_names
+    return await load_dynamic_partitions(storage, names) if names else None

@@ -27,6 +27,7 @@ from upstream.model.run_tags import check_run_tags
 from upstream.planning.plan import materializable
 from upstream.planning.selection import select
 from upstream.runs import NothingToReexecute, reexecute_selection, reexecution_tags
+from upstream.storage.dynamic import dynamic_store_for_graph
 from upstream.storage.records import RunRecord, RunStatus, StepStatus
 from upstream.web.backfills import BackfillApi
 from upstream.web.errors import EXCEPTION_HANDLERS, BadRequest, NotFound, error
@@ -208,7 +209,9 @@ class _Api:
             keys = select(view.graph, query)
         except UpstreamError as exc:
             return error(400, str(exc))
-        body = {"keys": [k.to_user_string() for k in keys], **partition_choices(view.graph, keys)}
+        store = await dynamic_store_for_graph(self.workspace.storage, view.graph)
+        choices = partition_choices(view.graph, keys, store)
+        body = {"keys": [k.to_user_string() for k in keys], **choices}
         return JSONResponse(body)
 
     async def assets(self, request: Request) -> Response:

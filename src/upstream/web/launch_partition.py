@@ -12,7 +12,7 @@ from typing import Any
 
 from upstream.model.graph import AssetGraph
 from upstream.model.keys import AssetKey
-from upstream.model.partitions import PartitionKeyRange, partition_tags
+from upstream.model.partitions import DynamicPartitionsStore, PartitionKeyRange, partition_tags
 from upstream.planning.partitions import InvalidPartition, shared_partitions_def
 from upstream.web.errors import BadRequest
 
@@ -49,7 +49,11 @@ def with_partition(tags: dict[str, str], partition: PartitionKeyRange | None) ->
     return tags if partition is None else {**tags, **partition_tags(partition)}
 
 
-def partition_choices(graph: AssetGraph, keys: Sequence[AssetKey]) -> dict[str, Any]:
+def partition_choices(
+    graph: AssetGraph,
+    keys: Sequence[AssetKey],
+    dynamic_partitions_store: DynamicPartitionsStore | None = None,
+) -> dict[str, Any]:
     """What a launch dialog needs for the selection `keys`: `partitions` (null when nothing
     selected is partitioned: the definition's text, key count, first and last key, and the
     keys themselves up to `MAX_OFFERED_KEYS`, else null) and `partitions_error` (why one run
@@ -61,7 +65,7 @@ def partition_choices(graph: AssetGraph, keys: Sequence[AssetKey]) -> dict[str, 
     if shared is None:
         return {"partitions": None, "partitions_error": None}
     definition, members = shared
-    every = list(definition.get_partition_keys())
+    every = list(definition.get_partition_keys(dynamic_partitions_store=dynamic_partitions_store))
     return {
         "partitions": {
             "definition": repr(definition),

@@ -37,6 +37,7 @@ from upstream.planning.run_config import check_op_names, config_keys
 from upstream.runs import ClusterRuns, EmbeddedRuns, Runs
 from upstream.runs.backfills import new_backfill
 from upstream.storage.base import RunStorage
+from upstream.storage.dynamic import dynamic_store_for_graph
 from upstream.storage.snapshots import graph_from_snapshot
 from upstream.tracing import get_logger
 
@@ -284,7 +285,9 @@ class ClusterWorkspace:
         if current is None or current.graph is None or current.definitions_hash is None:
             raise UpstreamError(f"no worker serves code location {location!r}; start one")
         # A bad selection or partition fails here, not in the cluster.
-        build_plan(current.graph, selection, partition_from_tags(check_run_tags(tags)))
+        store = await dynamic_store_for_graph(self.storage, current.graph)
+        partition = partition_from_tags(check_run_tags(tags))
+        build_plan(current.graph, selection, partition, dynamic_partitions_store=store)
         # Only op names can be checked here, from the graph; the submitter with the code
         # (`upstream materialize`) checked fields, and workers check them with their classes.
         config = check_op_names(run_config, config_keys(current.graph))

@@ -45,6 +45,7 @@ from upstream.tracing.spans import context_from_headers, current_span, mark_fail
 from upstream.transport.base import Delivery, TransportError, WorkerTransport
 from upstream.transport.outbox import Outbox
 from upstream.transport.receive import decode_or_reject
+from upstream.worker.dynamic_keys import DynamicKeys
 from upstream.worker.recorded import Recorded, still_to_run
 from upstream.worker.run_resources import DEFAULT_IDLE_TIMEOUT, ReleaseSink, RunResourceCache
 
@@ -152,6 +153,7 @@ class Worker:
         on_exception: ExceptionSink | None = None,
         recorded: Recorded | None = None,
         on_resources_released: ReleaseSink | None = None,
+        dynamic_keys: DynamicKeys | None = None,
     ) -> None:
         self._definitions = definitions
         self._run_resources = RunResourceCache(
@@ -161,6 +163,7 @@ class Worker:
         )
         self._resource_keys: dict[AssetKey, list[str]] = {}  # per asset, once
         self._recorded = recorded  # asked only about redelivered messages
+        self._dynamic_keys = dynamic_keys  # None: no dynamic partitions (or no store)
         self._transport = transport
         self._settings = settings
         self._io = default_io_manager
@@ -408,6 +411,13 @@ class Worker:
         resources: Mapping[str, Any],
         log_line: Callable[[LogLine], None],
     ) -> StepResult:
+        partition = _partition(task.partition)
+        store = None
+        if self._dynamic_keys is not None:
+            graph = self._definitions.graph
+            node = graph.node(target) if isinstance(target, AssetKey) and target in graph else None
+            definition = node.partitions_def if node is not None else None
+            store = await self._dynamic_keys.for_step(definition, partition)
         return await execute_step(
             self._definitions,
             target,
@@ -419,7 +429,8 @@ class Worker:
             log_sink=log_line,
             resources=resources,
             run_config=task.run_config,
-            partition=_partition(task.partition),
+            partition=partition,
+            dynamic_partitions_store=store,
         )
 
     def _refuse(self, task: TaskMessage) -> ErrorInfo | None:

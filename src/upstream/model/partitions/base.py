@@ -53,6 +53,11 @@ class PartitionsDefinition(ABC):
     def to_spec(self) -> dict[str, Any]:
         """A JSON-safe description with a "type" field; `partitions_def_from_spec` rebuilds it."""
 
+    def dynamic_names(self) -> tuple[str, ...]:
+        """The names of the dynamic partitions whose keys (kept in storage) this definition
+        reads; () for one that needs none, so callers query storage only when they must."""
+        return ()
+
     def has_partition_key(
         self,
         partition_key: str,

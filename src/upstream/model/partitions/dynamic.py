@@ -49,6 +49,9 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
             )
         self.name = name
 
+    def dynamic_names(self) -> tuple[str, ...]:
+        return (self.name,)
+
     def _store(self, store: DynamicPartitionsStore | None) -> DynamicPartitionsStore:
         if store is None:
             raise DefinitionsError(

@@ -131,6 +131,10 @@ class MultiPartitionsDefinition(PartitionsDefinition):
         """The dimensions, ordered by name."""
         return list(self._dimensions)
 
+    def dynamic_names(self) -> tuple[str, ...]:
+        names = (n for d in self._dimensions for n in d.partitions_def.dynamic_names())
+        return tuple(dict.fromkeys(names))
+
     @property
     def partition_dimension_names(self) -> list[str]:
         return [dimension.name for dimension in self._dimensions]
