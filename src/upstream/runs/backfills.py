@@ -8,7 +8,6 @@ here with in-process workers, as `run_embedded` runs one run.
 from __future__ import annotations
 
 import math
-import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -31,14 +30,13 @@ from upstream.planning.backfill import BackfillPlan, BackfillTarget, plan_backfi
 from upstream.planning.partitions import shared_partitions_def
 from upstream.planning.plan import materializable
 from upstream.planning.selection import select, selection_text
+from upstream.runs.embedded import embedded_worker
 from upstream.storage.backfills import BackfillRecord, BackfillRun, BackfillStatus
 from upstream.storage.base import RunStorage
 from upstream.storage.dynamic import FetchedDynamicPartitions, dynamic_store_for_graph
 from upstream.storage.records import RunRecord, RunStatus
 from upstream.storage.snapshots import graph_from_snapshot
 from upstream.transport.memory import MemoryTransport
-from upstream.worker import Worker, WorkerSettings
-from upstream.worker.dynamic_keys import dynamic_keys_in
 
 __all__ = [
     "PARTITION_STATUSES",
@@ -257,16 +255,8 @@ async def run_backfill_embedded(
     transport = MemoryTransport()
     coordinator = Coordinator(storage, transport, commit_linger=COMMIT_LINGER)
     planner = ClusterCoordinator(storage, coordinator)
-    worker = Worker(
-        definitions,
-        transport,
-        WorkerSettings(
-            code_location=code_location,
-            worker_id=f"embedded-{os.getpid()}",
-            concurrency=concurrency,
-        ),
-        default_io_manager=io_manager,
-        dynamic_keys=dynamic_keys_in(storage, definitions.graph),
+    worker = embedded_worker(
+        definitions, transport, storage, io_manager, code_location, concurrency
     )
     units = await backfill_plan(storage, definitions.graph, record)
     driver = BackfillDriver(storage, record, units)

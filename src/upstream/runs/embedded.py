@@ -29,7 +29,7 @@ from upstream.worker.dynamic_keys import dynamic_keys_in
 from upstream.worker.run_resources import ReleaseSink
 from upstream.worker.service import ExceptionSink
 
-__all__ = ["DEFAULT_CONCURRENCY", "run_embedded"]
+__all__ = ["DEFAULT_CONCURRENCY", "embedded_worker", "run_embedded"]
 
 DEFAULT_CONCURRENCY = 8
 
@@ -60,18 +60,15 @@ async def run_embedded(
         raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
     transport = MemoryTransport()
     coordinator = Coordinator(storage, transport, observer=observer, commit_linger=COMMIT_LINGER)
-    worker = Worker(
+    worker = embedded_worker(
         definitions,
         transport,
-        WorkerSettings(
-            code_location=code_location,
-            worker_id=f"embedded-{os.getpid()}",
-            concurrency=concurrency,
-        ),
-        default_io_manager=io_manager,
+        storage,
+        io_manager,
+        code_location,
+        concurrency,
         on_exception=on_exception,
         on_resources_released=on_resources_released,
-        dynamic_keys=dynamic_keys_in(storage, definitions.graph),
     )
     run_id = run_id or str(uuid.uuid4())  # known before `submit` returns: see below
     handle: RunHandle | None = None
@@ -99,3 +96,31 @@ async def run_embedded(
                 await storage.finish_run(run_id, RunStatus.CANCELED, time.time())
         raise
     return record
+
+
+def embedded_worker(
+    definitions: Definitions,
+    transport: MemoryTransport,
+    storage: RunStorage,
+    io_manager: IOManager,
+    code_location: str,
+    concurrency: int,
+    *,
+    on_exception: ExceptionSink | None = None,
+    on_resources_released: ReleaseSink | None = None,
+) -> Worker:
+    """The worker of an embedded run or backfill: in this process, on the memory transport,
+    reading dynamic partition keys from the run's `storage`."""
+    return Worker(
+        definitions,
+        transport,
+        WorkerSettings(
+            code_location=code_location,
+            worker_id=f"embedded-{os.getpid()}",
+            concurrency=concurrency,
+        ),
+        default_io_manager=io_manager,
+        on_exception=on_exception,
+        on_resources_released=on_resources_released,
+        dynamic_keys=dynamic_keys_in(storage, definitions.graph),
+    )

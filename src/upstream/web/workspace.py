@@ -276,22 +276,15 @@ class ClusterWorkspace:
         run_config: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> str:
-        if not self._launches:
-            raise NotSupported(
-                "this store has no coordinator to run launches: use `upstream dev -m MODULE` "
-                "on the same state, or `upstream web --database-url` for a cluster"
-            )
-        current = {state.name: state for state in await self.locations()}.get(location)
-        if current is None or current.graph is None or current.definitions_hash is None:
-            raise UpstreamError(f"no worker serves code location {location!r}; start one")
+        graph, definitions_hash = await self._served(location, "launches")
         # A bad selection or partition fails here, not in the cluster.
-        store = await dynamic_store_for_graph(self.storage, current.graph)
+        store = await dynamic_store_for_graph(self.storage, graph)
         partition = partition_from_tags(check_run_tags(tags))
-        build_plan(current.graph, selection, partition, dynamic_partitions_store=store)
+        build_plan(graph, selection, partition, dynamic_partitions_store=store)
         # Only op names can be checked here, from the graph; the submitter with the code
         # (`upstream materialize`) checked fields, and workers check them with their classes.
-        config = check_op_names(run_config, config_keys(current.graph))
-        return await self.runs.submit(location, current.definitions_hash, selection, config, tags)
+        config = check_op_names(run_config, config_keys(graph))
+        return await self.runs.submit(location, definitions_hash, selection, config, tags)
 
     async def launch_backfill(
         self,
@@ -300,24 +293,30 @@ class ClusterWorkspace:
         target: BackfillTarget,
         tags: Mapping[str, str] | None = None,
     ) -> str:
-        if not self._launches:
-            raise NotSupported(
-                "this store has no coordinator to run backfills: use `upstream dev -m MODULE` "
-                "on the same state, or `upstream web --database-url` for a cluster"
-            )
-        current = {state.name: state for state in await self.locations()}.get(location)
-        if current is None or current.graph is None or current.definitions_hash is None:
-            raise UpstreamError(f"no worker serves code location {location!r}; start one")
+        graph, definitions_hash = await self._served(location, "backfills")
         record, _ = await new_backfill(
             self.storage,
-            current.graph,
+            graph,
             code_location=location,
-            definitions_hash=current.definitions_hash,
+            definitions_hash=definitions_hash,
             selection=selection,
             target=target,
             tags=tags,
         )
         return record.backfill_id
+
+    async def _served(self, location: str, what: str) -> tuple[AssetGraph, str]:
+        """The code location's graph and hash as its workers registered them: what a
+        launch of `what` plans against. NotSupported without a coordinator to run it."""
+        if not self._launches:
+            raise NotSupported(
+                f"this store has no coordinator to run {what}: use `upstream dev -m MODULE` "
+                "on the same state, or `upstream web --database-url` for a cluster"
+            )
+        current = {state.name: state for state in await self.locations()}.get(location)
+        if current is None or current.graph is None or current.definitions_hash is None:
+            raise UpstreamError(f"no worker serves code location {location!r}; start one")
+        return current.graph, current.definitions_hash
 
     async def reload(self) -> list[LocationState]:
         raise NotSupported(
