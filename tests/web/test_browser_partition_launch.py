@@ -51,3 +51,17 @@ def test_an_unpartitioned_asset_launches_at_once(page: Page, lettered: str) -> N
     page.wait_for_url("**/runs/*")
     _eventually(lambda: page.locator("#run-status").inner_text().strip().lower(), "success")
     assert "Partition" not in page.locator("#run-facts").inner_text()
+
+
+def test_a_range_launches_as_a_backfill_of_a_run_per_partition(page: Page, lettered: str) -> None:
+    """The dialog's "Launch as backfill": runs cut by BackfillPolicy (one per partition by
+    default), followed on the backfill's page until it completes."""
+    page.goto(lettered + "/assets/daily")
+    page.click("#materialize")
+    page.locator("dialog.partition-dialog").wait_for(state="visible")
+    page.select_option("#partition-start", "a")
+    page.select_option("#partition-end", "c")
+    page.click("dialog.partition-dialog button[value=backfill]")
+    page.wait_for_url("**/backfills/*")
+    _eventually(lambda: page.locator("#backfill-status").inner_text().strip().lower(), "completed")
+    assert page.locator("#units-body tr").count() == 3

@@ -238,6 +238,12 @@ const upstream = (() => {
       if (choice.partitions) {
         const partition = await pickPartition(choice.partitions, preset);
         if (partition === undefined) return [];  // canceled
+        if (partition.backfill) {  // a run per partition (BackfillPolicy), not one run
+          const partitions = { range: partition.backfill };
+          const { backfill_id } = await post("/api/backfills", { selection, partitions });
+          window.location.href = `/backfills/${encodeURIComponent(backfill_id)}`;
+          return [];
+        }
         body.partition = partition;
       }
       const { run_ids } = await post("/api/runs", body);
@@ -250,8 +256,9 @@ const upstream = (() => {
     }
   }
 
-  // The launch dialog's partition picker: resolves to a key, {start, end}, or undefined
-  // (canceled). Keys come from the selection's definition (typed when there are too many).
+  // The launch dialog's partition picker: resolves to a key, {start, end} (one run),
+  // {backfill: [start, end]} (a backfill), or undefined (canceled). Keys come from the
+  // selection's definition (typed when there are too many).
   function pickPartition(p, preset) {
     return new Promise((resolve) => {
       const dialog = document.createElement("dialog");
@@ -265,7 +272,7 @@ const upstream = (() => {
         <label>From ${field("partition-start", preset ? preset.start : p.last)}</label>
         <label>to ${field("partition-end", preset ? preset.end : p.last)}</label>
         <p><button type="button" id="partition-all">All partitions</button></p>
-        <p><button value="launch" class="primary">Launch</button> <button value="cancel">Cancel</button></p>
+        <p><button value="launch" class="primary">Launch</button> <button value="backfill" title="runs cut by each asset's BackfillPolicy: a run per partition by default">Launch as backfill</button> <button value="cancel">Cancel</button></p>
       </form>`;
       document.body.appendChild(dialog);
       const start = dialog.querySelector("#partition-start");
@@ -273,8 +280,9 @@ const upstream = (() => {
       dialog.querySelector("#partition-all").onclick = () => { start.value = p.first; end.value = p.last; };
       dialog.addEventListener("close", () => {
         dialog.remove();
-        if (dialog.returnValue !== "launch") { resolve(undefined); return; }
         const [a, b] = [start.value.trim(), end.value.trim() || start.value.trim()];
+        if (dialog.returnValue === "backfill") { resolve({ backfill: [a, b] }); return; }
+        if (dialog.returnValue !== "launch") { resolve(undefined); return; }
         resolve(a === b ? a : { start: a, end: b });
       });
       if (p.count === 0) { flash(`${p.definition} has no partitions yet`); dialog.remove(); resolve(undefined); return; }
