@@ -59,6 +59,30 @@ def _between(dimension_def: PartitionsDefinition, single: PartitionsDefinition) 
     return TimeWindowPartitionMapping()
 
 
+def _dimension_keys(multi: MultiPartitionsDefinition, name: str, keys: Sequence[str]) -> list[str]:
+    """The distinct keys in dimension `name` of multi-partition `keys`, in their order."""
+    return list(
+        dict.fromkeys(multi.get_partition_key_from_str(k).keys_by_dimension[name] for k in keys)
+    )
+
+
+def _with_dimension(
+    multi: MultiPartitionsDefinition,
+    name: str,
+    keys: Sequence[str],
+    current_time: datetime | None,
+    store: DynamicPartitionsStore | None,
+) -> list[str]:
+    """The multi keys whose dimension `name` is one of `keys`, any key in the others."""
+    keys_by_dimension = {
+        d.name: list(keys)
+        if d.name == name
+        else d.partitions_def.get_partition_keys(current_time, store)
+        for d in multi.partitions_defs
+    }
+    return _ordered_product(multi, keys_by_dimension)
+
+
 def _ordered_product(
     multi: MultiPartitionsDefinition,
     keys_by_dimension: Mapping[str, Sequence[str]],
@@ -134,19 +158,9 @@ class MultiToSingleDimensionPartitionMapping(PartitionMapping):
                 current_time=current_time,
                 dynamic_partitions_store=store,
             )
-            keys_by_dimension = {
-                d.name: mapped
-                if d.name == name
-                else d.partitions_def.get_partition_keys(current_time, store)
-                for d in multi.partitions_defs
-            }
-            return _ordered_product(multi, keys_by_dimension)
+            return _with_dimension(multi, name, mapped, current_time, store)
         # multi downstream keys -> their keys in the dimension -> the single upstream keys
-        parts = list(
-            dict.fromkeys(
-                multi.get_partition_key_from_str(k).keys_by_dimension[name] for k in downstream_keys
-            )
-        )
+        parts = _dimension_keys(multi, name, downstream_keys)
         return _between(dimension_def, single).upstream_partition_keys(
             parts, dimension_def, single, current_time=current_time, dynamic_partitions_store=store
         )
@@ -164,12 +178,7 @@ class MultiToSingleDimensionPartitionMapping(PartitionMapping):
         dimension_def = multi.get_partitions_def_for_dimension(name)
         store = dynamic_partitions_store
         if up_multi:  # upstream multi keys -> their dimension keys -> single downstream keys
-            parts = list(
-                dict.fromkeys(
-                    multi.get_partition_key_from_str(k).keys_by_dimension[name]
-                    for k in upstream_keys
-                )
-            )
+            parts = _dimension_keys(multi, name, upstream_keys)
             return _between(dimension_def, single).downstream_partition_keys(
                 parts,
                 dimension_def,
@@ -184,13 +193,7 @@ class MultiToSingleDimensionPartitionMapping(PartitionMapping):
             current_time=current_time,
             dynamic_partitions_store=store,
         )
-        keys_by_dimension = {
-            d.name: mapped
-            if d.name == name
-            else d.partitions_def.get_partition_keys(current_time, store)
-            for d in multi.partitions_defs
-        }
-        return _ordered_product(multi, keys_by_dimension)
+        return _with_dimension(multi, name, mapped, current_time, store)
 
     def to_spec(self) -> dict[str, Any]:
         return {
