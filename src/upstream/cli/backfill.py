@@ -16,6 +16,8 @@ from upstream.cli.options import (
     Failed,
     cluster_settings,
     code_location_options,
+    coordinator_timeout_option,
+    embedded_concurrency_option,
     handles_errors,
     state_options,
 )
@@ -26,7 +28,6 @@ from upstream.model.errors import UpstreamError
 from upstream.model.partitions import PartitionKeyRange
 from upstream.model.run_tags import parse_tag_option
 from upstream.planning.backfill import BackfillTarget
-from upstream.runs import DEFAULT_CONCURRENCY
 from upstream.runs.backfills import (
     backfill_progress,
     cancel_backfill,
@@ -36,7 +37,7 @@ from upstream.runs.backfills import (
     run_backfill_embedded,
     stored_graph,
 )
-from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator
+from upstream.runs.liveness import require_coordinator
 from upstream.runs.state import ClusterSettings, open_state, state_exists
 from upstream.storage.backfills import BackfillRecord, BackfillStatus
 from upstream.storage.base import RunStorage
@@ -100,22 +101,9 @@ def _target(
 @click.option(
     "--tag", "tag_options", multiple=True, metavar="KEY=VALUE", help="A tag of every run."
 )
-@click.option(
-    "--concurrency",
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Steps run at once (embedded mode).",
-)
+@embedded_concurrency_option
 @click.option("--wait", is_flag=True, help="On a cluster: follow it to its end (exit 0/1).")
-@click.option(
-    "--coordinator-timeout",
-    envvar="UPSTREAM_COORDINATOR_TIMEOUT",
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds to wait for a coordinator on the cluster before giving up, exit 2.",
-)
+@coordinator_timeout_option
 @state_options
 @handles_errors
 def launch(
@@ -304,13 +292,7 @@ def backfill_cancel(backfill_id: str, database_url: str | None, namespace: str) 
 @backfill.command("resume")
 @click.argument("backfill_id")
 @code_location_options
-@click.option(
-    "--concurrency",
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Steps run at once (embedded mode).",
-)
+@embedded_concurrency_option
 @state_options
 @handles_errors
 def backfill_resume(

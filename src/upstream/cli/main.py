@@ -24,6 +24,8 @@ from upstream.cli.options import (
     broker_option,
     cluster_settings,
     code_location_options,
+    coordinator_timeout_option,
+    embedded_concurrency_option,
     handles_errors,
     log_level_option,
     state_options,
@@ -43,8 +45,8 @@ from upstream.model.graph import AssetGraph
 from upstream.model.partitions import partition_from_tags, partition_tags
 from upstream.model.run_tags import parse_tag_option
 from upstream.planning.plan import build_plan
-from upstream.runs import DEFAULT_CONCURRENCY, ClusterRuns, follow_run, run_embedded
-from upstream.runs.liveness import DEFAULT_TIMEOUT, require_coordinator, watching
+from upstream.runs import ClusterRuns, follow_run, run_embedded
+from upstream.runs.liveness import require_coordinator, watching
 from upstream.runs.partitions import asset_partitions
 from upstream.runs.state import ClusterSettings, open_state, state_exists
 from upstream.storage.base import RunStorage
@@ -120,22 +122,8 @@ def cli() -> None:
     "selection",
     help="Assets to run, e.g. '+daily_summary', 'group:x' or 'kind:python and not tag:pii'.",
 )
-@click.option(
-    "--concurrency",
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Assets run at once (embedded mode).",
-)
-@click.option(
-    "--coordinator-timeout",
-    envvar="UPSTREAM_COORDINATOR_TIMEOUT",
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds to wait for a coordinator on the cluster before giving up, exit 2"
-    " [env UPSTREAM_COORDINATOR_TIMEOUT].",
-)
+@embedded_concurrency_option
+@coordinator_timeout_option
 @click.option(
     "--tag",
     "tag_options",

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from upstream.model.errors import UpstreamError
+from upstream.runs import DEFAULT_CONCURRENCY
+from upstream.runs.liveness import DEFAULT_TIMEOUT
 from upstream.runs.state import DEFAULT_BROKER_URL, DEFAULT_NAMESPACE, ClusterSettings
 from upstream.tracing import quiet_libraries
 
@@ -19,6 +21,8 @@ __all__ = [
     "broker_option",
     "cluster_settings",
     "code_location_options",
+    "coordinator_timeout_option",
+    "embedded_concurrency_option",
     "handles_errors",
     "log_level_option",
     "state_options",
@@ -71,6 +75,27 @@ def handles_errors(fn: F) -> F:
 def code_location_options(fn: F) -> F:
     fn = click.option("-f", "--file", "file", type=str, help="Python file holding the code.")(fn)
     return click.option("-m", "--module", "module", type=str, help="Module holding the code.")(fn)
+
+
+# Commands that run steps in this process when no cluster is named (materialize, backfill).
+embedded_concurrency_option = click.option(
+    "--concurrency",
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Steps run at once (embedded mode).",
+)
+
+# Commands that submit to a cluster and need its coordinator alive (materialize, backfill).
+coordinator_timeout_option = click.option(
+    "--coordinator-timeout",
+    envvar="UPSTREAM_COORDINATOR_TIMEOUT",
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds to wait for a coordinator on the cluster before giving up, exit 2"
+    " [env UPSTREAM_COORDINATOR_TIMEOUT].",
+)
 
 
 def state_options(fn: F) -> F:
